@@ -1,0 +1,123 @@
+"""Conversations, their participants, messages and read markers.
+
+`chat` knows nothing of `groups`: a conversation carries its own participants and
+whether every signed-in person may read it (`readable_by_all`, an open group); the
+groups actions keep both in step with memberships and visibility.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class NotificationLevel(models.TextChoices):
+    ALL = "all", "Alle Nachrichten"
+    MENTIONS = "mentions", "Nur Erwähnungen"
+    MUTED = "muted", "Stumm"
+
+
+class Conversation(models.Model):
+    class Kind(models.TextChoices):
+        GROUP = "group", "Gruppe"
+        DIRECT = "direct", "Direktnachricht"
+
+    kind = models.CharField(max_length=10, choices=Kind)
+    title = models.CharField(max_length=160, blank=True)
+    readable_by_all = models.BooleanField(default=False)
+    # "<smaller user id>:<larger user id>" for a direct conversation: one per pair.
+    direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Unterhaltung"
+        verbose_name_plural = "Unterhaltungen"
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} {self.pk}"
+
+
+class Participant(models.Model):
+    """Who may write to a conversation, with the read marker and notification level."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+    notification_level = models.CharField(
+        max_length=10, choices=NotificationLevel, default=NotificationLevel.ALL
+    )
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="chat_participant_once")
+        ]
+        indexes: ClassVar = [models.Index(fields=["user", "conversation"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.conversation}"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveBigIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+    )
+    body = models.TextField(max_length=4000)
+    client_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Nachricht"
+        verbose_name_plural = "Nachrichten"
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="chat_message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["author", "client_id"], name="chat_message_client_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} in {self.conversation}"
+
+
+class MessageReport(models.Model):
+    """A message someone reported; the moderation queue in Django's admin."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Offen"
+        RESOLVED = "resolved", "Erledigt"
+        DISMISSED = "dismissed", "Verworfen"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Gemeldete Nachricht"
+        verbose_name_plural = "Gemeldete Nachrichten"
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["message", "reporter"], name="chat_report_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Meldung zu {self.message}"

@@ -1,0 +1,60 @@
+"""Publishing events: after the commit, once, best effort.
+
+`publish_on_commit` is what actions call: the frame is serialised once, and sent only
+when (and if) the surrounding transaction commits. A rolled-back action publishes
+nothing. Publishing never raises: Redis being down costs live delivery, not data; the
+clients catch up by `seq`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from realtime import frames
+from realtime.hub import current_hub
+
+logger = logging.getLogger(__name__)
+
+_redis_client: Any = None
+_redis_down_until = 0.0
+REDIS_RETRY_AFTER_SECONDS = 1.0
+
+
+def _sync_redis() -> Any:
+    global _redis_client
+    if _redis_client is None:
+        import redis
+
+        _redis_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+        )
+    return _redis_client
+
+
+def publish_now(topic: str, payload: str) -> None:
+    """Send an already serialised payload to every process's subscribers of `topic`."""
+    global _redis_down_until
+    if settings.REDIS_URL:
+        if time.monotonic() < _redis_down_until:
+            return
+        try:
+            _sync_redis().publish(f"{settings.NETZN_REDIS_PREFIX}:{topic}", payload)
+        except Exception as exc:
+            _redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+            logger.warning("redis publish failed on %s: %s", topic, exc)
+        return
+    hub = current_hub()
+    if hub is not None:
+        hub.publish_threadsafe(topic, payload)
+
+
+def publish_on_commit(topic: str, frame: Mapping[str, Any]) -> None:
+    """Queue `frame` for `topic`, to go out when the current transaction commits."""
+    transaction.on_commit(partial(publish_now, topic, frames.encode(frame)), robust=True)

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from server.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("gruppen/", include("groups.urls")),
+    path("nachrichten/", include("chat.urls")),
+    path("benachrichtigungen/", include("notifications.urls")),
+]
