@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from server import views
 from server.api import api
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),

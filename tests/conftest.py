@@ -146,3 +146,23 @@ def server_factory(transactional_db: Any, tmp_path: Path) -> Iterator[Callable[.
 def live_server_process(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     """One real server process for browser and end-to-end tests."""
     return server_factory()
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., Any]:
+    """Create an active person: `make_user("Anna Becker", company_name="Stahlbau Witten")`.
+    The password of every such person is `PASSWORD`."""
+    from accounts.models import User
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(display_name: str | None = None, **fields: Any) -> User:
+        number = next(counter)
+        name = display_name or f"Person {number}"
+        email = fields.pop("email", f"person{number}-{uuid.uuid4().hex[:6]}@example.de")
+        return User.objects.create_user(email=email, password=PASSWORD, display_name=name, **fields)
+
+    return make
+
+
+PASSWORD = "Ruhrpott-2026!"

@@ -1,4 +1,4 @@
-"""HTML pages of the accounts app."""
+"""The start page."""
 
 from __future__ import annotations
 
@@ -10,4 +10,4 @@ from accounts.models import Company
 
 def home(request: HttpRequest) -> HttpResponse:
     companies = Company.objects.order_by("-created_at")[:6]
-    return render(request, "accounts/home.html", {"companies": companies})
+    return render(request, "server/home.html", {"companies": companies})
