@@ -1,0 +1,101 @@
+"""`python manage.py create_bench_users N [--group SLUG]`: people with tokens for bench/.
+
+The load generator needs hundreds or thousands of authenticated sockets; signing each
+person up through the API would hash a password per person and take minutes. This
+command writes the users and their access tokens in a few bulk inserts and prints one
+JSON line per user, `{"id", "email", "token"}` (plus `"conversation"` with `--group`),
+for `bench/loadgen.py` to read.
+
+Bench users get an unusable password: they authenticate with their token only. The
+command refuses to run with DEBUG off, so it can never mint tokens on a production
+database.
+
+With `--group SLUG` the users are also made participants of a bench conversation, so
+they may subscribe and send there. The groups app has no actions yet, so the bench
+"group" is a group conversation of its own (`chat.actions.do_create_group_conversation`,
+readable by every signed-in user like an open group), found again by its title
+`bench:<SLUG>` on later calls, with the users added through
+`chat.actions.do_add_participant`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.models import AccessToken, User
+from accounts.tokens import hash_token, new_raw_token
+from chat.actions import do_add_participant, do_create_group_conversation
+from chat.models import Conversation
+
+MAX_USERS = 20_000
+BATCH_SIZE = 1_000
+
+
+def bench_conversation(slug: str) -> Conversation:
+    """The conversation of bench group `slug`, created on first use."""
+    title = f"bench:{slug}"
+    conversation = Conversation.objects.filter(kind=Conversation.Kind.GROUP, title=title).first()
+    if conversation is None:
+        conversation = do_create_group_conversation(title=title, readable_by_all=True)
+    return conversation
+
+
+class Command(BaseCommand):
+    help = "Legt Benchmark-Personen mit Zugangstoken an (nur mit DEBUG)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("count", type=int, help="number of users to create")
+        parser.add_argument(
+            "--group", metavar="SLUG", help="also make them participants of this bench group"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("create_bench_users läuft nur mit DEBUG=1 (nie in Produktion).")
+        count: int = options["count"]
+        if not 1 <= count <= MAX_USERS:
+            raise CommandError(f"Anzahl muss zwischen 1 und {MAX_USERS} liegen.")
+        slug: str | None = options["group"]
+        run = uuid.uuid4().hex[:8]
+        unusable = make_password(None)
+        with transaction.atomic():
+            users = User.objects.bulk_create(
+                [
+                    User(
+                        email=f"bench-{run}-{number}@bench.invalid",
+                        display_name=f"Bench {run} {number}",
+                        company_name="Lasttest GmbH",
+                        city="Bochum",
+                        password=unusable,
+                    )
+                    for number in range(1, count + 1)
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            raw_tokens = [new_raw_token() for _ in users]
+            AccessToken.objects.bulk_create(
+                [
+                    AccessToken(
+                        user=user, name="bench", token_hash=hash_token(raw), prefix=raw[:12]
+                    )
+                    for user, raw in zip(users, raw_tokens, strict=True)
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            conversation = None
+            if slug:
+                conversation = bench_conversation(slug)
+                for user in users:
+                    do_add_participant(conversation=conversation, user=user)
+        for user, raw in zip(users, raw_tokens, strict=True):
+            line: dict[str, Any] = {"id": user.pk, "email": user.email, "token": raw}
+            if conversation is not None:
+                line["conversation"] = conversation.pk
+            self.stdout.write(json.dumps(line))
