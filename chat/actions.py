@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import Conversation, Participant
+from chat.models import Conversation, NotificationLevel, Participant
 from realtime.frames import user_topic
 from realtime.publish import publish_on_commit
 
@@ -59,3 +59,14 @@ def do_remove_participant(*, conversation: Conversation, user: Any) -> None:
         publish_on_commit(
             user_topic(user.pk), {"type": "_access_changed", "conversation": conversation.pk}
         )
+
+
+def do_set_notification_level(*, conversation: Conversation, user: Any, level: str) -> None:
+    """Set how `user` is notified of new messages in `conversation` (all, mentions
+    only, muted). Called by the groups actions for a member, inside their
+    transaction; a person who is not a participant changes nothing. Emits nothing."""
+    if level not in NotificationLevel.values:
+        raise ValueError(f"unknown notification level {level!r}")
+    Participant.objects.filter(conversation=conversation, user=user).update(
+        notification_level=level
+    )
