@@ -1,17 +1,47 @@
-"""Storing notifications and delivering them live (CONVENTIONS.md, rule 1)."""
+"""Storing notifications, delivering them live, marking them read, preferences
+(CONVENTIONS.md, rule 1).
+
+A notification row is also the outbox entry of its e-mail: `do_notify` runs in the
+transaction of its cause and stores, in the same row, whether and from when an e-mail
+is owed (`email_due_at`). The worker (`send_notification_emails`) sends what is due and
+still unread; see docs/notifications.md.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from accounts.models import EmailFrequency, User
+from notifications.events import NotificationFrame, NotificationsReadFrame
 from notifications.models import Notification
+from realtime.errors import ClientError
 from realtime.frames import user_topic
 from realtime.publish import publish_on_commit
 
+# Kinds that concern the person directly and usually wait for them: owed as a single
+# e-mail to people who chose "immediate" and did not read them in the browser in time.
+# `role_changed` is informational only and stays in the notification centre.
+EMAILED_KINDS = frozenset(
+    {
+        Notification.Kind.JOIN_REQUEST,
+        Notification.Kind.DIRECT_MESSAGE,
+        Notification.Kind.MENTION,
+        Notification.Kind.INVITATION,
+        Notification.Kind.JOIN_APPROVED,
+        Notification.Kind.JOIN_DECLINED,
+    }
+)
+MAX_IDS_PER_CALL = 500
 
-def notification_frame(notification: Notification) -> dict[str, Any]:
+
+def notification_frame(notification: Notification) -> NotificationFrame:
     return {
         "type": "notification",
         "id": notification.pk,
@@ -21,20 +51,175 @@ def notification_frame(notification: Notification) -> dict[str, Any]:
     }
 
 
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def email_due_at_for(recipient: Any, kind: str, created_at: Any) -> Any:
+    """When the single e-mail for this notification is owed, or None if none is."""
+    if kind not in EMAILED_KINDS:
+        return None
+    if recipient.email_frequency != EmailFrequency.IMMEDIATE:
+        return None
+    if not recipient.is_active or not recipient.email:
+        return None
+    return created_at + timedelta(seconds=settings.NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS)
+
+
 def do_notify(
-    *, recipient: Any, kind: str, data: dict[str, Any], dedupe_key: str
+    *,
+    recipient: Any,
+    kind: str,
+    data: dict[str, Any],
+    dedupe_key: str,
+    email: bool = True,
 ) -> Notification | None:
     """Store a notification for `recipient` in the caller's transaction and send the
     `notification` frame to every open socket of the recipient after the commit.
 
+    Called by the actions of other apps (groups: join requests, decisions, roles,
+    invitations; chat: direct messages, mentions). If the kind is e-mailed and the
+    recipient wants single e-mails (`email_frequency == "immediate"`), the row is
+    also the outbox entry of that e-mail, owed after
+    `NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS` unless read by then. `email=False` stores
+    and publishes without ever e-mailing (e.g. a caller that knows the person saw it).
+
     The same `dedupe_key` for the same recipient is stored once: a second call returns
-    None and publishes nothing."""
+    None and publishes nothing. Emits: `notification` on `user:<recipient>`."""
+    if kind not in Notification.Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    created_at = timezone.now()
+    due = email_due_at_for(recipient, kind, created_at) if email else None
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
-                recipient=recipient, kind=kind, data=data, dedupe_key=dedupe_key
+                recipient=recipient,
+                kind=kind,
+                data=data,
+                dedupe_key=dedupe_key,
+                created_at=created_at,
+                email_due_at=due,
             )
     except IntegrityError:
         return None
     publish_on_commit(user_topic(recipient.pk), notification_frame(notification))
     return notification
+
+
+def _publish_read(user: Any, ids: list[int] | None) -> None:
+    frame: NotificationsReadFrame = {
+        "type": "notifications_read",
+        "unread_count": unread_count(user),
+    }
+    if ids is None:
+        frame["all"] = True
+    else:
+        frame["ids"] = ids
+    publish_on_commit(user_topic(user.pk), frame)
+
+
+def do_mark_read(*, actor: Any, ids: Iterable[int]) -> list[int]:
+    """Mark the actor's own notifications with these ids read; ids of other people's
+    notifications, unknown and already read ones are ignored (nobody learns whether
+    they exist). Returns the ids that changed.
+
+    Called by the API, the notification centre page and the "open" link. Emits
+    `notifications_read` on `user:<actor>` when anything changed, so every tab updates
+    its badge."""
+    wanted = sorted({int(i) for i in ids})
+    if len(wanted) > MAX_IDS_PER_CALL:
+        raise ClientError(
+            "bad_request",
+            "Zu viele Benachrichtigungen auf einmal.",
+            fields={"ids": [f"Höchstens {MAX_IDS_PER_CALL} Einträge."]},
+        )
+    with transaction.atomic():
+        changed = list(
+            Notification.objects.filter(
+                recipient=actor, pk__in=wanted, read_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        if changed:
+            Notification.objects.filter(pk__in=changed, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+            _publish_read(actor, sorted(changed))
+    return sorted(changed)
+
+
+def do_mark_all_read(*, actor: Any) -> int:
+    """Mark every unread notification of the actor read; returns how many changed.
+
+    Called by the API and the notification centre page. Emits `notifications_read`
+    with `"all": true` on `user:<actor>` when anything changed."""
+    with transaction.atomic():
+        count = Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        if count:
+            _publish_read(actor, None)
+    return count
+
+
+def do_mark_read_by_key(*, recipient: Any, dedupe_key_prefix: str) -> list[int]:
+    """Mark read the recipient's unread notifications whose dedupe key starts with the
+    prefix: reading the thing itself clears its notification (and the e-mail it owes).
+
+    Called by chat when a read marker moves (e.g. prefix `dm:<conversation>:`) and by
+    groups when a request is decided elsewhere. Emits `notifications_read` on
+    `user:<recipient>` when anything changed."""
+    if not dedupe_key_prefix:
+        raise ValueError("an empty prefix would mark everything read")
+    with transaction.atomic():
+        changed = list(
+            Notification.objects.filter(
+                recipient=recipient,
+                dedupe_key__startswith=dedupe_key_prefix,
+                read_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        if changed:
+            Notification.objects.filter(pk__in=changed, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+            _publish_read(recipient, sorted(changed))
+    return sorted(changed)
+
+
+def do_set_email_frequency(*, actor: Any, frequency: str) -> None:
+    """Set how the actor wants e-mail: immediately, as a daily digest, or not at all.
+
+    Called by the preferences page and the unsubscribe link. E-mails already owed are
+    not cancelled here: the worker re-checks the frequency when it sends. Emits
+    nothing."""
+    if frequency not in EmailFrequency.values:
+        raise ClientError(
+            "bad_request",
+            "Unbekannte Einstellung.",
+            fields={"email_frequency": ["Bitte eine der angebotenen Möglichkeiten wählen."]},
+        )
+    User.objects.filter(pk=actor.pk).update(email_frequency=frequency)
+    actor.email_frequency = frequency
+
+
+def do_set_conversation_notification_level(*, actor: Any, conversation_id: int, level: str) -> None:
+    """Set the actor's notification level (all, mentions, muted) for one of their
+    group conversations.
+
+    Called by the preferences page. Chat has no action for this yet, so it lives here;
+    the model is looked up through the app registry because chat sits above
+    notifications in the import order (docs/notifications.md). A conversation the
+    actor does not take part in gets `forbidden`, like a missing one. Emits nothing."""
+    participant_model = apps.get_model("chat", "Participant")
+    levels = participant_model._meta.get_field("notification_level").choices or []
+    if level not in {value for value, _ in levels}:
+        raise ClientError(
+            "bad_request",
+            "Unbekannte Stufe.",
+            fields={"notification_level": ["Bitte eine der angebotenen Stufen wählen."]},
+        )
+    updated = participant_model._default_manager.filter(
+        user=actor, conversation_id=conversation_id, conversation__kind="group"
+    ).update(notification_level=level)
+    if not updated:
+        raise ClientError("forbidden", "Kein Zugriff oder nicht vorhanden.")

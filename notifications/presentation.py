@@ -1,0 +1,177 @@
+"""How a notification reads to a person: its German sentence and the link to its thing.
+
+The data shapes are documented in docs/notifications.md. The caller may put the
+relative `url` of the thing into `data`; otherwise it is derived from the ids, with the
+paths of the browser UI (`/nachrichten/<conversation>/`, `/gruppen/<slug>/`,
+`/gruppen/<slug>/anfragen/`). Missing fields degrade to neutral words, never an error:
+a notification stored by an older version must still render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+
+from notifications.models import Notification
+
+ROLE_NAMES = {"owner": "Inhaber", "admin": "Admin", "member": "Mitglied"}
+EXCERPT_CHARS = 300
+
+
+def field(data: dict[str, Any], *paths: str, default: str = "") -> str:
+    """The first present, non-empty value among dotted paths ("author.display_name")."""
+    for path in paths:
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value not in (None, "") and not isinstance(value, dict | list):
+            return str(value)
+    return default
+
+
+def actor_name(data: dict[str, Any]) -> str:
+    return field(
+        data,
+        "author_name",
+        "author.display_name",
+        "user_name",
+        "user.display_name",
+        "requester_name",
+        "requester.display_name",
+        "invited_by_name",
+        "invited_by.display_name",
+        "changed_by.display_name",
+        "decided_by.display_name",
+        default="Jemand",
+    )
+
+
+def group_name(data: dict[str, Any]) -> str:
+    return field(
+        data,
+        "group_name",
+        "group.name",
+        "conversation_title",
+        "conversation.title",
+        default="einer Gruppe",
+    )
+
+
+def group_slug(data: dict[str, Any]) -> str:
+    return field(data, "group_slug", "group.slug")
+
+
+def conversation_id(data: dict[str, Any]) -> str:
+    return field(data, "conversation_id", "conversation.id", "conversation")
+
+
+def excerpt(data: dict[str, Any]) -> str:
+    text = " ".join(field(data, "excerpt", "preview", "body", "message.body").split())
+    if len(text) > EXCERPT_CHARS:
+        text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
+    return text
+
+
+def with_conversation_titles(notifications: list[Notification]) -> list[Notification]:
+    """Fill in the conversation title of mentions that do not carry a group name, in
+    one query (in memory only; chat's model is read through the app registry because
+    chat sits above notifications in the import order)."""
+    missing = {
+        conversation_id(n.data)
+        for n in notifications
+        if n.kind == Notification.Kind.MENTION
+        and isinstance(n.data, dict)
+        and group_name(n.data) == "einer Gruppe"
+        and conversation_id(n.data).isdigit()
+    }
+    if not missing:
+        return notifications
+    conversation_model = apps.get_model("chat", "Conversation")
+    titles = dict(
+        conversation_model._default_manager.filter(
+            pk__in=[int(key) for key in missing]
+        ).values_list("pk", "title")
+    )
+    for notification in notifications:
+        key = conversation_id(notification.data) if isinstance(notification.data, dict) else ""
+        title = titles.get(int(key)) if key.isdigit() else None
+        if notification.kind == Notification.Kind.MENTION and title:
+            notification.data = {**notification.data, "conversation_title": title}
+    return notifications
+
+
+def target_path(notification: Notification) -> str:
+    """The relative link to what the notification is about."""
+    data = notification.data if isinstance(notification.data, dict) else {}
+    explicit = field(data, "url")
+    if explicit.startswith("/") and not explicit.startswith("//"):
+        return explicit
+    kind = notification.kind
+    conversation = conversation_id(data)
+    slug = group_slug(data)
+    if kind in (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.MENTION) and conversation:
+        return f"/nachrichten/{conversation}/"
+    if kind == Notification.Kind.JOIN_REQUEST and slug:
+        return f"/gruppen/{slug}/anfragen/"
+    if slug:
+        return f"/gruppen/{slug}/"
+    return "/benachrichtigungen/"
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def summary(notification: Notification) -> str:
+    """One German sentence for the notification centre and the e-mail subject."""
+    data = notification.data if isinstance(notification.data, dict) else {}
+    kind = notification.kind
+    who = actor_name(data)
+    group = group_name(data)
+    if kind == Notification.Kind.DIRECT_MESSAGE:
+        return f"{who} hat Ihnen eine Direktnachricht geschrieben"
+    if kind == Notification.Kind.MENTION:
+        return f"{who} hat Sie in „{group}“ erwähnt"
+    if kind == Notification.Kind.JOIN_REQUEST:
+        return f"{who} möchte der Gruppe „{group}“ beitreten"
+    if kind == Notification.Kind.JOIN_APPROVED:
+        return f"Ihre Beitrittsanfrage für „{group}“ wurde angenommen"
+    if kind == Notification.Kind.JOIN_DECLINED:
+        return f"Ihre Beitrittsanfrage für „{group}“ wurde abgelehnt"
+    if kind == Notification.Kind.ROLE_CHANGED:
+        role = field(data, "role", "new_role")
+        role_text = field(data, "role_label", default=ROLE_NAMES.get(role, role))
+        if role_text:
+            return f"Ihre Rolle in „{group}“ ist jetzt: {role_text}"
+        return f"Ihre Rolle in „{group}“ wurde geändert"
+    if kind == Notification.Kind.INVITATION:
+        return f"{who} lädt Sie in die Gruppe „{group}“ ein"
+    return "Neue Benachrichtigung"
+
+
+def detail(notification: Notification) -> str:
+    """The quoted text that goes with it (message excerpt, request text, reason)."""
+    data = notification.data if isinstance(notification.data, dict) else {}
+    if notification.kind in (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.MENTION):
+        return excerpt(data)
+    if notification.kind == Notification.Kind.JOIN_REQUEST:
+        return field(data, "message", "request_message")
+    if notification.kind == Notification.Kind.JOIN_DECLINED:
+        return field(data, "reason")
+    return ""
+
+
+def action_label(notification: Notification) -> str:
+    """What the link in the e-mail and the centre invites to do."""
+    kind = notification.kind
+    if kind == Notification.Kind.DIRECT_MESSAGE:
+        return "Unterhaltung öffnen"
+    if kind == Notification.Kind.MENTION:
+        return "Zur Nachricht"
+    if kind == Notification.Kind.JOIN_REQUEST:
+        return "Anfrage entscheiden"
+    if kind == Notification.Kind.INVITATION:
+        return "Einladung ansehen"
+    return "Gruppe öffnen"
