@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -200,26 +199,3 @@ def do_set_email_frequency(*, actor: Any, frequency: str) -> None:
         )
     User.objects.filter(pk=actor.pk).update(email_frequency=frequency)
     actor.email_frequency = frequency
-
-
-def do_set_conversation_notification_level(*, actor: Any, conversation_id: int, level: str) -> None:
-    """Set the actor's notification level (all, mentions, muted) for one of their
-    group conversations.
-
-    Called by the preferences page. Chat has no action for this yet, so it lives here;
-    the model is looked up through the app registry because chat sits above
-    notifications in the import order (docs/notifications.md). A conversation the
-    actor does not take part in gets `forbidden`, like a missing one. Emits nothing."""
-    participant_model = apps.get_model("chat", "Participant")
-    levels = participant_model._meta.get_field("notification_level").choices or []
-    if level not in {value for value, _ in levels}:
-        raise ClientError(
-            "bad_request",
-            "Unbekannte Stufe.",
-            fields={"notification_level": ["Bitte eine der angebotenen Stufen wählen."]},
-        )
-    updated = participant_model._default_manager.filter(
-        user=actor, conversation_id=conversation_id, conversation__kind="group"
-    ).update(notification_level=level)
-    if not updated:
-        raise ClientError("forbidden", "Kein Zugriff oder nicht vorhanden.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,7 +18,6 @@ from notifications import presentation
 from notifications.actions import (
     do_mark_all_read,
     do_mark_read,
-    do_set_conversation_notification_level,
     do_set_email_frequency,
     unread_count,
 )
@@ -110,14 +108,29 @@ LEVEL_CHOICES = [
 ]
 
 
+# The per-group level lives on chat's Participant and is changed by the groups action
+# (members only). chat and groups sit above notifications in the import order; this
+# page is mounted here (issue 5), so these two functions import them at call time and
+# nothing else in notifications does (docs/notifications.md, "Layering").
+
+
 def group_participations(user: Any) -> list[Any]:
-    """The person's group conversations with their level (chat's model, read only)."""
-    participant_model = apps.get_model("chat", "Participant")
+    """The person's group conversations with their level."""
+    from chat.models import Conversation, Participant
+
     return list(
-        participant_model._default_manager.filter(user=user, conversation__kind="group")
-        .select_related("conversation")
+        Participant.objects.filter(user=user, conversation__kind=Conversation.Kind.GROUP)
+        .select_related("conversation", "conversation__group")
         .order_by("conversation__title", "conversation_id")
     )
+
+
+def set_group_level(user: Any, participation: Any, level: str) -> None:
+    from groups.actions import do_set_group_notification_level
+
+    group = getattr(participation.conversation, "group", None)
+    if group is not None:
+        do_set_group_notification_level(actor=user, group=group, level=level)
 
 
 class PreferencesForm(forms.Form):
@@ -153,9 +166,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 for participation in participations:
                     level = form.cleaned_data[f"level_{participation.conversation_id}"]
                     if level != participation.notification_level:
-                        do_set_conversation_notification_level(
-                            actor=user, conversation_id=participation.conversation_id, level=level
-                        )
+                        set_group_level(user, participation, level)
             except ClientError as error:
                 form.add_error(None, error.detail)
             else:
