@@ -1,0 +1,808 @@
+"""Every state change of groups, memberships, join requests and invitations
+(CONVENTIONS.md, rule 1).
+
+Each action runs in one transaction and first locks the group row
+(`SELECT ... FOR UPDATE`), then the membership, request or invitation rows it touches:
+one fixed order, so two admins deciding the same request, two joins or a leave racing
+a role change are serialised per group and the loser sees the winner's result. Events
+(notifications, the live member frames of `groups.events`) are queued with
+`publish_on_commit`, so a rolled-back action publishes nothing.
+
+Permissions are checked inside the lock, against the rows as they are then; the table
+is in docs/groups.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import slugify
+
+from chat.actions import (
+    do_add_participant,
+    do_create_group_conversation,
+    do_remove_participant,
+    do_set_notification_level,
+    do_update_group_conversation,
+)
+from chat.models import NotificationLevel
+from groups.events import (
+    GroupRef,
+    GroupUpdatedFrame,
+    MemberInfo,
+    MemberJoinedFrame,
+    MemberLeftFrame,
+    MemberRoleChangedFrame,
+)
+from groups.models import Group, Invitation, JoinRequest, Membership
+from notifications.actions import do_notify
+from realtime.errors import ClientError
+from realtime.frames import conversation_topic
+from realtime.publish import publish_on_commit
+
+# A declined person may ask the same group again this long after the decision.
+REQUEST_COOLDOWN = timedelta(days=7)
+# Paths under /gruppen/ that a slug must not shadow.
+RESERVED_SLUGS = frozenset({"neu", "einladungen"})
+GERMAN_LETTERS = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
+MAX_TOPICS = 10
+MAX_TOPIC_CHARS = 40
+MAX_MESSAGE_CHARS = 1000
+ROLE_LABELS = dict(Membership.Role.choices)
+MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
+
+
+# --- input ----------------------------------------------------------------------
+
+
+def _bad(field: str, detail: str) -> ClientError:
+    return ClientError("bad_request", detail, fields={field: [detail]})
+
+
+def clean_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise _bad("name", "Bitte gib der Gruppe einen Namen.")
+    name = " ".join(name.split())
+    if len(name) > 120:
+        raise _bad("name", "Der Name darf höchstens 120 Zeichen lang sein.")
+    return name
+
+
+def clean_description(description: Any) -> str:
+    if not isinstance(description, str):
+        raise _bad("description", "Die Beschreibung muss ein Text sein.")
+    description = description.strip()
+    if len(description) > 4000:
+        raise _bad("description", "Die Beschreibung darf höchstens 4000 Zeichen lang sein.")
+    return description
+
+
+def clean_visibility(visibility: Any) -> str:
+    if visibility not in Group.Visibility.values:
+        raise _bad("visibility", "Sichtbarkeit muss „open“ oder „closed“ sein.")
+    return str(visibility)
+
+
+def clean_city(city: Any) -> str:
+    if not isinstance(city, str):
+        raise _bad("city", "Der Ort muss ein Text sein.")
+    city = " ".join(city.split())
+    if len(city) > 100:
+        raise _bad("city", "Der Ort darf höchstens 100 Zeichen lang sein.")
+    return city
+
+
+def clean_topics(topics: Any) -> list[str]:
+    """A list of distinct topics (case-insensitive), in the given order."""
+    if isinstance(topics, str):
+        topics = topics.split(",")
+    if not isinstance(topics, list | tuple) or not all(isinstance(t, str) for t in topics):
+        raise _bad("topics", "Themen müssen eine Liste von Texten sein.")
+    cleaned: dict[str, str] = {}
+    for topic in topics:
+        topic = " ".join(topic.split())
+        if not topic:
+            continue
+        if len(topic) > MAX_TOPIC_CHARS:
+            raise _bad("topics", f"Ein Thema darf höchstens {MAX_TOPIC_CHARS} Zeichen lang sein.")
+        cleaned.setdefault(topic.casefold(), topic)
+    if len(cleaned) > MAX_TOPICS:
+        raise _bad("topics", f"Höchstens {MAX_TOPICS} Themen pro Gruppe.")
+    return list(cleaned.values())
+
+
+def clean_message(message: Any, field: str = "message") -> str:
+    if message is None:
+        return ""
+    if not isinstance(message, str):
+        raise _bad(field, "Bitte einen Text angeben.")
+    message = message.strip()
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise _bad(field, f"Höchstens {MAX_MESSAGE_CHARS} Zeichen.")
+    return message
+
+
+def clean_role(role: Any) -> str:
+    if role not in Membership.Role.values:
+        raise _bad("role", "Rolle muss „owner“, „admin“ oder „member“ sein.")
+    return str(role)
+
+
+def _slug_base(name: str) -> str:
+    german = name.translate(GERMAN_LETTERS)
+    base = slugify(re.sub(r"[/&+]", " ", german))[:70].strip("-")
+    return base or "gruppe"
+
+
+def _unique_slug(name: str) -> str:
+    base = _slug_base(name)
+    candidate = base
+    number = 2
+    while candidate in RESERVED_SLUGS or Group.objects.filter(slug=candidate).exists():
+        candidate = f"{base}-{number}"
+        number += 1
+    return candidate
+
+
+def _name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
+    groups = Group.objects.annotate(lower_name=Lower("name")).filter(lower_name=name.lower())
+    if exclude_pk is not None:
+        groups = groups.exclude(pk=exclude_pk)
+    return groups.exists()
+
+
+def _name_conflict() -> ClientError:
+    detail = "Eine Gruppe mit diesem Namen gibt es schon."
+    return ClientError("conflict", detail, fields={"name": [detail]})
+
+
+# --- payloads -------------------------------------------------------------------
+
+
+def group_ref(group: Group) -> GroupRef:
+    return {"slug": group.slug, "name": group.name}
+
+
+def person_info(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "display_name": user.display_name,
+        "company": user.company_name,
+        "job_title": user.job_title,
+    }
+
+
+def member_info(membership: Membership) -> MemberInfo:
+    user = membership.user
+    return {
+        "id": user.pk,
+        "display_name": user.display_name,
+        "company": user.company_name,
+        "job_title": user.job_title,
+        "role": membership.role,
+    }
+
+
+def _member_count(group: Group) -> int:
+    return Membership.objects.filter(group=group).count()
+
+
+# --- locking helpers ------------------------------------------------------------
+
+
+def _lock_group(group: Group) -> Group:
+    """Re-read and lock the group row: the first lock of every action."""
+    locked = (
+        Group.objects.select_for_update(of=("self",))
+        .select_related("conversation")
+        .filter(pk=group.pk)
+        .first()
+    )
+    if locked is None:
+        raise ClientError("not_found", "Diese Gruppe gibt es nicht.")
+    return locked
+
+
+def _locked_membership(group: Group, user_id: Any) -> Membership | None:
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(group=group, user_id=user_id)
+        .first()
+    )
+
+
+def _require_role(membership: Membership | None, roles: Iterable[str], detail: str) -> Membership:
+    if membership is None or membership.role not in roles:
+        raise ClientError("forbidden", detail)
+    return membership
+
+
+def _require_not_archived(group: Group) -> None:
+    if group.archived_at is not None:
+        raise ClientError("conflict", "Die Gruppe ist archiviert.")
+
+
+def _owner_count(group: Group) -> int:
+    return Membership.objects.filter(group=group, role=Membership.Role.OWNER).count()
+
+
+def _managers(group: Group) -> list[Any]:
+    memberships = Membership.objects.filter(group=group, role__in=MANAGER_ROLES).select_related(
+        "user"
+    )
+    return [membership.user for membership in memberships]
+
+
+# --- shared steps ---------------------------------------------------------------
+
+
+def _admit(group: Group, user: Any, role: str = Membership.Role.MEMBER) -> Membership:
+    """Make `user` a member (the group row is locked) and tell the live member list."""
+    membership = Membership.objects.create(group=group, user=user, role=role)
+    do_add_participant(conversation=group.conversation, user=user)
+    frame: MemberJoinedFrame = {
+        "type": "member_joined",
+        "conversation": group.conversation_id,
+        "group": group.slug,
+        "member": member_info(membership),
+        "member_count": _member_count(group),
+    }
+    publish_on_commit(conversation_topic(group.conversation_id), frame)
+    return membership
+
+
+def _drop(group: Group, membership: Membership) -> None:
+    user = membership.user
+    membership.delete()
+    do_remove_participant(conversation=group.conversation, user=user)
+    frame: MemberLeftFrame = {
+        "type": "member_left",
+        "conversation": group.conversation_id,
+        "group": group.slug,
+        "user_id": user.pk,
+        "member_count": _member_count(group),
+    }
+    publish_on_commit(conversation_topic(group.conversation_id), frame)
+
+
+def _set_role(group: Group, membership: Membership, role: str, *, actor: Any) -> None:
+    membership.role = role
+    membership.save(update_fields=["role"])
+    frame: MemberRoleChangedFrame = {
+        "type": "member_role_changed",
+        "conversation": group.conversation_id,
+        "group": group.slug,
+        "user_id": membership.user_id,
+        "role": role,
+    }
+    publish_on_commit(conversation_topic(group.conversation_id), frame)
+    if membership.user_id == actor.pk:
+        return
+    do_notify(
+        recipient=membership.user,
+        kind="role_changed",
+        data={
+            "group": group_ref(group),
+            "role": role,
+            "role_label": ROLE_LABELS[role],
+            "changed_by": person_info(actor),
+            "url": f"/gruppen/{group.slug}/",
+        },
+        dedupe_key=f"role_changed:{membership.pk}:{timezone.now().timestamp()}",
+    )
+
+
+def _approve(group: Group, request: JoinRequest, *, actor: Any) -> Membership:
+    """Mark a locked pending request approved, admit the requester, notify them."""
+    request.status = JoinRequest.Status.APPROVED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    membership = _locked_membership(group, request.user_id)
+    if membership is None:
+        membership = _admit(group, request.user)
+    do_notify(
+        recipient=request.user,
+        kind="join_approved",
+        data={
+            "group": group_ref(group),
+            "request_id": request.pk,
+            "decided_by": person_info(actor),
+            "url": f"/gruppen/{group.slug}/",
+        },
+        dedupe_key=f"join_approved:{request.pk}",
+    )
+    return membership
+
+
+def _publish_group_updated(group: Group) -> None:
+    frame: GroupUpdatedFrame = {
+        "type": "group_updated",
+        "conversation": group.conversation_id,
+        "group": group.slug,
+        "name": group.name,
+        "visibility": group.visibility,
+        "archived": group.archived_at is not None,
+    }
+    publish_on_commit(conversation_topic(group.conversation_id), frame)
+
+
+def _sync_conversation(group: Group) -> None:
+    do_update_group_conversation(
+        conversation=group.conversation,
+        title=group.name,
+        readable_by_all=group.visibility == Group.Visibility.OPEN and group.archived_at is None,
+    )
+
+
+# --- actions --------------------------------------------------------------------
+
+
+def do_create_group(
+    *,
+    actor: Any,
+    name: Any,
+    description: Any = "",
+    visibility: Any = Group.Visibility.OPEN,
+    topics: Any = (),
+    city: Any = "",
+) -> Group:
+    """Found a group. Any signed-in person may; the founder becomes its owner and the
+    group gets its conversation. Emits nothing (nobody listens to a new group yet).
+    Errors: 400 with fields for bad input, 409 for a name in use (case-insensitive)."""
+    name = clean_name(name)
+    description = clean_description(description)
+    visibility = clean_visibility(visibility)
+    topics = clean_topics(topics)
+    city = clean_city(city)
+    try:
+        with transaction.atomic():
+            if _name_taken(name):
+                raise _name_conflict()
+            conversation = do_create_group_conversation(
+                title=name, readable_by_all=visibility == Group.Visibility.OPEN
+            )
+            group = Group.objects.create(
+                name=name,
+                slug=_unique_slug(name),
+                description=description,
+                visibility=visibility,
+                topics=topics,
+                city=city,
+                conversation=conversation,
+                created_by=actor,
+            )
+            Membership.objects.create(group=group, user=actor, role=Membership.Role.OWNER)
+            do_add_participant(conversation=conversation, user=actor)
+    except IntegrityError as exc:
+        # A parallel founder took the name (or its slug) between our check and insert.
+        raise _name_conflict() from exc
+    return group
+
+
+def do_update_group(
+    *,
+    actor: Any,
+    group: Group,
+    name: Any = None,
+    description: Any = None,
+    visibility: Any = None,
+    topics: Any = None,
+    city: Any = None,
+) -> Group:
+    """Edit a group's name, description, visibility, topics or city (fields left None
+    stay). Owners and admins; not while archived. The slug stays, so links keep
+    working. Emits `group_updated` on the group's conversation topic; closing a group
+    makes chat drop non-members' subscriptions."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = clean_name(name)
+    if description is not None:
+        changes["description"] = clean_description(description)
+    if visibility is not None:
+        changes["visibility"] = clean_visibility(visibility)
+    if topics is not None:
+        changes["topics"] = clean_topics(topics)
+    if city is not None:
+        changes["city"] = clean_city(city)
+    try:
+        with transaction.atomic():
+            group = _lock_group(group)
+            _require_role(
+                _locked_membership(group, actor.pk),
+                MANAGER_ROLES,
+                "Nur Inhaber und Admins dürfen die Gruppe bearbeiten.",
+            )
+            _require_not_archived(group)
+            if "name" in changes and _name_taken(changes["name"], exclude_pk=group.pk):
+                raise _name_conflict()
+            for field, value in changes.items():
+                setattr(group, field, value)
+            group.save(update_fields=list(changes) or None)
+            _sync_conversation(group)
+            _publish_group_updated(group)
+    except IntegrityError as exc:
+        raise _name_conflict() from exc
+    return group
+
+
+def do_archive_group(*, actor: Any, group: Group, archived: bool = True) -> Group:
+    """Archive a group (or bring it back with `archived=False`). Owners only.
+    An archived group keeps its members and history, takes no joins, invitations,
+    decisions or edits, and its chat is read by members only. Emits `group_updated`."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        _require_role(
+            _locked_membership(group, actor.pk),
+            {Membership.Role.OWNER},
+            "Nur Inhaber dürfen eine Gruppe archivieren.",
+        )
+        if (group.archived_at is not None) == archived:
+            return group
+        group.archived_at = timezone.now() if archived else None
+        group.save(update_fields=["archived_at"])
+        _sync_conversation(group)
+        _publish_group_updated(group)
+    return group
+
+
+def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership | JoinRequest:
+    """Join a group. Any signed-in non-member. Open group (or a pending invitation):
+    member at once (`member_joined` on the conversation topic). Closed group: a pending
+    `JoinRequest` with the optional message, and a `join_request` notification to every
+    owner and admin. Errors: 409 when already a member, archived, a request is already
+    pending, or within the cool-down after a decline (REQUEST_COOLDOWN)."""
+    message = clean_message(message)
+    with transaction.atomic():
+        group = _lock_group(group)
+        _require_not_archived(group)
+        if _locked_membership(group, actor.pk) is not None:
+            raise ClientError("conflict", "Du bist bereits Mitglied dieser Gruppe.")
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(group=group, user=actor, status=Invitation.Status.PENDING)
+            .first()
+        )
+        if invitation is not None:
+            invitation.status = Invitation.Status.ACCEPTED
+            invitation.decided_at = timezone.now()
+            invitation.save(update_fields=["status", "decided_at"])
+            return _admit(group, actor)
+        if group.visibility == Group.Visibility.OPEN:
+            return _admit(group, actor)
+        if JoinRequest.objects.filter(
+            group=group, user=actor, status=JoinRequest.Status.PENDING
+        ).exists():
+            raise ClientError("conflict", "Deine Beitrittsanfrage ist bereits offen.")
+        last_decline = (
+            JoinRequest.objects.filter(group=group, user=actor, status=JoinRequest.Status.DECLINED)
+            .order_by("-decided_at")
+            .first()
+        )
+        if last_decline is not None and last_decline.decided_at is not None:
+            may_ask_again = last_decline.decided_at + REQUEST_COOLDOWN
+            if may_ask_again > timezone.now():
+                when = date_format(timezone.localtime(may_ask_again), "j. F Y, H:i")
+                raise ClientError(
+                    "conflict",
+                    "Deine letzte Anfrage wurde abgelehnt. "
+                    f"Du kannst ab {when} Uhr erneut anfragen.",
+                )
+        request = JoinRequest.objects.create(group=group, user=actor, message=message)
+        data = {
+            "group": group_ref(group),
+            "request_id": request.pk,
+            "requester": person_info(actor),
+            "message": message,
+            "url": f"/gruppen/{group.slug}/anfragen/",
+        }
+        for manager in _managers(group):
+            do_notify(
+                recipient=manager,
+                kind="join_request",
+                data=data,
+                dedupe_key=f"join_request:{request.pk}",
+            )
+    return request
+
+
+def do_withdraw_join_request(*, actor: Any, group: Group) -> JoinRequest:
+    """Withdraw my pending request to a closed group. The requester only. Emits
+    nothing. Error: 409 when there is no pending request."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        request = (
+            JoinRequest.objects.select_for_update()
+            .filter(group=group, user=actor, status=JoinRequest.Status.PENDING)
+            .first()
+        )
+        if request is None:
+            raise ClientError(
+                "conflict", "Es gibt keine offene Anfrage, die du zurückziehen kannst."
+            )
+        request.status = JoinRequest.Status.WITHDRAWN
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+    return request
+
+
+def _locked_pending_request(group: Group, request_id: Any) -> JoinRequest:
+    request = (
+        JoinRequest.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=request_id, group=group)
+        .first()
+    )
+    if request is None:
+        raise ClientError("not_found", "Diese Anfrage gibt es nicht.")
+    if request.status != JoinRequest.Status.PENDING:
+        raise ClientError(
+            "conflict",
+            f"Über diese Anfrage ist schon entschieden ({request.get_status_display()}).",
+        )
+    return request
+
+
+def do_approve_join_request(*, actor: Any, group: Group, request_id: Any) -> JoinRequest:
+    """Approve a pending join request. Owners and admins; not while archived. Emits
+    `member_joined` and a `join_approved` notification to the requester. Errors: 404
+    unknown request, 409 already decided (e.g. by another admin a moment earlier)."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins entscheiden über Anfragen.",
+        )
+        _require_not_archived(group)
+        request = _locked_pending_request(group, request_id)
+        _approve(group, request, actor=actor)
+    return request
+
+
+def do_decline_join_request(
+    *, actor: Any, group: Group, request_id: Any, reason: Any = ""
+) -> JoinRequest:
+    """Decline a pending join request, with an optional reason the requester sees.
+    Owners and admins. Emits a `join_declined` notification with the reason and the
+    time from which the person may ask again. Errors: 404 unknown, 409 decided."""
+    reason = clean_message(reason, "reason")
+    with transaction.atomic():
+        group = _lock_group(group)
+        _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins entscheiden über Anfragen.",
+        )
+        request = _locked_pending_request(group, request_id)
+        request.status = JoinRequest.Status.DECLINED
+        request.decided_by = actor
+        request.decided_at = timezone.now()
+        request.reason = reason
+        request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        do_notify(
+            recipient=request.user,
+            kind="join_declined",
+            data={
+                "group": group_ref(group),
+                "request_id": request.pk,
+                "reason": reason,
+                "may_ask_again_at": (request.decided_at + REQUEST_COOLDOWN).isoformat(),
+                "url": f"/gruppen/{group.slug}/",
+            },
+            dedupe_key=f"join_declined:{request.pk}",
+        )
+    return request
+
+
+def do_invite_to_group(*, actor: Any, group: Group, user_id: Any) -> Invitation | Membership:
+    """Invite a person. Owners and admins; not while archived. Someone with a pending
+    join request is admitted at once (returns the Membership; `member_joined` and
+    `join_approved`); otherwise a pending Invitation and an `invitation` notification.
+    Errors: 404 unknown person, 409 already a member or already invited."""
+    User = get_user_model()
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise _bad("user_id", "Bitte eine Person angeben.")
+    invitee = User.objects.filter(pk=user_id, is_active=True).first()
+    if invitee is None:
+        raise ClientError("not_found", "Diese Person gibt es nicht.")
+    with transaction.atomic():
+        group = _lock_group(group)
+        _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins dürfen einladen.",
+        )
+        _require_not_archived(group)
+        if _locked_membership(group, invitee.pk) is not None:
+            raise ClientError("conflict", f"{invitee.display_name} ist bereits Mitglied.")
+        pending = (
+            JoinRequest.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(group=group, user=invitee, status=JoinRequest.Status.PENDING)
+            .first()
+        )
+        if pending is not None:
+            return _approve(group, pending, actor=actor)
+        if Invitation.objects.filter(
+            group=group, user=invitee, status=Invitation.Status.PENDING
+        ).exists():
+            raise ClientError("conflict", f"{invitee.display_name} ist bereits eingeladen.")
+        invitation = Invitation.objects.create(group=group, user=invitee, invited_by=actor)
+        do_notify(
+            recipient=invitee,
+            kind="invitation",
+            data={
+                "group": group_ref(group),
+                "invitation_id": invitation.pk,
+                "invited_by": person_info(actor),
+                "url": "/gruppen/einladungen/",
+            },
+            dedupe_key=f"invitation:{invitation.pk}",
+        )
+    return invitation
+
+
+def _locked_pending_invitation(actor: Any, invitation_id: Any) -> tuple[Group, Invitation]:
+    """Lock the invitation's group, then the invitation (addressed to `actor`)."""
+    found = Invitation.objects.filter(pk=invitation_id, user=actor).select_related("group").first()
+    if found is None:
+        raise ClientError("not_found", "Diese Einladung gibt es nicht.")
+    group = _lock_group(found.group)
+    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise ClientError(
+            "conflict",
+            f"Diese Einladung ist nicht mehr offen ({invitation.get_status_display()}).",
+        )
+    return group, invitation
+
+
+def do_accept_invitation(*, actor: Any, invitation_id: Any) -> Membership:
+    """Accept an invitation addressed to me: I become a member (a pending request of
+    mine counts as approved). Emits `member_joined`. Errors: 404 not mine or unknown,
+    409 no longer pending or group archived."""
+    with transaction.atomic():
+        group, invitation = _locked_pending_invitation(actor, invitation_id)
+        _require_not_archived(group)
+        invitation.status = Invitation.Status.ACCEPTED
+        invitation.decided_at = timezone.now()
+        invitation.save(update_fields=["status", "decided_at"])
+        JoinRequest.objects.filter(
+            group=group, user=actor, status=JoinRequest.Status.PENDING
+        ).update(
+            status=JoinRequest.Status.APPROVED,
+            decided_by=invitation.invited_by,
+            decided_at=invitation.decided_at,
+        )
+        membership = _locked_membership(group, actor.pk)
+        if membership is None:
+            membership = _admit(group, actor)
+    return membership
+
+
+def do_decline_invitation(*, actor: Any, invitation_id: Any) -> Invitation:
+    """Decline an invitation addressed to me. Emits nothing. Errors as accepting."""
+    with transaction.atomic():
+        _group, invitation = _locked_pending_invitation(actor, invitation_id)
+        invitation.status = Invitation.Status.DECLINED
+        invitation.decided_at = timezone.now()
+        invitation.save(update_fields=["status", "decided_at"])
+    return invitation
+
+
+def do_leave_group(*, actor: Any, group: Group) -> None:
+    """Leave a group. Any member; the last owner must first hand over (409). Emits
+    `member_left`; chat drops the conversation from the leaver's sockets unless the
+    group is open (then they may still read)."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        membership = _locked_membership(group, actor.pk)
+        if membership is None:
+            raise ClientError("conflict", "Du bist kein Mitglied dieser Gruppe.")
+        if membership.role == Membership.Role.OWNER and _owner_count(group) == 1:
+            raise ClientError(
+                "conflict",
+                "Du bist die einzige Inhaberin bzw. der einzige Inhaber. "
+                "Übertrage die Gruppe zuerst an ein anderes Mitglied.",
+            )
+        _drop(group, membership)
+
+
+def do_remove_member(*, actor: Any, group: Group, user_id: Any) -> None:
+    """Remove another member. Owners may remove anyone but themselves (they leave);
+    admins may remove plain members only. Emits `member_left`. Errors: 403 not allowed,
+    404 not a member, 400 removing oneself."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        mine = _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins dürfen Mitglieder entfernen.",
+        )
+        if user_id == actor.pk:
+            raise ClientError("bad_request", "Um selbst auszutreten, verlasse die Gruppe.")
+        target = _locked_membership(group, user_id)
+        if target is None:
+            raise ClientError("not_found", "Diese Person ist kein Mitglied.")
+        if mine.role == Membership.Role.ADMIN and target.role != Membership.Role.MEMBER:
+            raise ClientError("forbidden", "Admins dürfen nur Mitglieder entfernen.")
+        _drop(group, target)
+
+
+def do_change_member_role(*, actor: Any, group: Group, user_id: Any, role: Any) -> Membership:
+    """Change a member's role. Owners may set any role for anyone (an owner stepping
+    down must leave another owner); admins may switch others between member and admin.
+    Emits `member_role_changed` and a `role_changed` notification to the member (not
+    when changing one's own role). Errors: 400 bad role, 403, 404, 409 last owner."""
+    role = clean_role(role)
+    with transaction.atomic():
+        group = _lock_group(group)
+        mine = _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins dürfen Rollen ändern.",
+        )
+        target = _locked_membership(group, user_id)
+        if target is None:
+            raise ClientError("not_found", "Diese Person ist kein Mitglied.")
+        if mine.role == Membership.Role.ADMIN and (
+            target.role == Membership.Role.OWNER or role == Membership.Role.OWNER
+        ):
+            raise ClientError("forbidden", "Nur Inhaber vergeben oder entziehen die Inhaberrolle.")
+        if target.role == role:
+            return target
+        if target.role == Membership.Role.OWNER and _owner_count(group) == 1:
+            raise ClientError(
+                "conflict", "Die Gruppe braucht mindestens eine Inhaberin bzw. einen Inhaber."
+            )
+        _set_role(group, target, role, actor=actor)
+    return target
+
+
+def do_transfer_ownership(*, actor: Any, group: Group, user_id: Any) -> Membership:
+    """Hand the group over: the member `user_id` becomes owner, the acting owner
+    becomes admin. Owners only. Emits `member_role_changed` for both and a
+    `role_changed` notification to the new owner. Errors: 403, 404 not a member, 400
+    transferring to oneself."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        mine = _require_role(
+            _locked_membership(group, actor.pk),
+            {Membership.Role.OWNER},
+            "Nur Inhaber dürfen die Gruppe übertragen.",
+        )
+        if user_id == actor.pk:
+            raise ClientError("bad_request", "Du bist bereits Inhaberin bzw. Inhaber.")
+        target = _locked_membership(group, user_id)
+        if target is None:
+            raise ClientError("not_found", "Diese Person ist kein Mitglied.")
+        if target.role != Membership.Role.OWNER:
+            _set_role(group, target, Membership.Role.OWNER, actor=actor)
+        _set_role(group, mine, Membership.Role.ADMIN, actor=actor)
+    return target
+
+
+def do_set_group_notification_level(*, actor: Any, group: Group, level: Any) -> str:
+    """Set how I am notified of this group's messages: all, mentions only or muted.
+    Members only (403). Stored on my chat participation, where chat decides whom a
+    message notifies. Emits nothing."""
+    if level not in NotificationLevel.values:
+        raise _bad("notification_level", "Stufe muss „all“, „mentions“ oder „muted“ sein.")
+    with transaction.atomic():
+        group = _lock_group(group)
+        if _locked_membership(group, actor.pk) is None:
+            raise ClientError("forbidden", "Nur Mitglieder stellen Benachrichtigungen ein.")
+        do_set_notification_level(conversation=group.conversation, user=actor, level=level)
+    return str(level)
