@@ -1,15 +1,33 @@
-"""Every state change of conversations (CONVENTIONS.md, rule 1)."""
+"""Every state change of conversations and messages (CONVENTIONS.md, rule 1).
+
+The WebSocket consumer, the HTTP API, the admin and the demo seeding all call these
+functions; each validates, writes inside one short transaction and publishes its
+frames only after the commit (`realtime.publish.publish_on_commit`).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from chat.models import Conversation, NotificationLevel, Participant
-from realtime.frames import user_topic
+from accounts.models import User
+from chat.access import access_message, direct_key_for, is_blocked_between, mention_candidates
+from chat.events import message_deleted_frame, message_frame, read_frame
+from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
+from notifications.actions import do_mark_read_by_key, do_notify
+from realtime.errors import ClientError, forbidden
+from realtime.frames import conversation_topic, user_topic
 from realtime.publish import publish_on_commit
+
+CLIENT_ID_MAX_CHARS = 64
+REPORT_REASON_MAX_CHARS = 1000
+PREVIEW_CHARS = 140
 
 
 def do_create_group_conversation(*, title: str, readable_by_all: bool) -> Conversation:
@@ -34,7 +52,7 @@ def do_update_group_conversation(
     conversation.readable_by_all = readable_by_all
     if became_closed:
         publish_on_commit(
-            f"conv:{conversation.pk}",
+            conversation_topic(conversation.pk),
             {"type": "_access_changed", "conversation": conversation.pk},
         )
 
@@ -61,12 +79,387 @@ def do_remove_participant(*, conversation: Conversation, user: Any) -> None:
         )
 
 
+def do_set_moderator(*, conversation: Conversation, user: Any, can_moderate: bool) -> None:
+    """Let `user` delete others' messages in `conversation` (or stop it). Called by the
+    groups actions whenever a member becomes or stops being owner or admin. No event."""
+    Participant.objects.filter(conversation=conversation, user=user).update(
+        can_moderate=can_moderate
+    )
+
+
 def do_set_notification_level(*, conversation: Conversation, user: Any, level: str) -> None:
-    """Set how `user` is notified of new messages in `conversation` (all, mentions
-    only, muted). Called by the groups actions for a member, inside their
-    transaction; a person who is not a participant changes nothing. Emits nothing."""
+    """Set how much of `conversation` notifies `user`: all, mentions only, or muted
+    (a muted conversation sends no mention notifications). Called by the groups
+    actions for a member's own choice. No event."""
     if level not in NotificationLevel.values:
-        raise ValueError(f"unknown notification level {level!r}")
+        raise ClientError(
+            "bad_request", "Unbekannte Benachrichtigungsstufe.", fields={"level": ["Ungültig."]}
+        )
     Participant.objects.filter(conversation=conversation, user=user).update(
         notification_level=level
     )
+
+
+def clean_body(body: Any) -> str:
+    """Plain text, not blank, at most `NETZN_MESSAGE_MAX_CHARS` characters."""
+    if not isinstance(body, str):
+        raise ClientError("bad_request", "Der Text fehlt.", fields={"body": ["Text erwartet."]})
+    if len(body) > settings.NETZN_MESSAGE_MAX_CHARS:
+        raise ClientError(
+            "too_large",
+            f"Eine Nachricht hat höchstens {settings.NETZN_MESSAGE_MAX_CHARS} Zeichen.",
+            fields={"body": ["Zu lang."]},
+        )
+    if "\x00" in body:
+        raise ClientError(
+            "bad_request", "Ungültiges Zeichen im Text.", fields={"body": ["Ungültig."]}
+        )
+    if not body.strip():
+        raise ClientError(
+            "bad_request", "Die Nachricht ist leer.", fields={"body": ["Darf nicht leer sein."]}
+        )
+    return body
+
+
+def clean_client_id(client_id: Any) -> str:
+    if (
+        not isinstance(client_id, str)
+        or not client_id.strip()
+        or len(client_id) > CLIENT_ID_MAX_CHARS
+        or "\x00" in client_id
+    ):
+        raise ClientError(
+            "bad_request",
+            f"client_id muss eine Zeichenkette mit 1 bis {CLIENT_ID_MAX_CHARS} Zeichen sein.",
+            fields={"client_id": ["Ungültig."]},
+        )
+    return client_id
+
+
+def _existing_send(actor: Any, conversation_id: int, client_id: str) -> Message | None:
+    """The message an earlier send with this client_id stored, for a retry."""
+    existing = (
+        Message.objects.select_related("author").filter(author=actor, client_id=client_id).first()
+    )
+    if existing is None:
+        return None
+    if existing.conversation_id != conversation_id:
+        raise ClientError(
+            "conflict",
+            "Diese client_id wurde schon für eine andere Unterhaltung verwendet.",
+            fields={"client_id": ["Bereits verwendet."]},
+        )
+    return existing
+
+
+def do_send_message(
+    *, actor: Any, conversation_id: Any, body: Any, client_id: Any
+) -> tuple[Message, bool]:
+    """Store a message from `actor` (a participant of the conversation; in a direct
+    conversation only while neither of the two blocked the other) and return
+    `(message, created)`.
+
+    The seq is `last_seq + 1`, taken under the conversation's row lock in the storing
+    transaction, so every conversation numbers 1, 2, 3, ... without gaps. The sender's
+    read marker moves to the new message. Idempotent on (author, client_id): a retry
+    returns the stored message with `created=False`, stores and publishes nothing.
+
+    Emits after the commit: `message` on `conv:<id>`; for a direct conversation a
+    `direct_message` notification to the other person (one per unread stretch); for a
+    group `mention` notifications to mentioned participants who did not mute it."""
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        raise forbidden()
+    body = clean_body(body)
+    client_id = clean_client_id(client_id)
+    try:
+        with transaction.atomic():
+            message = _store_message(actor, conversation_id, body, client_id)
+    except IntegrityError:
+        # A concurrent (or earlier) send with the same client_id won the unique
+        # constraint: this is a retry, answer with the stored message.
+        existing = _existing_send(actor, conversation_id, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+def _store_message(actor: Any, conversation_id: int, body: str, client_id: str) -> Message:
+    participant = (
+        Participant.objects.filter(conversation_id=conversation_id, user=actor)
+        .only("pk", "last_read_seq")
+        .first()
+    )
+    if participant is None or not actor.is_active:
+        raise forbidden()
+    now = timezone.now()
+    # Lock order: conversation, then participant rows (CONVENTIONS.md, rule 5).
+    conversation = (
+        Conversation.objects.select_for_update()
+        .only("pk", "kind", "last_seq", "direct_key")
+        .get(pk=conversation_id)
+    )
+    other: Participant | None = None
+    if conversation.kind == Conversation.Kind.DIRECT:
+        other = (
+            Participant.objects.select_related("user")
+            .filter(conversation_id=conversation_id)
+            .exclude(user=actor)
+            .first()
+        )
+        if other is None or not other.user.is_active or is_blocked_between(actor, other.user):
+            raise forbidden()
+    seq = conversation.last_seq + 1
+    message = Message.objects.create(
+        conversation_id=conversation_id,
+        seq=seq,
+        author=actor,
+        body=body,
+        client_id=client_id,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation_id).update(last_seq=seq, last_message_at=now)
+    Participant.objects.filter(pk=participant.pk).update(
+        last_read_seq=Greatest(F("last_read_seq"), seq)
+    )
+    message.author = actor
+    publish_on_commit(conversation_topic(conversation_id), message_frame(message))
+    if other is not None:
+        _notify_direct_message(message, other)
+    elif "@" in body:
+        _notify_mentions(message, actor)
+    return message
+
+
+def preview(body: str) -> str:
+    flat = " ".join(body.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+def _notify_direct_message(message: Message, recipient: Participant) -> None:
+    """One `direct_message` notification per conversation and unread stretch: the key
+    carries the recipient's read marker, which stays put until they read."""
+    do_notify(
+        recipient=recipient.user,
+        kind="direct_message",
+        data={
+            "conversation": message.conversation_id,
+            "message": message.pk,
+            "seq": message.seq,
+            "author": {"id": message.author.pk, "display_name": message.author.display_name},
+            "preview": preview(message.body),
+        },
+        dedupe_key=f"dm:{message.conversation_id}:{recipient.last_read_seq}",
+    )
+
+
+MENTION_BOUNDARY = re.compile(r"\w", re.UNICODE)
+
+
+def find_mentions(body: str, names: dict[int, str]) -> set[int]:
+    """The user ids whose display name follows an `@` in `body`.
+
+    Longest match wins ("@Anna Becker-Schulz" is not "@Anna Becker"), case does not
+    matter, and a name must end at a word boundary ("@Annabel" is not "@Anna")."""
+    folded = body.casefold()
+    candidates = sorted(
+        ((name.casefold(), user_id) for user_id, name in names.items() if name.strip()),
+        key=lambda item: len(item[0]),
+        reverse=True,
+    )
+    found: set[int] = set()
+    start = folded.find("@")
+    while start != -1:
+        rest = folded[start + 1 :]
+        for name, user_id in candidates:
+            if not rest.startswith(name):
+                continue
+            after = rest[len(name) : len(name) + 1]
+            if after and MENTION_BOUNDARY.match(after):
+                continue
+            found.add(user_id)
+            break
+        start = folded.find("@", start + 1)
+    return found
+
+
+def _notify_mentions(message: Message, actor: Any) -> None:
+    """`mention` notifications for participants named after an `@` who did not mute
+    the conversation. Non-participants and unknown names notify nobody."""
+    participants = mention_candidates(message.conversation_id, exclude_user=actor)
+    names = {participant.user_id: participant.user.display_name for participant in participants}
+    mentioned = find_mentions(message.body, names)
+    for participant in participants:
+        if participant.user_id not in mentioned:
+            continue
+        if participant.notification_level == NotificationLevel.MUTED:
+            continue
+        do_notify(
+            recipient=participant.user,
+            kind="mention",
+            data={
+                "conversation": message.conversation_id,
+                "message": message.pk,
+                "seq": message.seq,
+                "author": {"id": actor.pk, "display_name": actor.display_name},
+                "preview": preview(message.body),
+            },
+            dedupe_key=f"mention:{message.conversation_id}:{message.pk}",
+        )
+
+
+def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
+    """Change the text of `actor`'s own message (while still a participant; not once
+    deleted). Emits `message_edited` on `conv:<id>` after the commit."""
+    body = clean_body(body)
+    with transaction.atomic():
+        message = access_message(actor, message_id, for_update=True)
+        if message.author_id != actor.pk:
+            raise forbidden()
+        if not Participant.objects.filter(
+            conversation_id=message.conversation_id, user=actor
+        ).exists():
+            raise forbidden()
+        if message.deleted_at is not None:
+            raise ClientError("conflict", "Die Nachricht wurde gelöscht.")
+        if message.body == body:
+            return message
+        message.body = body
+        message.edited_at = timezone.now()
+        message.save(update_fields=["body", "edited_at"])
+        publish_on_commit(
+            conversation_topic(message.conversation_id), message_frame(message, "message_edited")
+        )
+    return message
+
+
+def do_delete_message(*, actor: Any, message_id: Any) -> Message:
+    """Delete a message: its author, or a moderator of the conversation (group owners
+    and admins). The message keeps its seq and shows as deleted; its text is erased
+    (a report keeps its own copy). Idempotent. Emits `message_deleted` on
+    `conv:<id>` after the commit."""
+    with transaction.atomic():
+        message = access_message(actor, message_id, for_update=True)
+        membership = Participant.objects.filter(
+            conversation_id=message.conversation_id, user=actor
+        ).first()
+        if membership is None:
+            raise forbidden()
+        if message.author_id != actor.pk and not membership.can_moderate:
+            raise forbidden()
+        if message.deleted_at is not None:
+            return message
+        message.deleted_at = timezone.now()
+        message.body = ""
+        message.save(update_fields=["deleted_at", "body"])
+        publish_on_commit(
+            conversation_topic(message.conversation_id), message_deleted_frame(message)
+        )
+    return message
+
+
+def do_mark_read(*, actor: Any, conversation: Conversation, seq: Any) -> int:
+    """Move `actor`'s read marker in `conversation` (already access-checked) forward to
+    `seq` (capped at the last message); never back. Returns the marker.
+
+    A reader who is no participant (an open group they look at) has no marker: 0.
+    Emits `read` on `user:<actor>` when the marker moved, so the person's other tabs
+    follow; when everything is read, the conversation's direct-message and mention
+    notifications are marked read too."""
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ClientError("bad_request", "seq muss eine ganze Zahl ≥ 0 sein.")
+    with transaction.atomic():
+        last_seq = Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation.pk)
+        target = min(seq, last_seq)
+        moved = Participant.objects.filter(
+            conversation=conversation, user=actor, last_read_seq__lt=target
+        ).update(last_read_seq=target)
+        if not moved:
+            current = (
+                Participant.objects.filter(conversation=conversation, user=actor)
+                .values_list("last_read_seq", flat=True)
+                .first()
+            )
+            return current or 0
+        publish_on_commit(user_topic(actor.pk), read_frame(conversation.pk, target))
+        if target == last_seq:
+            do_mark_read_by_key(recipient=actor, dedupe_key_prefix=f"dm:{conversation.pk}:")
+            do_mark_read_by_key(recipient=actor, dedupe_key_prefix=f"mention:{conversation.pk}:")
+    return target
+
+
+def do_get_or_create_direct_conversation(
+    *, actor: Any, other_user_id: Any
+) -> tuple[Conversation, bool]:
+    """The one direct conversation of `actor` and another active person, created on
+    first use (safe when both open it at the same moment: `direct_key` is unique).
+    Refused with `forbidden` when either blocked the other, and for unknown people,
+    so a blocked person learns nothing more. No event."""
+    if not isinstance(other_user_id, int) or isinstance(other_user_id, bool):
+        raise forbidden()
+    if other_user_id == actor.pk:
+        raise ClientError("bad_request", "Eine Unterhaltung mit sich selbst ist nicht möglich.")
+    other = User.objects.filter(pk=other_user_id, is_active=True).first()
+    if other is None or not actor.is_active:
+        raise forbidden()
+    if is_blocked_between(actor, other):
+        raise forbidden()
+    key = direct_key_for(actor.pk, other.pk)
+    existing = Conversation.objects.filter(direct_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            conversation = Conversation.objects.create(
+                kind=Conversation.Kind.DIRECT, title="", direct_key=key
+            )
+            Participant.objects.bulk_create(
+                [
+                    Participant(conversation=conversation, user=actor),
+                    Participant(conversation=conversation, user=other),
+                ]
+            )
+    except IntegrityError:
+        # The other person (or another tab) created it a moment ago.
+        return Conversation.objects.get(direct_key=key), False
+    return conversation, True
+
+
+def do_report_message(*, actor: Any, message_id: Any, reason: Any) -> tuple[MessageReport, bool]:
+    """Report a message `actor` may read to the platform's moderation queue (Django's
+    admin). One report per person and message: a repeat returns the first. The report
+    keeps a copy of the text, so deleting the message does not destroy the evidence.
+    No event."""
+    if reason is None:
+        reason = ""
+    if not isinstance(reason, str) or len(reason) > REPORT_REASON_MAX_CHARS:
+        raise ClientError(
+            "bad_request",
+            f"Der Grund hat höchstens {REPORT_REASON_MAX_CHARS} Zeichen.",
+            fields={"reason": ["Ungültig."]},
+        )
+    message = access_message(actor, message_id)
+    if message.deleted_at is not None:
+        raise ClientError("conflict", "Die Nachricht wurde bereits gelöscht.")
+    if message.author_id == actor.pk:
+        raise ClientError("bad_request", "Eigene Nachrichten können nicht gemeldet werden.")
+    try:
+        with transaction.atomic():
+            report = MessageReport.objects.create(
+                message=message, reporter=actor, reason=reason.strip(), body_snapshot=message.body
+            )
+    except IntegrityError:
+        return MessageReport.objects.get(message=message, reporter=actor), False
+    return report, True
+
+
+def do_resolve_report(*, actor: Any, report_ids: list[int], status: str) -> int:
+    """Close open reports as resolved or dismissed. Called by the admin's moderation
+    actions (staff only). Returns how many changed. No event."""
+    if not actor.is_staff:
+        raise forbidden()
+    if status not in (MessageReport.Status.RESOLVED, MessageReport.Status.DISMISSED):
+        raise ClientError("bad_request", "Unbekannter Status.")
+    return MessageReport.objects.filter(
+        Q(pk__in=report_ids), Q(status=MessageReport.Status.OPEN)
+    ).update(status=status, resolved_at=timezone.now())

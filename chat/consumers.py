@@ -1,16 +1,657 @@
-"""The WebSocket transport of PROTOCOL.md (filled in by the realtime issue)."""
+"""The WebSocket transport of PROTOCOL.md: `/ws/v1/`, one connection per tab.
+
+A plain ASGI application rather than a Channels consumer: it needs no channel layer,
+and the broadcast path must not pay Channels' per-event dispatch (a thread hop for
+`aclose_old_connections` per event and recipient). The process's hub
+(`realtime.hub`) calls `deliver(topic, payload)` on each local socket with the frame
+already serialised once; `deliver` hands it to the ASGI `send` at once when that
+completes without suspending (daphne's does), and otherwise queues it behind a single
+writer task. A client that falls too far behind (`NETZN_CONNECTION_QUEUE_LIMIT`
+frames queued, or the server's transport holding more than
+`NETZN_CONNECTION_BUFFER_BYTES`) is disconnected and catches up by seq when it
+returns; nothing is dropped silently.
+
+Database work runs in a dedicated thread pool (`database_sync_to_async` with
+`thread_sensitive=False`), so concurrent sends of many sockets do not queue on one
+thread. Frame types map to handlers through the `HANDLERS` table.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
+
+from chat.access import (
+    Page,
+    access_conversation,
+    access_conversation_for_writing,
+    backlog,
+    can_read,
+    conversations_of,
+    is_id,
+    parse_seq,
+)
+from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
+from chat.events import ack_frame, author_payload, message_frame, typing_frame
+from chat.models import Message, Participant
+from realtime import frames
+from realtime.errors import ClientError
+from realtime.hub import Hub, get_hub
+from realtime.ratelimit import LocalBuckets, get_rate_limiter
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+REF_MAX_CHARS = 128
+TYPING_INTERVAL_SECONDS = 3.0
+# Every frame of a connection (typing and read included) counts against this
+# in-memory bucket; sends, edits and deletes also against the per-user limit.
+FRAME_BURST = 60
+FRAME_PER_SECOND = 20.0
+# Frames refused for rate in a row after which the connection is closed (1008).
+FLOOD_CLOSE_AFTER = 100
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_LOGGED_OUT = 4001
+
+DB_EXECUTOR = ThreadPoolExecutor(
+    max_workers=int(getattr(settings, "NETZN_DB_THREADS", 16)), thread_name_prefix="netzn-db"
+)
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self) -> None:
-        await self.accept()
+def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Run `func` in the database thread pool (closing stale connections around it)."""
+    return database_sync_to_async(func, thread_sensitive=False, executor=DB_EXECUTOR)
 
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+
+class _Resume:
+    """Await the rest of a coroutine that was started by hand and suspended.
+
+    `deliver` steps the ASGI `send` coroutine synchronously (it completes at once on
+    daphne and in the test communicator); only when it suspends (back-pressure on
+    another server) is the remainder finished by the writer task through this."""
+
+    def __init__(self, coro: Any, first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        value = self.first
+        while True:
+            try:
+                yield value
+            except BaseException as exc:  # forwarded into the coroutine, like a Task does
+                try:
+                    value = self.coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = self.coro.send(None)
+                except StopIteration as stop:
+                    return stop.value
+
+
+@dataclass
+class Subscription:
+    # Live frames held back while the backlog loads (or access is re-checked); None
+    # when live frames go straight out.
+    buffer: list[str] | None = field(default_factory=list)
+    can_write: bool = False
+
+
+class BadFrame(ClientError):
+    def __init__(self, detail: str) -> None:
+        super().__init__("bad_request", detail)
+
+
+def require_id(content: dict[str, Any], name: str) -> int:
+    value = content.get(name)
+    if value is None:
+        raise BadFrame(f"Feld „{name}“ fehlt.")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadFrame(f"Feld „{name}“ muss eine ganze Zahl sein.")
+    return value
+
+
+def require_str(content: dict[str, Any], name: str) -> str:
+    value = content.get(name)
+    if value is None:
+        raise BadFrame(f"Feld „{name}“ fehlt.")
+    if not isinstance(value, str):
+        raise BadFrame(f"Feld „{name}“ muss Text sein.")
+    return value
+
+
+# Typing announcements, throttled per person and conversation within this process.
+_typing_last: dict[tuple[int, int], float] = {}
+
+
+def typing_allowed(user_id: int, conversation_id: int) -> bool:
+    now = time.monotonic()
+    key = (user_id, conversation_id)
+    if now - _typing_last.get(key, -TYPING_INTERVAL_SECONDS) < TYPING_INTERVAL_SECONDS:
+        return False
+    if len(_typing_last) > 100_000:
+        _typing_last.clear()
+    _typing_last[key] = now
+    return True
+
+
+# Database steps of the handlers, each one short unit of work in a pool thread.
+
+
+def load_hello(user: Any) -> list[dict[str, Any]]:
+    return [
+        {key: item[key] for key in ("id", "kind", "title", "last_seq", "last_read_seq")}
+        for item in conversations_of(user)
+    ]
+
+
+def load_subscription(user: Any, conversation_id: int, after: int | None) -> tuple[Page, bool]:
+    conversation = access_conversation(user, conversation_id)
+    is_participant = Participant.objects.filter(conversation=conversation, user=user).exists()
+    if after is None:
+        return Page(messages=[], last_seq=conversation.last_seq, truncated=False), is_participant
+    return backlog(conversation, after), is_participant
+
+
+def still_subscribed(user: Any, conversation_id: int, from_user_topic: bool) -> bool:
+    """After `_access_changed`: a change of the person's own participation (leave,
+    removal) ends a subscription unless they still take part; a change of the
+    conversation (a group closed) ends it unless they may still read it."""
+    if from_user_topic:
+        return Participant.objects.filter(conversation_id=conversation_id, user=user).exists()
+    conversation = access_conversation(user, conversation_id)
+    return can_read(user, conversation)
+
+
+def mark_read(user: Any, conversation_id: int, seq: int) -> int:
+    conversation = access_conversation(user, conversation_id)
+    return do_mark_read(actor=user, conversation=conversation, seq=seq)
+
+
+def check_typing(user: Any, conversation_id: int) -> None:
+    access_conversation_for_writing(user, conversation_id)
+
+
+class ChatConsumer:
+    """One WebSocket connection. Created per connection by `as_asgi()`."""
+
+    def __init__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send_raw = send
+        self.user = scope["user"]
+        session = scope.get("session")
+        self.session_key = (
+            getattr(session, "session_key", None) if scope.get("auth") == "session" else None
+        )
+        self.hub: Hub | None = None
+        self.topics: set[str] = set()
+        self.subscriptions: dict[int, Subscription] = {}
+        self.outbox: deque[str] = deque()
+        self.writing = False
+        self.writer: asyncio.Task[None] | None = None
+        self.closed = False
+        self.queue_limit = settings.NETZN_CONNECTION_QUEUE_LIMIT
+        self.buffer_limit = int(getattr(settings, "NETZN_CONNECTION_BUFFER_BYTES", 8 * 2**20))
+        self.transport = self._find_transport(send)
+        self.frames = LocalBuckets(FRAME_BURST, FRAME_PER_SECOND)
+        self.refused_in_a_row = 0
+        self.typing_prefix = f'{{"type":"typing","user":{{"id":{self.user.pk},'
+        self.control_tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def as_asgi(cls) -> Callable[..., Awaitable[None]]:
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await cls(scope, receive, send).run()
+
+        return app
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def run(self) -> None:
+        event = await self.receive()
+        if event["type"] != "websocket.connect":
+            return
+        try:
+            conversations = await in_db_thread(load_hello)(self.user)
+        except DatabaseError:
+            logger.exception("hello failed")
+            await self.send_raw({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            return
+        await self.send_raw({"type": "websocket.accept"})
+        self.hub = get_hub()
+        self.push_frame(self.hello_frame(conversations))
+        await self.listen(frames.user_topic(self.user.pk))
+        try:
+            while True:
+                event = await self.receive()
+                kind = event["type"]
+                if kind == "websocket.receive":
+                    await self.on_frame(event.get("text"), event.get("bytes"))
+                elif kind == "websocket.disconnect":
+                    break
+        finally:
+            self.closed = True
+            await self.cleanup()
+
+    async def cleanup(self) -> None:
+        for task in list(self.control_tasks):
+            task.cancel()
+        if self.writer is not None and not self.writer.done():
+            self.writer.cancel()
+        self.outbox.clear()
+        if self.hub is not None:
+            for topic in list(self.topics):
+                await self.hub.unsubscribe(topic, self)
+        self.topics.clear()
+        self.subscriptions.clear()
+
+    def hello_frame(self, conversations: list[dict[str, Any]]) -> dict[str, Any]:
+        limiter = get_rate_limiter()
+        return {
+            "type": "hello",
+            "user": author_payload(self.user),
+            "conversations": conversations,
+            "limits": {
+                "message_max_chars": settings.NETZN_MESSAGE_MAX_CHARS,
+                "frame_max_bytes": settings.NETZN_FRAME_MAX_BYTES,
+                "messages_burst": limiter.burst,
+                "messages_per_second": limiter.rate,
+                "frames_burst": FRAME_BURST,
+                "frames_per_second": FRAME_PER_SECOND,
+                "backlog_limit": settings.NETZN_BACKLOG_LIMIT,
+                "typing_interval_seconds": TYPING_INTERVAL_SECONDS,
+            },
+        }
+
+    async def listen(self, topic: str) -> None:
+        if topic in self.topics or self.hub is None:
+            return
+        self.topics.add(topic)
+        await self.hub.subscribe(topic, self)
+
+    async def stop_listening(self, topic: str) -> None:
+        if topic not in self.topics or self.hub is None:
+            return
+        self.topics.discard(topic)
+        await self.hub.unsubscribe(topic, self)
+
+    # -- outgoing -------------------------------------------------------------------
+
+    @staticmethod
+    def _find_transport(send: Any) -> Any:
+        """daphne's `send` is `partial(server.handle_reply, protocol)`; its Twisted
+        transport tells how many bytes wait for a slow client. Other servers apply
+        back-pressure through a `send` that suspends, which the outbox bounds."""
+        if isinstance(send, partial) and send.args:
+            transport = getattr(send.args[0], "transport", None)
+            if hasattr(transport, "_tempDataLen") and hasattr(transport, "dataBuffer"):
+                return transport
+        return None
+
+    def _transport_backlog(self) -> int:
+        transport = self.transport
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+
+    def deliver(self, topic: str, payload: str) -> None:
+        """Called by the hub on the event loop for every frame of a topic this socket
+        listens to; never blocks."""
+        if self.closed:
+            return
+        if frames.is_control(payload):
+            task = asyncio.ensure_future(self.on_control(topic, payload))
+            self.control_tasks.add(task)
+            task.add_done_callback(self.control_tasks.discard)
+            return
+        if topic[0] == "c":  # conv:<id>
+            if payload.startswith(self.typing_prefix):
+                return
+            subscription = self.subscriptions.get(int(topic[5:]))
+            if subscription is None:
+                return
+            if subscription.buffer is not None:
+                subscription.buffer.append(payload)
+                return
+        self.push(payload)
+
+    def push_frame(self, frame: Any) -> None:
+        self.push(frames.encode(frame))
+
+    def push(self, text: str) -> None:
+        if self.closed:
+            return
+        if self.writing:
+            self.outbox.append(text)
+            if len(self.outbox) > self.queue_limit:
+                self.overflow("queue")
+            return
+        coro = self.send_raw({"type": "websocket.send", "text": text})
+        try:
+            first = coro.send(None)
+        except StopIteration:
+            if self.transport is not None and self._transport_backlog() > self.buffer_limit:
+                self.overflow("transport")
+            return
+        except Exception:
+            logger.debug("send to a closing socket failed", exc_info=True)
+            self.closed = True
+            return
+        self.writing = True
+        self.writer = asyncio.ensure_future(self.drain(_Resume(coro, first)))
+
+    async def drain(self, pending: _Resume) -> None:
+        try:
+            await pending
+            while self.outbox:
+                await self.send_raw({"type": "websocket.send", "text": self.outbox.popleft()})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.debug("send to a closing socket failed", exc_info=True)
+            self.closed = True
+        finally:
+            self.writing = False
+
+    def overflow(self, where: str) -> None:
+        """Too far behind: close instead of growing memory; the client reconnects and
+        catches up by seq (PROTOCOL.md, guarantee 3)."""
+        logger.info("closing a slow connection of user %s (%s)", self.user.pk, where)
+        self.outbox.clear()
+        self.close(CLOSE_TRY_AGAIN_LATER)
+
+    def close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.outbox.clear()
+        task = asyncio.ensure_future(self.send_raw({"type": "websocket.close", "code": code}))
+        self.control_tasks.add(task)
+        task.add_done_callback(self.control_tasks.discard)
+
+    def reply(self, frame: dict[str, Any], ref: str | None) -> None:
+        if ref is not None:
+            frame["ref"] = ref
+        self.push_frame(frame)
+
+    def error(self, error: ClientError, ref: str | None) -> None:
+        self.push_frame(error.as_frame(ref))
+
+    # -- incoming -------------------------------------------------------------------
+
+    async def on_frame(self, text: str | None, data: bytes | None) -> None:
+        if self.closed:
+            return
+        raw = text if text is not None else data or b""
+        if len(raw) > settings.NETZN_FRAME_MAX_BYTES or (
+            isinstance(raw, str)
+            and len(raw) * 4 > settings.NETZN_FRAME_MAX_BYTES
+            and len(raw.encode()) > settings.NETZN_FRAME_MAX_BYTES
+        ):
+            self.close(CLOSE_TOO_BIG)
+            return
+        decision = self.frames.take("frames")
+        if not decision.allowed:
+            self.refuse_for_rate(decision.retry_after, None)
+            return
+        if text is None:
+            self.error(BadFrame("Nur JSON-Textframes werden verstanden."), None)
+            return
+        try:
+            content = json.loads(text)
+        except ValueError:
+            self.error(BadFrame("Kein gültiges JSON."), None)
+            return
+        if not isinstance(content, dict):
+            self.error(BadFrame("Ein Frame ist ein JSON-Objekt."), None)
+            return
+        ref = content.get("ref")
+        if ref is not None and (not isinstance(ref, str) or len(ref) > REF_MAX_CHARS):
+            self.error(BadFrame(f"ref muss Text mit höchstens {REF_MAX_CHARS} Zeichen sein."), None)
+            return
+        frame_type = content.get("type")
+        if not isinstance(frame_type, str):
+            self.error(BadFrame("Feld „type“ fehlt."), ref)
+            return
+        handler = HANDLERS.get(frame_type)
+        if handler is None:
+            self.error(
+                ClientError("unknown_type", f"Unbekannter Frame-Typ „{frame_type[:40]}“."), ref
+            )
+            return
+        try:
+            await handler(self, content, ref)
+        except ClientError as exc:
+            if exc.code == "rate_limited":
+                self.refuse_for_rate(exc.retry_after or 1.0, ref)
+                return
+            self.error(exc, ref)
+        except DatabaseError:
+            logger.exception("database error on a %s frame", frame_type)
+            self.error(ClientError("unavailable", "Vorübergehend nicht möglich."), ref)
+        except Exception:
+            logger.exception("failed to handle a %s frame", frame_type)
+            self.error(ClientError("unavailable", "Interner Fehler."), ref)
+        else:
+            self.refused_in_a_row = 0
+
+    def refuse_for_rate(self, retry_after: float, ref: str | None) -> None:
+        self.refused_in_a_row += 1
+        if self.refused_in_a_row > FLOOD_CLOSE_AFTER:
+            self.close(CLOSE_POLICY)
+            return
+        self.error(
+            ClientError(
+                "rate_limited",
+                "Zu viele Nachrichten. Bitte kurz warten.",
+                retry_after=max(0.001, round(retry_after, 3)),
+            ),
+            ref,
+        )
+
+    async def take_message_token(self) -> None:
+        decision = await get_rate_limiter().take(self.user.pk)
+        if not decision.allowed:
+            raise ClientError(
+                "rate_limited", "Zu viele Nachrichten.", retry_after=decision.retry_after
+            )
+
+    async def on_subscribe(self, content: dict[str, Any], ref: str | None) -> None:
+        conversation_id = require_id(content, "conversation")
+        after = parse_seq(content.get("after"), "after")
+        # Register with the hub first and hold live frames back, then load the
+        # backlog: a message committed meanwhile is in one of the two, never lost.
+        subscription = Subscription()
+        self.subscriptions[conversation_id] = subscription
+        topic = frames.conversation_topic(conversation_id)
+        await self.listen(topic)
+        try:
+            page, can_write = await in_db_thread(load_subscription)(
+                self.user, conversation_id, after
+            )
+        except BaseException:
+            if self.subscriptions.get(conversation_id) is subscription:
+                del self.subscriptions[conversation_id]
+                await self.stop_listening(topic)
+            raise
+        if self.subscriptions.get(conversation_id) is not subscription:
+            return  # access was withdrawn while loading
+        subscription.can_write = can_write
+        for message in page.messages:
+            self.push_frame(message_frame(message))
+        self.reply(
+            {
+                "type": "subscribed",
+                "conversation": conversation_id,
+                "last_seq": page.last_seq,
+                "truncated": page.truncated,
+            },
+            ref,
+        )
+        self.release(subscription, page.last_seq)
+
+    def release(self, subscription: Subscription, last_seq: int) -> None:
+        """Go live: send the held-back frames, skipping messages already in the
+        backlog (seq <= last_seq)."""
+        held = subscription.buffer or []
+        subscription.buffer = None
+        for payload in held:
+            if payload.startswith('{"type":"message",'):
+                seq = json.loads(payload).get("seq", 0)
+                if seq <= last_seq:
+                    continue
+            self.push(payload)
+
+    async def on_unsubscribe(self, content: dict[str, Any], ref: str | None) -> None:
+        conversation_id = require_id(content, "conversation")
+        if self.subscriptions.pop(conversation_id, None) is not None:
+            await self.stop_listening(frames.conversation_topic(conversation_id))
+        self.reply({"type": "unsubscribed", "conversation": conversation_id}, ref)
+
+    async def on_send(self, content: dict[str, Any], ref: str | None) -> None:
+        conversation_id = require_id(content, "conversation")
+        body = require_str(content, "body")
+        client_id = require_str(content, "client_id")
+        if len(body) > settings.NETZN_MESSAGE_MAX_CHARS:
+            raise ClientError(
+                "too_large",
+                f"Eine Nachricht hat höchstens {settings.NETZN_MESSAGE_MAX_CHARS} Zeichen.",
+            )
+        await self.take_message_token()
+        message, _created = await in_db_thread(send_message)(
+            self.user, conversation_id, body, client_id
+        )
+        self.push_frame(ack_frame(message, ref))
+
+    async def on_edit(self, content: dict[str, Any], ref: str | None) -> None:
+        message_id = require_id(content, "message")
+        body = require_str(content, "body")
+        await self.take_message_token()
+        message = await in_db_thread(edit_message)(self.user, message_id, body)
+        self.reply(change_ack(message), ref)
+
+    async def on_delete(self, content: dict[str, Any], ref: str | None) -> None:
+        message_id = require_id(content, "message")
+        await self.take_message_token()
+        message = await in_db_thread(delete_message)(self.user, message_id)
+        self.reply(change_ack(message), ref)
+
+    async def on_typing(self, content: dict[str, Any], ref: str | None) -> None:
+        conversation_id = require_id(content, "conversation")
+        subscription = self.subscriptions.get(conversation_id)
+        if subscription is None or not subscription.can_write:
+            await in_db_thread(check_typing)(self.user, conversation_id)
+        if not typing_allowed(self.user.pk, conversation_id):
+            return
+        if self.hub is not None:
+            await self.hub.publish(
+                frames.conversation_topic(conversation_id),
+                frames.encode(typing_frame(self.user, conversation_id)),
+            )
+
+    async def on_read(self, content: dict[str, Any], ref: str | None) -> None:
+        conversation_id = require_id(content, "conversation")
+        seq = require_id(content, "seq")
+        await in_db_thread(mark_read)(self.user, conversation_id, seq)
+
+    async def on_ping(self, content: dict[str, Any], ref: str | None) -> None:
+        self.reply({"type": "pong"}, ref)
+
+    # -- control frames -------------------------------------------------------------
+
+    async def on_control(self, topic: str, payload: str) -> None:
+        try:
+            control = json.loads(payload)
+            kind = control.get("type")
+            if kind == "_disconnect":
+                session = control.get("session")
+                if session is None or session == self.session_key:
+                    self.close(CLOSE_LOGGED_OUT)
+            elif kind == "_access_changed":
+                await self.recheck(control.get("conversation"), topic.startswith("user:"))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("control frame %s failed", payload[:80])
+
+    async def recheck(self, conversation_id: Any, from_user_topic: bool) -> None:
+        """Hold the conversation's live frames while access is checked again; drop the
+        subscription (telling the client with a `forbidden` error) if it is gone."""
+        if not is_id(conversation_id):
+            return
+        subscription = self.subscriptions.get(conversation_id)
+        if subscription is None:
+            return
+        if subscription.buffer is None:
+            subscription.buffer = []
+        try:
+            allowed = await in_db_thread(still_subscribed)(
+                self.user, conversation_id, from_user_topic
+            )
+        except ClientError:
+            allowed = False
+        if self.subscriptions.get(conversation_id) is not subscription:
+            return
+        if allowed:
+            held, subscription.buffer = subscription.buffer or [], None
+            for payload in held:
+                self.push(payload)
+            return
+        del self.subscriptions[conversation_id]
+        await self.stop_listening(frames.conversation_topic(conversation_id))
+        frame = ClientError("forbidden", "Kein Zugriff mehr auf diese Unterhaltung.").as_frame()
+        frame["conversation"] = conversation_id
+        self.push_frame(frame)
+
+
+def send_message(user: Any, conversation_id: int, body: str, client_id: str) -> Any:
+    return do_send_message(
+        actor=user, conversation_id=conversation_id, body=body, client_id=client_id
+    )
+
+
+def edit_message(user: Any, message_id: int, body: str) -> Message:
+    return do_edit_message(actor=user, message_id=message_id, body=body)
+
+
+def delete_message(user: Any, message_id: int) -> Message:
+    return do_delete_message(actor=user, message_id=message_id)
+
+
+def change_ack(message: Message) -> dict[str, Any]:
+    return {
+        "type": "ack",
+        "conversation": message.conversation_id,
+        "id": message.pk,
+        "seq": message.seq,
+    }
+
+
+Handler = Callable[[ChatConsumer, dict[str, Any], str | None], Awaitable[None]]
+
+HANDLERS: dict[str, Handler] = {
+    "subscribe": ChatConsumer.on_subscribe,
+    "unsubscribe": ChatConsumer.on_unsubscribe,
+    "send": ChatConsumer.on_send,
+    "edit": ChatConsumer.on_edit,
+    "delete": ChatConsumer.on_delete,
+    "typing": ChatConsumer.on_typing,
+    "read": ChatConsumer.on_read,
+    "ping": ChatConsumer.on_ping,
+}

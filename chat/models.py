@@ -55,6 +55,9 @@ class Participant(models.Model):
     notification_level = models.CharField(
         max_length=10, choices=NotificationLevel, default=NotificationLevel.ALL
     )
+    # May delete others' messages (group owners and admins; kept in step by the
+    # groups actions through `chat.actions.do_set_moderator`).
+    can_moderate = models.BooleanField(default=False)
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -108,6 +111,8 @@ class MessageReport(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
     )
     reason = models.TextField(max_length=1000, blank=True)
+    # The text as reported: the author may delete (and so erase) the message later.
+    body_snapshot = models.TextField(max_length=4000, blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -58,3 +58,13 @@ def publish_now(topic: str, payload: str) -> None:
 def publish_on_commit(topic: str, frame: Mapping[str, Any]) -> None:
     """Queue `frame` for `topic`, to go out when the current transaction commits."""
     transaction.on_commit(partial(publish_now, topic, frames.encode(frame)), robust=True)
+
+
+def disconnect_user(user_id: int, *, session_key: str | None = None) -> None:
+    """Close the user's open sockets in every process, after the current commit: all
+    of them (deactivation), or only those of one browser session (logout). Clients
+    reconnect, and a handshake without a valid session or token is refused."""
+    frame: dict[str, Any] = {"type": "_disconnect"}
+    if session_key is not None:
+        frame["session"] = session_key
+    publish_on_commit(frames.user_topic(user_id), frame)

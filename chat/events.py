@@ -1,0 +1,120 @@
+"""Typed payloads of what the chat app sends to clients (CONVENTIONS.md, rule 7).
+
+Each frame is built here once, from the stored row, and serialised once by
+`realtime.publish`; the same builders feed the HTTP history, so a message looks the
+same over HTTP, in a backlog and live.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from chat.models import Message
+
+
+class AuthorPayload(TypedDict):
+    id: int
+    display_name: str
+    company: str
+
+
+class MessagePayload(TypedDict):
+    conversation: int
+    id: int
+    seq: int
+    author: AuthorPayload
+    body: str
+    client_id: str
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+
+
+class MessageFrame(MessagePayload):
+    type: str
+
+
+class MessageDeletedFrame(TypedDict):
+    type: str
+    conversation: int
+    id: int
+    seq: int
+
+
+class TypingFrame(TypedDict):
+    type: str
+    user: AuthorPayload
+    conversation: int
+
+
+class ReadFrame(TypedDict):
+    type: str
+    conversation: int
+    seq: int
+
+
+class AckFrame(TypedDict, total=False):
+    type: str
+    ref: str
+    client_id: str
+    conversation: int
+    id: int
+    seq: int
+    created_at: str
+
+
+def author_payload(user: Any) -> AuthorPayload:
+    """Name and company only: never contact fields (e-mail, phone)."""
+    return {"id": user.pk, "display_name": user.display_name, "company": user.company_name}
+
+
+def message_payload(message: Message) -> MessagePayload:
+    """A message as clients see it; a deleted one keeps its seq and loses its body."""
+    deleted = message.deleted_at is not None
+    return {
+        "conversation": message.conversation_id,
+        "id": message.pk,
+        "seq": message.seq,
+        "author": author_payload(message.author),
+        "body": "" if deleted else message.body,
+        "client_id": message.client_id,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": deleted,
+    }
+
+
+def message_frame(message: Message, frame_type: str = "message") -> MessageFrame:
+    return {"type": frame_type, **message_payload(message)}
+
+
+def message_deleted_frame(message: Message) -> MessageDeletedFrame:
+    return {
+        "type": "message_deleted",
+        "conversation": message.conversation_id,
+        "id": message.pk,
+        "seq": message.seq,
+    }
+
+
+def typing_frame(user: Any, conversation_id: int) -> TypingFrame:
+    """`user` comes first so a socket can skip its own user's typing by prefix."""
+    return {"type": "typing", "user": author_payload(user), "conversation": conversation_id}
+
+
+def read_frame(conversation_id: int, seq: int) -> ReadFrame:
+    return {"type": "read", "conversation": conversation_id, "seq": seq}
+
+
+def ack_frame(message: Message, ref: str | None) -> AckFrame:
+    frame: AckFrame = {
+        "type": "ack",
+        "client_id": message.client_id,
+        "conversation": message.conversation_id,
+        "id": message.pk,
+        "seq": message.seq,
+        "created_at": message.created_at.isoformat(),
+    }
+    if ref is not None:
+        frame["ref"] = ref
+    return frame

@@ -1,0 +1,133 @@
+"""Per-user token buckets: bursts of `NETZN_RATE_BURST`, `NETZN_RATE_PER_SECOND`
+sustained (PROTOCOL.md, guarantee 5).
+
+With `REDIS_URL` the bucket lives in Redis and is updated atomically by one Lua
+script, so the limit holds across all server processes. Without Redis, or while Redis
+does not answer, each process keeps the buckets in memory: the limit then holds per
+process, and a Redis outage never blocks a send.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# KEYS[1] bucket; ARGV: burst, rate per second, now (seconds), cost.
+# Returns {allowed (0/1), retry_after in milliseconds}.
+BUCKET_SCRIPT = """
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 't', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil then
+  tokens = burst
+  at = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local retry_ms = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
+else
+  retry_ms = math.ceil((cost - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return {allowed, retry_ms}
+"""
+
+REDIS_RETRY_AFTER_SECONDS = 2.0
+LOCAL_BUCKETS_MAX = 50_000
+
+
+@dataclass
+class Decision:
+    allowed: bool
+    retry_after: float
+
+
+class LocalBuckets:
+    """In-memory token buckets (one per key), oldest evicted beyond a bound."""
+
+    def __init__(self, burst: float, rate: float) -> None:
+        self.burst = burst
+        self.rate = rate
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, key: str, cost: float = 1.0, now: float | None = None) -> Decision:
+        now = time.monotonic() if now is None else now
+        tokens, at = self.buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + max(0.0, now - at) * self.rate)
+        if tokens >= cost:
+            self.buckets[key] = (tokens - cost, now)
+            decision = Decision(True, 0.0)
+        else:
+            self.buckets[key] = (tokens, now)
+            decision = Decision(False, round((cost - tokens) / self.rate, 3))
+        while len(self.buckets) > LOCAL_BUCKETS_MAX:
+            self.buckets.popitem(last=False)
+        return decision
+
+
+class UserRateLimiter:
+    """The send limit of PROTOCOL.md, per user, shared by all processes via Redis."""
+
+    def __init__(self) -> None:
+        self.burst = settings.NETZN_RATE_BURST
+        self.rate = settings.NETZN_RATE_PER_SECOND
+        self.local = LocalBuckets(self.burst, self.rate)
+        self.redis: Any = None
+        self.script: Any = None
+        self.redis_down_until = 0.0
+
+    def limits(self) -> dict[str, float]:
+        return {"burst": self.burst, "per_second": self.rate}
+
+    def _script(self) -> Any:
+        if self.script is None:
+            import redis.asyncio as aioredis
+
+            self.redis = aioredis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+            )
+            self.script = self.redis.register_script(BUCKET_SCRIPT)
+        return self.script
+
+    async def take(self, user_id: int) -> Decision:
+        key = f"{settings.NETZN_REDIS_PREFIX}:rate:{user_id}"
+        if settings.REDIS_URL and time.monotonic() >= self.redis_down_until:
+            try:
+                allowed, retry_ms = await self._script()(
+                    keys=[key], args=[self.burst, self.rate, f"{time.time():.6f}", 1]
+                )
+                return Decision(bool(allowed), int(retry_ms) / 1000)
+            except Exception as exc:
+                self.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+                logger.warning("rate limiter: redis unavailable, limiting per process: %s", exc)
+        return self.local.take(key)
+
+
+_limiters: dict[int, UserRateLimiter] = {}
+
+
+def get_rate_limiter() -> UserRateLimiter:
+    """The limiter of the running event loop (its Redis client belongs to the loop)."""
+    import asyncio
+
+    loop_id = id(asyncio.get_running_loop())
+    limiter = _limiters.get(loop_id)
+    if limiter is None:
+        _limiters.clear()
+        limiter = _limiters[loop_id] = UserRateLimiter()
+    return limiter
