@@ -1,0 +1,106 @@
+"""HTML pages under /nachrichten/: the inbox, one conversation, starting a direct one."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from chat.access import access_conversation, conversation_title, conversations_of
+from chat.actions import do_get_or_create_direct_conversation
+from chat.models import Conversation, Participant
+from realtime.errors import ClientError
+
+FORBIDDEN_TEXT = "Diese Unterhaltung gibt es nicht, oder Sie haben keinen Zugriff darauf."
+
+
+MEMBER_NAMES_MAX = 200
+
+
+def forbidden_page(
+    request: HttpRequest, detail: str = FORBIDDEN_TEXT, status: int = 403
+) -> HttpResponse:
+    """One answer for missing and forbidden alike (PROTOCOL.md: nobody can probe)."""
+    return render(request, "chat/forbidden.html", {"detail": detail}, status=status)
+
+
+def activity_label(iso: str | None) -> str:
+    """ "14:05" today, "Gestern", else "23.11.2026" (Europe/Berlin)."""
+    if not iso:
+        return ""
+    moment = timezone.localtime(datetime.fromisoformat(iso))
+    today = timezone.localdate()
+    if moment.date() == today:
+        return moment.strftime("%H:%M")
+    if moment.date() == today - timedelta(days=1):
+        return "Gestern"
+    return moment.strftime("%d.%m.%Y")
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    conversations = conversations_of(request.user)
+    for conversation in conversations:
+        conversation["activity"] = activity_label(conversation.get("last_message_at"))
+    return render(
+        request,
+        "chat/inbox.html",
+        {
+            "conversations": conversations,
+            "unread_total": sum(c["unread_count"] for c in conversations),
+        },
+    )
+
+
+@login_required
+def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    user: Any = request.user
+    try:
+        conversation = access_conversation(user, conversation_id)
+    except ClientError:
+        return forbidden_page(request)
+    participant = Participant.objects.filter(conversation=conversation, user_id=user.pk).first()
+    # The names for @-mention suggestions (chat knows nothing of groups: for a group
+    # conversation its participants are the group's members).
+    names = list(
+        Participant.objects.filter(conversation=conversation, user__is_active=True)
+        .exclude(user_id=user.pk)
+        .order_by("user__display_name")
+        .values_list("user__display_name", flat=True)[:MEMBER_NAMES_MAX]
+    )
+    return render(
+        request,
+        "chat/conversation.html",
+        {
+            "conversation": conversation,
+            "title": conversation_title(conversation, user),
+            "is_direct": conversation.kind == Conversation.Kind.DIRECT,
+            "member_names": json.dumps(names, ensure_ascii=False),
+            "can_write": participant is not None,
+            "can_moderate": bool(participant and participant.can_moderate),
+            "last_read_seq": participant.last_read_seq if participant else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The "Nachricht senden" button of profiles, companies and member lists."""
+    try:
+        conversation, _ = do_get_or_create_direct_conversation(
+            actor=request.user, other_user_id=user_id
+        )
+    except ClientError as error:
+        if error.code == "forbidden":
+            return forbidden_page(
+                request, "An diese Person können Sie keine Direktnachricht schreiben."
+            )
+        return forbidden_page(request, error.detail, status=error.status)
+    return redirect("chat:conversation", conversation_id=conversation.pk)

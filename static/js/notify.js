@@ -1,0 +1,138 @@
+// The unread badge in the navigation and small toasts for live notifications.
+
+const TOAST_MS = 10000;
+
+function first(...values) {
+  for (const value of values) if (value !== undefined && value !== null && value !== "") return String(value);
+  return "";
+}
+
+/** Only same-site paths become links ("/gruppen/..."), never "//host" or "javascript:". */
+function localPath(value) {
+  return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") ? value : "";
+}
+
+export function describe(frame) {
+  const data = frame.data || {};
+  const group = data.group && typeof data.group === "object" ? data.group : {};
+  const slug = first(data.group_slug, group.slug, data.slug);
+  const groupName = first(data.group_name, group.name, data.group_title, slug);
+  const person = first(
+    data.requester_name, data.user_name, data.author_name, data.sender_name,
+    data.requester?.display_name, data.user?.display_name, data.author?.display_name, data.sender?.display_name,
+  );
+  const conversation = first(data.conversation_id, data.conversation);
+  const preview = first(data.preview, data.excerpt, data.body, data.message);
+  const conversationUrl = conversation ? `/nachrichten/${encodeURIComponent(conversation)}/` : "";
+  switch (frame.kind) {
+    case "join_request":
+      return {
+        title: "Neue Beitrittsanfrage",
+        text: `${person || "Jemand"} möchte der Gruppe „${groupName}“ beitreten.`,
+        url: localPath(data.requests_url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/anfragen/` : localPath(data.url)),
+        link: "Anfragen ansehen",
+      };
+    case "direct_message":
+      return {
+        title: `Neue Nachricht von ${person || "einer Person"}`,
+        text: preview,
+        url: localPath(data.url) || conversationUrl,
+        link: "Öffnen",
+        conversation,
+      };
+    case "mention":
+      return {
+        title: `${person || "Jemand"} hat Sie erwähnt`,
+        text: groupName ? `In „${groupName}“: ${preview}` : preview,
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : conversationUrl),
+        link: "Ansehen",
+        conversation,
+      };
+    case "join_approved":
+      return {
+        title: "Beitritt angenommen",
+        text: `Sie sind jetzt Mitglied der Gruppe „${groupName}“.`,
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Zur Gruppe",
+      };
+    default:
+      return null;
+  }
+}
+
+export class Notifier {
+  constructor({ badge, container, openConversations }) {
+    this.badge = badge;
+    this.container = container;
+    this.openConversations = openConversations;
+  }
+
+  count() {
+    return Number(this.badge?.dataset.count || 0);
+  }
+
+  setCount(count) {
+    if (!this.badge) return;
+    const value = Math.max(0, count);
+    this.badge.dataset.count = String(value);
+    this.badge.querySelector(".badge-count").textContent = value > 99 ? "99+" : String(value);
+    this.badge.hidden = value === 0;
+  }
+
+  handle(frame) {
+    this.setCount(this.count() + 1);
+    const toast = describe(frame);
+    if (!toast) return;
+    // The message is already in front of the person: no toast on top of it.
+    const open = toast.conversation && this.openConversations().has(Number(toast.conversation));
+    if (open && document.visibilityState === "visible") return;
+    this.show(toast);
+  }
+
+  alert(text) {
+    this.show({ title: text, text: "", url: "", link: "" });
+  }
+
+  show({ title, text, url, link }) {
+    if (!this.container) return;
+    const toast = document.createElement("div");
+    toast.className = "toast";
+    const body = document.createElement("div");
+    body.className = "toast-body";
+    const heading = document.createElement("span");
+    heading.className = "toast-title";
+    heading.textContent = title;
+    body.append(heading);
+    if (text) {
+      const line = document.createElement("span");
+      line.className = "toast-text";
+      line.textContent = text;
+      body.append(line);
+    }
+    if (url) {
+      const anchor = document.createElement("a");
+      anchor.href = url;
+      anchor.textContent = link;
+      body.append(anchor);
+    }
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Hinweis schließen");
+    close.textContent = "×";
+    close.addEventListener("click", () => toast.remove());
+    toast.append(body, close);
+    this.container.append(toast);
+    let timer = setTimeout(() => toast.remove(), TOAST_MS);
+    // Reading or tabbing into a toast keeps it.
+    const hold = () => clearTimeout(timer);
+    const release = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => toast.remove(), TOAST_MS);
+    };
+    toast.addEventListener("mouseenter", hold);
+    toast.addEventListener("focusin", hold);
+    toast.addEventListener("mouseleave", release);
+    toast.addEventListener("focusout", release);
+  }
+}
