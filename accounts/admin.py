@@ -1,0 +1,109 @@
+"""Django admin for operators: people, companies, their contact persons, tokens, blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts.actions import do_revoke_token
+from accounts.models import AccessToken, Block, Company, CompanyMember, User
+
+
+class UserCreationByEmailForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "display_name")
+
+
+class UserChangeByEmailForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeByEmailForm
+    add_form = UserCreationByEmailForm
+    ordering = ("display_name",)
+    list_display = ("display_name", "email", "company_name", "city", "is_active", "is_staff")
+    list_filter = ("is_active", "is_staff", "city")
+    search_fields = ("display_name", "email", "company_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            "Profil",
+            {
+                "fields": (
+                    "display_name",
+                    "job_title",
+                    "company_name",
+                    "city",
+                    "phone",
+                    "bio",
+                    "topics",
+                )
+            },
+        ),
+        ("Sichtbarkeit", {"fields": ("email_visibility", "phone_visibility", "email_frequency")}),
+        (
+            "Rechte",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Daten", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "display_name", "password1", "password2"),
+            },
+        ),
+    )
+
+
+class CompanyMemberInline(admin.TabularInline):
+    model = CompanyMember
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "industry", "city", "created_at")
+    list_filter = ("city",)
+    search_fields = ("name", "slug", "industry")
+    inlines = (CompanyMemberInline,)
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their owners; the admin can only look and revoke."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__email", "prefix")
+    readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("token_hash",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Ausgewählte Zugänge widerrufen")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            do_revoke_token(actor=token.user, token_id=token.pk)
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    list_display = ("blocker", "blocked", "created_at")
+    raw_id_fields = ("blocker", "blocked")

@@ -1,0 +1,150 @@
+"""HTML forms: they parse the browser's input; the actions validate and store it.
+
+`apply_client_error` puts an action's field errors next to the matching form field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+
+from accounts import throttle
+from accounts.models import CompanyMember, User, Visibility
+from realtime.errors import ClientError
+
+
+def apply_client_error(form: forms.Form, error: ClientError) -> None:
+    if not error.fields:
+        form.add_error(None, error.detail)
+        return
+    for field, messages in error.fields.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class SignupForm(forms.Form):
+    display_name = forms.CharField(label="Name", max_length=120)
+    email = forms.EmailField(label="E-Mail-Adresse", max_length=254)
+    password = forms.CharField(
+        label="Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Mindestens 8 Zeichen, nicht nur Ziffern, nicht zu ähnlich zu Name oder E-Mail.",
+    )
+
+
+class LoginForm(forms.Form):
+    """The login form for Django's `LoginView`, throttled like `/auth/login`."""
+
+    email = forms.EmailField(
+        label="E-Mail-Adresse", widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label="Passwort", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user: User | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            ip = throttle.client_ip(self.request) if self.request else "unknown"
+            try:
+                self.user = throttle.check_password(
+                    self.request, email=email, password=password, ip=ip
+                )
+            except ClientError as error:
+                raise forms.ValidationError(error.detail, code=error.code) from error
+        return cleaned
+
+    def get_user(self) -> User | None:
+        return self.user
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(label="Name", max_length=120)
+    job_title = forms.CharField(label="Position", max_length=120, required=False)
+    company_name = forms.CharField(label="Unternehmen", max_length=160, required=False)
+    city = forms.CharField(label="Ort", max_length=100, required=False)
+    topics = forms.CharField(
+        label="Themen",
+        max_length=1000,
+        required=False,
+        help_text="Durch Kommas getrennt, z. B. Ausbildung, Logistik",
+    )
+    bio = forms.CharField(label="Über mich", max_length=2000, required=False, widget=forms.Textarea)
+    phone = forms.CharField(label="Telefon", max_length=40, required=False)
+    email_visibility = forms.ChoiceField(
+        label="Wer sieht meine E-Mail-Adresse?", choices=Visibility.choices
+    )
+    phone_visibility = forms.ChoiceField(
+        label="Wer sieht meine Telefonnummer?", choices=Visibility.choices
+    )
+
+    @classmethod
+    def for_user(cls, user: User) -> ProfileForm:
+        return cls(
+            initial={
+                "display_name": user.display_name,
+                "job_title": user.job_title,
+                "company_name": user.company_name,
+                "city": user.city,
+                "topics": ", ".join(user.topics or []),
+                "bio": user.bio,
+                "phone": user.phone,
+                "email_visibility": user.email_visibility,
+                "phone_visibility": user.phone_visibility,
+            }
+        )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Bezeichnung",
+        max_length=100,
+        help_text="Wofür ist der Zugang, z. B. „Warenwirtschaft“?",
+    )
+
+
+class CompanyForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=160)
+    industry = forms.CharField(label="Branche", max_length=120, required=False)
+    city = forms.CharField(label="Ort", max_length=100, required=False)
+    address = forms.CharField(label="Anschrift", max_length=255, required=False)
+    website = forms.CharField(label="Website", max_length=200, required=False)
+    description = forms.CharField(
+        label="Beschreibung", max_length=4000, required=False, widget=forms.Textarea
+    )
+
+
+class ClaimForm(forms.Form):
+    responsibility = forms.CharField(
+        label="Zuständig für",
+        max_length=160,
+        required=False,
+        help_text="z. B. Ausbildung, Einkauf, Logistik",
+    )
+
+
+class MemberForm(forms.Form):
+    responsibility = forms.CharField(label="Zuständig für", max_length=160, required=False)
+    role = forms.ChoiceField(label="Rolle", choices=CompanyMember.Role.choices, required=False)
+
+
+class PeopleSearchForm(forms.Form):
+    q = forms.CharField(label="Suche", max_length=200, required=False)
+    city = forms.CharField(label="Ort", max_length=100, required=False)
+    company = forms.CharField(label="Unternehmen", max_length=160, required=False)
+    topic = forms.CharField(label="Thema", max_length=40, required=False)
+
+
+class CompanySearchForm(forms.Form):
+    q = forms.CharField(label="Suche", max_length=200, required=False)
+    city = forms.CharField(label="Ort", max_length=100, required=False)
+    industry = forms.CharField(label="Branche", max_length=120, required=False)

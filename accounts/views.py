@@ -1,0 +1,351 @@
+"""German HTML pages: sign-up, login, directory, profiles, companies, settings.
+
+Each page parses a form, calls an action or an access function, and renders. An
+action's `ClientError` becomes German messages next to the form fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import actions
+from accounts.access import (
+    access_company,
+    access_person,
+    blocked_people,
+    company_profile,
+    has_blocked,
+    own_profile,
+    public_profile,
+    signed_in,
+)
+from accounts.directory import DEFAULT_PAGE_SIZE, page_of
+from accounts.directory import search_companies as find_companies
+from accounts.directory import search_people as find_people
+from accounts.forms import (
+    ClaimForm,
+    CompanyForm,
+    CompanySearchForm,
+    MemberForm,
+    PeopleSearchForm,
+    ProfileForm,
+    SignupForm,
+    TokenForm,
+    apply_client_error,
+)
+from accounts.models import AccessToken, Company, User
+from realtime.errors import ClientError
+
+
+def _company_or_404(slug: str) -> Company:
+    try:
+        return access_company(slug)
+    except ClientError as error:
+        raise Http404(error.detail) from error
+
+
+def _person_or_404(viewer: Any, person_id: int) -> User:
+    try:
+        return access_person(viewer, person_id)
+    except ClientError as error:
+        raise Http404(error.detail) from error
+
+
+def _page_links(request: HttpRequest, next_cursor: str | None) -> dict[str, str | None]:
+    """Links to the next and the first page, keeping the search parameters."""
+    params = {key: value for key, value in request.GET.items() if key != "cursor" and value}
+    return {
+        "next_url": f"?{urlencode({**params, 'cursor': next_cursor})}" if next_cursor else None,
+        "first_url": f"?{urlencode(params)}" if request.GET.get("cursor") else None,
+    }
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("settings_profile")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = actions.do_signup_person(**form.cleaned_data)
+        except ClientError as error:
+            apply_client_error(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Willkommen bei netzn! Ergänzen Sie jetzt Ihr Profil.")
+            return redirect("settings_profile")
+    return render(
+        request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def logout_page(request: HttpRequest) -> HttpResponse:
+    """GET asks, POST (CSRF-protected) signs out."""
+    if request.method == "POST":
+        logout(request)
+        messages.success(request, "Sie haben sich abgemeldet.")
+        return redirect("home")
+    return render(request, "accounts/logout.html")
+
+
+@login_required
+def people_list(request: HttpRequest) -> HttpResponse:
+    form = PeopleSearchForm(request.GET)
+    rows: list[User] = []
+    links: dict[str, str | None] = {}
+    if form.is_valid():
+        queryset = find_people(**form.cleaned_data)
+        try:
+            rows, next_cursor = page_of(
+                queryset, cursor=request.GET.get("cursor", ""), limit=DEFAULT_PAGE_SIZE
+            )
+        except ClientError as error:
+            form.add_error(None, error.detail)
+        else:
+            links = _page_links(request, next_cursor)
+    profiles = [public_profile(request.user, person) for person in rows]
+    return render(
+        request,
+        "accounts/people_list.html",
+        {"form": form, "profiles": profiles, **links},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person_or_404(request.user, person_id)
+    context = {
+        "profile": public_profile(request.user, person),
+        "is_me": person.pk == request.user.pk,
+        "blocked": has_blocked(request.user, person),
+    }
+    return render(request, "accounts/person_detail.html", context)
+
+
+@login_required
+@require_POST
+def person_block(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = _person_or_404(request.user, person_id)
+    actor = signed_in(request)
+    try:
+        if request.POST.get("action") == "unblock":
+            actions.do_unblock_person(actor=actor, person=person)
+            messages.success(request, f"Die Blockierung von {person.display_name} ist aufgehoben.")
+        else:
+            actions.do_block_person(actor=actor, person=person)
+            messages.success(request, f"Sie haben {person.display_name} blockiert.")
+    except ClientError as error:
+        messages.error(request, error.detail)
+    if request.POST.get("back") == "settings":
+        return redirect("settings_blocked")
+    return redirect("person_detail", person_id=person.pk)
+
+
+def company_list(request: HttpRequest) -> HttpResponse:
+    form = CompanySearchForm(request.GET)
+    rows: list[Company] = []
+    links: dict[str, str | None] = {}
+    if form.is_valid():
+        queryset = find_companies(**form.cleaned_data)
+        try:
+            rows, next_cursor = page_of(
+                queryset, cursor=request.GET.get("cursor", ""), limit=DEFAULT_PAGE_SIZE
+            )
+        except ClientError as error:
+            form.add_error(None, error.detail)
+        else:
+            links = _page_links(request, next_cursor)
+    return render(
+        request,
+        "accounts/company_list.html",
+        {"form": form, "companies": rows, **links},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def company_create(request: HttpRequest) -> HttpResponse:
+    form = CompanyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            company = actions.do_create_company(
+                actor=signed_in(request),
+                fields=form.cleaned_data,
+            )
+        except ClientError as error:
+            apply_client_error(form, error)
+        else:
+            messages.success(request, f"{company.name} ist angelegt. Sie verwalten das Profil.")
+            return redirect("company_detail", slug=company.slug)
+    return render(
+        request,
+        "accounts/company_form.html",
+        {"form": form, "company": None},
+        status=400 if form.errors else 200,
+    )
+
+
+def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    context = {
+        "company": company_profile(request.user, company),
+        "claim_form": ClaimForm(),
+    }
+    return render(request, "accounts/company_detail.html", context)
+
+
+@login_required
+def company_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    profile = company_profile(request.user, company)
+    if not profile["is_admin"]:
+        messages.error(request, "Nur die Verwaltung des Unternehmens darf das Profil ändern.")
+        return redirect("company_detail", slug=slug)
+    form = CompanyForm(request.POST or None, initial=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_company(
+                actor=signed_in(request),
+                company=company,
+                changes=form.cleaned_data,
+            )
+        except ClientError as error:
+            apply_client_error(form, error)
+        else:
+            messages.success(request, "Das Unternehmensprofil ist gespeichert.")
+            return redirect("company_detail", slug=slug)
+    return render(
+        request,
+        "accounts/company_form.html",
+        {"form": form, "company": profile},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def company_claim(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    form = ClaimForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_claim_company(
+                actor=signed_in(request),
+                company=company,
+                responsibility=form.cleaned_data["responsibility"],
+            )
+        except ClientError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(
+                request,
+                "Ihre Zuordnung ist gespeichert. Sie erscheinen als Ansprechperson, "
+                "sobald die Verwaltung des Unternehmens bestätigt.",
+            )
+    else:
+        messages.error(request, "Bitte die Zuständigkeit kürzer fassen (höchstens 160 Zeichen).")
+    return redirect("company_detail", slug=slug)
+
+
+@login_required
+@require_POST
+def company_member(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """One form target for an admin's (or the person's own) decisions on a membership."""
+    company = _company_or_404(slug)
+    actor = signed_in(request)
+    action = request.POST.get("action")
+    form = MemberForm(request.POST)
+    try:
+        if action == "confirm":
+            actions.do_confirm_company_member(actor=actor, company=company, user_id=user_id)
+            messages.success(request, "Die Ansprechperson ist bestätigt.")
+        elif action == "remove":
+            actions.do_remove_company_member(actor=actor, company=company, user_id=user_id)
+            messages.success(request, "Die Zuordnung ist entfernt.")
+        elif action == "update" and form.is_valid():
+            actions.do_set_company_member(
+                actor=actor,
+                company=company,
+                user_id=user_id,
+                responsibility=form.cleaned_data["responsibility"],
+                role=form.cleaned_data["role"] or None,
+            )
+            messages.success(request, "Die Angaben sind gespeichert.")
+        else:
+            messages.error(request, "Diese Änderung ist nicht möglich.")
+    except ClientError as error:
+        messages.error(request, error.detail)
+    return redirect("company_detail", slug=slug)
+
+
+@login_required
+def settings_profile(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
+    form = ProfileForm(request.POST) if request.method == "POST" else ProfileForm.for_user(user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_update_profile(actor=user, changes=form.cleaned_data)
+        except ClientError as error:
+            apply_client_error(form, error)
+        else:
+            messages.success(request, "Ihr Profil ist gespeichert.")
+            return redirect("settings_profile")
+    return render(
+        request,
+        "accounts/settings_profile.html",
+        {"form": form, "profile": own_profile(user), "section": "profil"},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def settings_tokens(request: HttpRequest) -> HttpResponse:
+    """List tokens; POST creates one and shows its secret on this answer only."""
+    user = signed_in(request)
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = actions.do_create_token(actor=user, name=form.cleaned_data["name"])
+        except ClientError as error:
+            apply_client_error(form, error)
+        else:
+            new_token = {"name": token.name, "token": raw}
+            form = TokenForm()
+    tokens = AccessToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+    response = render(
+        request,
+        "accounts/settings_tokens.html",
+        {"form": form, "tokens": tokens, "new_token": new_token, "section": "zugaenge"},
+        status=400 if form.errors else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        actions.do_revoke_token(actor=signed_in(request), token_id=token_id)
+    except ClientError as error:
+        raise Http404(error.detail) from error
+    messages.success(request, "Der Zugang ist widerrufen.")
+    return redirect("settings_tokens")
+
+
+@login_required
+def settings_blocked(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/settings_blocked.html",
+        {"blocked": blocked_people(signed_in(request)), "section": "blockiert"},
+    )
