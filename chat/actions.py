@@ -358,6 +358,30 @@ def do_delete_message(*, actor: Any, message_id: Any) -> Message:
     return message
 
 
+def do_delete_message_as_operator(*, actor: Any, message_id: int) -> Message:
+    """Delete a reported message from the moderation queue: platform staff only, and
+    only a message that someone reported (the operator reads nothing else). Emits
+    `message_deleted` on `conv:<id>` after the commit."""
+    if not actor.is_staff:
+        raise forbidden()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk=message_id, reports__isnull=False)
+            .first()
+        )
+        if message is None:
+            raise forbidden()
+        if message.deleted_at is None:
+            message.deleted_at = timezone.now()
+            message.body = ""
+            message.save(update_fields=["deleted_at", "body"])
+            publish_on_commit(
+                conversation_topic(message.conversation_id), message_deleted_frame(message)
+            )
+    return message
+
+
 def do_mark_read(*, actor: Any, conversation: Conversation, seq: Any) -> int:
     """Move `actor`'s read marker in `conversation` (already access-checked) forward to
     `seq` (capped at the last message); never back. Returns the marker.

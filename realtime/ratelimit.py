@@ -10,6 +10,7 @@ process, and a Redis outage never blocks a send.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -64,9 +65,13 @@ class LocalBuckets:
         self.burst = burst
         self.rate = rate
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self.lock = threading.Lock()
 
     def take(self, key: str, cost: float = 1.0, now: float | None = None) -> Decision:
-        now = time.monotonic() if now is None else now
+        with self.lock:
+            return self._take(key, cost, time.monotonic() if now is None else now)
+
+    def _take(self, key: str, cost: float, now: float) -> Decision:
         tokens, at = self.buckets.pop(key, (self.burst, now))
         tokens = min(self.burst, tokens + max(0.0, now - at) * self.rate)
         if tokens >= cost:
@@ -80,13 +85,24 @@ class LocalBuckets:
         return decision
 
 
+_shared_local: LocalBuckets | None = None
+
+
+def shared_local_buckets() -> LocalBuckets:
+    """The in-memory buckets of this process, shared by the WebSocket and HTTP paths."""
+    global _shared_local
+    if _shared_local is None:
+        _shared_local = LocalBuckets(settings.NETZN_RATE_BURST, settings.NETZN_RATE_PER_SECOND)
+    return _shared_local
+
+
 class UserRateLimiter:
     """The send limit of PROTOCOL.md, per user, shared by all processes via Redis."""
 
     def __init__(self) -> None:
         self.burst = settings.NETZN_RATE_BURST
         self.rate = settings.NETZN_RATE_PER_SECOND
-        self.local = LocalBuckets(self.burst, self.rate)
+        self.local = shared_local_buckets()
         self.redis: Any = None
         self.script: Any = None
         self.redis_down_until = 0.0
@@ -131,3 +147,37 @@ def get_rate_limiter() -> UserRateLimiter:
         _limiters.clear()
         limiter = _limiters[loop_id] = UserRateLimiter()
     return limiter
+
+
+class SyncUserRateLimiter:
+    """The same per-user bucket for synchronous callers (the HTTP send endpoint)."""
+
+    def __init__(self) -> None:
+        self.burst = settings.NETZN_RATE_BURST
+        self.rate = settings.NETZN_RATE_PER_SECOND
+        self.local = shared_local_buckets()
+        self.script: Any = None
+        self.redis_down_until = 0.0
+
+    def take(self, user_id: int) -> Decision:
+        key = f"{settings.NETZN_REDIS_PREFIX}:rate:{user_id}"
+        if settings.REDIS_URL and time.monotonic() >= self.redis_down_until:
+            try:
+                if self.script is None:
+                    import redis
+
+                    client = redis.Redis.from_url(
+                        settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+                    )
+                    self.script = client.register_script(BUCKET_SCRIPT)
+                allowed, retry_ms = self.script(
+                    keys=[key], args=[self.burst, self.rate, f"{time.time():.6f}", 1]
+                )
+                return Decision(bool(allowed), int(retry_ms) / 1000)
+            except Exception as exc:
+                self.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+                logger.warning("rate limiter: redis unavailable, limiting per process: %s", exc)
+        return self.local.take(key)
+
+
+sync_rate_limiter = SyncUserRateLimiter()
