@@ -39,7 +39,9 @@ class NotificationPage(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[int] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
+    # Items are checked by `clean_ids`, so a bad item is reported under "ids" (the
+    # generic handler would name it by its list index).
+    ids: list[Any] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
     all: bool | None = None
 
 
@@ -98,6 +100,22 @@ def list_notifications(
     }
 
 
+def clean_ids(ids: list[Any]) -> list[int]:
+    if not ids:
+        raise ClientError(
+            "bad_request",
+            "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
+            fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
+        )
+    if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+        raise ClientError(
+            "bad_request",
+            "Ungültige Eingabe.",
+            fields={"ids": ["Nur Nummern von Benachrichtigungen (ganze Zahlen)."]},
+        )
+    return ids
+
+
 @router.post("/notifications/read", response=ReadOut)
 def mark_notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, Any]:
     """Mark the listed ids, or all, of my notifications read. Other people's ids are
@@ -110,12 +128,6 @@ def mark_notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, 
         )
     if payload.all is True:
         marked = do_mark_all_read(actor=request.user)
-    elif payload.ids:
-        marked = len(do_mark_read(actor=request.user, ids=payload.ids))
     else:
-        raise ClientError(
-            "bad_request",
-            "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
-            fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
-        )
+        marked = len(do_mark_read(actor=request.user, ids=clean_ids(payload.ids or [])))
     return {"marked": marked, "unread_count": unread_count(request.user)}

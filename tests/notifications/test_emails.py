@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -68,6 +69,7 @@ def test_one_german_email_after_the_delay_with_link_and_unsubscribe(make_user: A
     unsubscribe = f"https://netzn.example/benachrichtigungen/abmelden/{token}/"
     assert unsubscribe in message.body
     assert message.extra_headers["List-Unsubscribe"] == f"<{unsubscribe}>"
+    assert isinstance(message, EmailMultiAlternatives)
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert 'href="https://netzn.example/nachrichten/41/"' in str(html)
