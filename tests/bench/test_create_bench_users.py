@@ -13,6 +13,7 @@ from django.test import override_settings
 from accounts.models import User
 from accounts.tokens import user_for_token
 from chat.models import Participant
+from groups.models import Group, Membership
 
 
 def create(*args: str) -> list[dict[str, Any]]:
@@ -43,18 +44,22 @@ def test_creates_users_with_working_tokens(db: Any) -> None:
 
 
 @override_settings(DEBUG=True)
-def test_group_members_share_one_conversation_across_calls(db: Any) -> None:
+def test_group_members_share_one_group_across_calls(db: Any) -> None:
     first = create("3", "--group", "lasttest")
     second = create("2", "--group", "lasttest")
+    everyone = {line["id"] for line in first + second}
 
-    conversations = {line["conversation"] for line in first + second}
-    assert len(conversations) == 1
+    group = Group.objects.get(slug="lasttest")
+    assert {line["group"] for line in first + second} == {"lasttest"}
+    assert {line["conversation"] for line in first + second} == {group.conversation_id}
+    members = set(Membership.objects.filter(group=group).values_list("user_id", flat=True))
+    assert members == everyone
     participants = set(
-        Participant.objects.filter(conversation_id=conversations.pop()).values_list(
+        Participant.objects.filter(conversation_id=group.conversation_id).values_list(
             "user_id", flat=True
         )
     )
-    assert participants == {line["id"] for line in first + second}
+    assert participants == everyone
 
 
 @override_settings(DEBUG=True)

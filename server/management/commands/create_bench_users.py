@@ -3,19 +3,17 @@
 The load generator needs hundreds or thousands of authenticated sockets; signing each
 person up through the API would hash a password per person and take minutes. This
 command writes the users and their access tokens in a few bulk inserts and prints one
-JSON line per user, `{"id", "email", "token"}` (plus `"conversation"` with `--group`),
-for `bench/loadgen.py` to read.
+JSON line per user, `{"id", "email", "token"}` (plus `"group"` and `"conversation"`
+with `--group`), for `bench/loadgen.py` to read.
 
 Bench users get an unusable password: they authenticate with their token only. The
 command refuses to run with DEBUG off, so it can never mint tokens on a production
 database.
 
-With `--group SLUG` the users are also made participants of a bench conversation, so
-they may subscribe and send there. The groups app has no actions yet, so the bench
-"group" is a group conversation of its own (`chat.actions.do_create_group_conversation`,
-readable by every signed-in user like an open group), found again by its title
-`bench:<SLUG>` on later calls, with the users added through
-`chat.actions.do_add_participant`.
+With `--group SLUG` the users also join the open bench group with that slug (founded
+by the first of them through `groups.actions.do_create_group` on first use, named like
+the slug), through `groups.actions.do_join_group`: the same path as a person clicking
+"Beitreten", so they are participants of its conversation and may subscribe and send.
 """
 
 from __future__ import annotations
@@ -28,23 +26,27 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.models import AccessToken, User
 from accounts.tokens import hash_token, new_raw_token
-from chat.actions import do_add_participant, do_create_group_conversation
-from chat.models import Conversation
+from groups.actions import do_create_group, do_join_group
+from groups.models import Group
 
 MAX_USERS = 20_000
 BATCH_SIZE = 1_000
 
 
-def bench_conversation(slug: str) -> Conversation:
-    """The conversation of bench group `slug`, created on first use."""
-    title = f"bench:{slug}"
-    conversation = Conversation.objects.filter(kind=Conversation.Kind.GROUP, title=title).first()
-    if conversation is None:
-        conversation = do_create_group_conversation(title=title, readable_by_all=True)
-    return conversation
+def join_bench_group(slug: str, users: list[User]) -> Group:
+    """Make `users` members of the open bench group `slug` (founded when missing)."""
+    group = Group.objects.filter(Q(slug=slug) | Q(name__iexact=slug)).first()
+    joining = users
+    if group is None:
+        group = do_create_group(actor=users[0], name=slug, visibility=Group.Visibility.OPEN)
+        joining = users[1:]
+    for user in joining:
+        do_join_group(actor=user, group=group)
+    return group
 
 
 class Command(BaseCommand):
@@ -89,13 +91,10 @@ class Command(BaseCommand):
                 ],
                 batch_size=BATCH_SIZE,
             )
-            conversation = None
-            if slug:
-                conversation = bench_conversation(slug)
-                for user in users:
-                    do_add_participant(conversation=conversation, user=user)
+            group = join_bench_group(slug, users) if slug else None
         for user, raw in zip(users, raw_tokens, strict=True):
             line: dict[str, Any] = {"id": user.pk, "email": user.email, "token": raw}
-            if conversation is not None:
-                line["conversation"] = conversation.pk
+            if group is not None:
+                line["group"] = group.slug
+                line["conversation"] = group.conversation_id
             self.stdout.write(json.dumps(line))

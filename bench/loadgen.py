@@ -1,0 +1,546 @@
+"""The load generator: one asyncio process of `websockets` clients speaking PROTOCOL.md.
+
+Scenarios (each prints one JSON result line on stdout; progress marks go to stdout too,
+as JSON lines with a "mark" key, so bench/run.py can sample the server's CPU over
+exactly the measured window):
+
+- `fanout`: N subscribers and S senders on one conversation. The senders post at R
+  messages/s through the real send path (`send` frames: stored, acked, broadcast);
+  each 100-byte body carries its send time. First `--warmup` seconds of messages are
+  not measured, then `--messages` are. Reports deliveries/s, lost (expected minus
+  received, per subscriber by seq), duplicates, p50/p99 latency, the late share (not
+  arrived 20 s after the last send), disconnects, and the senders' ack times.
+- `idle`: C connections that connect, subscribe and stay silent for `--hold` seconds
+  (the server's memory is read meanwhile).
+- `senders`: S senders each posting K messages one after the other (the next when the
+  ack of the previous one arrived): persisted messages/s and ack times.
+- `catchup`: one client subscribes with `after = last_seq - missed` again and again;
+  time from the `subscribe` frame to the `subscribed` frame after the backlog.
+
+Users come from `manage.py create_bench_users N --group SLUG` (JSON lines with id,
+email, token, conversation). The same generator runs against bench/raw_server.py,
+which ignores the token.
+
+    python bench/loadgen.py fanout --url ws://127.0.0.1:8200/ws/v1/ \
+        --users var/bench/users-bench.jsonl --subscribers 500 --rate 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import math
+import re
+import resource
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+BODY_BYTES = 100
+LATE_AFTER_SECONDS = 20.0
+# A `message` frame of a measured body, and its seq (JSON key order does not matter).
+MESSAGE_TYPE = '"type":"message"'
+MEASURED_BODY = re.compile(r'"body":"bench m \d+ ([0-9.]+) ')
+SEQ = re.compile(r'"seq":(\d+)')
+
+
+def mark(name: str, **extra: Any) -> None:
+    """A progress line for bench/run.py (it samples the server at these moments)."""
+    print(json.dumps({"mark": name, "t": time.time(), **extra}), flush=True)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+def make_body(phase: str, index: int) -> str:
+    """`bench <phase> <index> <monotonic send time> xxx...`, exactly BODY_BYTES long."""
+    head = f"bench {phase} {index:07d} {time.monotonic():.6f} "
+    return head + "x" * (BODY_BYTES - len(head))
+
+
+def load_users(path: str) -> list[dict[str, Any]]:
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip().startswith("{")]
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Connector:
+    """Opens authenticated connections, spreading source addresses over `local_ips`
+    (each source IP has its own ephemeral port range) and capping concurrent
+    handshakes."""
+
+    def __init__(self, url: str, local_ips: list[str], parallel: int) -> None:
+        self.url = url
+        self.local_ips = itertools.cycle(local_ips)
+        self.gate = asyncio.Semaphore(parallel)
+
+    async def open(self, token: str) -> tuple[ClientConnection, dict[str, Any]]:
+        async with self.gate:
+            ws = await connect(
+                self.url,
+                additional_headers={"Authorization": f"Bearer {token}"},
+                compression=None,
+                ping_interval=None,
+                open_timeout=120,
+                close_timeout=2,
+                max_size=2**20,
+                max_queue=None,
+                local_addr=(next(self.local_ips), 0),
+            )
+            hello = json.loads(await ws.recv())
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"expected hello, got {hello}")
+        return ws, hello
+
+
+async def subscribe(
+    ws: ClientConnection, conversation: int, after: int | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Send `subscribe`; return the `subscribed` frame and the frames before it."""
+    frame: dict[str, Any] = {"type": "subscribe", "conversation": conversation}
+    if after is not None:
+        frame["after"] = after
+    await ws.send(json.dumps(frame))
+    before: list[dict[str, Any]] = []
+    while True:
+        reply = json.loads(await ws.recv())
+        if reply.get("type") == "subscribed" and reply.get("conversation") == conversation:
+            return reply, before
+        if reply.get("type") == "error":
+            raise RuntimeError(f"subscribe refused: {reply}")
+        before.append(reply)
+
+
+# --- fanout ---------------------------------------------------------------------------
+
+
+@dataclass
+class Subscriber:
+    ws: ClientConnection
+    seqs: dict[int, int] = field(default_factory=dict)  # measured seq -> times received
+    received: int = 0
+    closed: str | None = None
+
+
+@dataclass
+class Sender:
+    ws: ClientConnection
+    sent_at: dict[str, float] = field(default_factory=dict)  # client_id -> monotonic
+    acks: dict[str, tuple[int, float]] = field(default_factory=dict)  # -> (seq, monotonic)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class FanoutRun:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.latencies: list[float] = []
+        self.received_measured = 0
+        self.received_by_deadline: int | None = None
+        self.last_receive = 0.0
+        self.all_received = asyncio.Event()
+        self.expected = args.messages * args.subscribers
+
+    async def read_subscriber(self, sub: Subscriber) -> None:
+        # Regular expressions instead of json.loads: the generator shares one core
+        # with thousands of sockets, and every microsecond per frame shows in p99.
+        try:
+            async for raw in sub.ws:
+                now = time.monotonic()
+                text = raw if isinstance(raw, str) else raw.decode()
+                body = MEASURED_BODY.search(text) if MESSAGE_TYPE in text else None
+                if body is None:
+                    continue
+                seq_match = SEQ.search(text)
+                if seq_match is None:
+                    continue
+                seq = int(seq_match.group(1))
+                count = sub.seqs.get(seq, 0)
+                sub.seqs[seq] = count + 1
+                if count:
+                    continue
+                sub.received += 1
+                self.received_measured += 1
+                self.latencies.append(now - float(body.group(1)))
+                self.last_receive = now
+                if self.received_measured >= self.expected:
+                    self.all_received.set()
+        except ConnectionClosed as exc:
+            sub.closed = f"{exc.rcvd.code if exc.rcvd else 'no close frame'}"
+
+    async def read_sender(self, sender: Sender) -> None:
+        try:
+            async for raw in sender.ws:
+                now = time.monotonic()
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind == "ack":
+                    sender.acks[frame["client_id"]] = (frame["seq"], now)
+                elif kind == "error":
+                    code = str(frame.get("code"))
+                    sender.errors[code] = sender.errors.get(code, 0) + 1
+        except ConnectionClosed:
+            pass
+
+    async def run(self) -> dict[str, Any]:
+        args = self.args
+        users = load_users(args.users)
+        needed = args.subscribers + args.senders
+        if len(users) < needed:
+            raise SystemExit(f"{args.users} holds {len(users)} users, {needed} needed")
+        conversation = args.conversation or int(users[0]["conversation"])
+        connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+
+        started = time.monotonic()
+
+        async def open_subscriber(user: dict[str, Any]) -> Subscriber:
+            ws, _ = await connector.open(user["token"])
+            await subscribe(ws, conversation)
+            return Subscriber(ws)
+
+        subscribers = await asyncio.gather(
+            *(open_subscriber(user) for user in users[: args.subscribers])
+        )
+        connect_seconds = time.monotonic() - started
+        senders = [
+            Sender((await connector.open(user["token"]))[0])
+            for user in users[args.subscribers : needed]
+        ]
+        readers = [asyncio.create_task(self.read_subscriber(sub)) for sub in subscribers]
+        readers += [asyncio.create_task(self.read_sender(sender)) for sender in senders]
+
+        warmup_count = round(args.warmup * args.rate)
+        total = warmup_count + args.messages
+        measured_ids: list[tuple[Sender, str]] = []
+        run_id = uuid.uuid4().hex[:8]
+        t0 = time.monotonic()
+        first_measured_send = 0.0
+        for index in range(total):
+            target = t0 + index / args.rate
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            measured = index >= warmup_count
+            if measured and not first_measured_send:
+                first_measured_send = time.monotonic()
+                mark("measure_start")
+            sender = senders[index % len(senders)]
+            client_id = f"{run_id}-{index}"
+            body = make_body("m" if measured else "w", index)
+            sender.sent_at[client_id] = time.monotonic()
+            await sender.ws.send(
+                json.dumps(
+                    {
+                        "type": "send",
+                        "conversation": conversation,
+                        "body": body,
+                        "client_id": client_id,
+                        "ref": client_id,
+                    }
+                )
+            )
+            if measured:
+                measured_ids.append((sender, client_id))
+        last_send = time.monotonic()
+        send_seconds = last_send - first_measured_send
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_received.wait(), timeout=LATE_AFTER_SECONDS)
+        received_at_deadline = self.received_measured
+        mark("measure_end")
+        if received_at_deadline < self.expected:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.all_received.wait(), timeout=args.grace)
+
+        acked_seqs = {sender.acks[cid][0] for sender, cid in measured_ids if cid in sender.acks}
+        ack_times = [
+            sender.acks[cid][1] - sender.sent_at[cid]
+            for sender, cid in measured_ids
+            if cid in sender.acks
+        ]
+        # Expected per subscriber: every measured message the server acknowledged.
+        lost = 0
+        duplicates = 0
+        for sub in subscribers:
+            lost += len(acked_seqs - set(sub.seqs))
+            duplicates += sum(count - 1 for count in sub.seqs.values())
+        errors: dict[str, int] = {}
+        for sender in senders:
+            for code, count in sender.errors.items():
+                errors[code] = errors.get(code, 0) + count
+        closed = [sub.closed for sub in subscribers if sub.closed]
+        span = (self.last_receive or time.monotonic()) - first_measured_send
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(
+            *(
+                asyncio.wait_for(ws.close(), 5)
+                for ws in [*(sub.ws for sub in subscribers), *(s.ws for s in senders)]
+            ),
+            return_exceptions=True,
+        )
+        return {
+            "scenario": "fanout",
+            "subscribers": args.subscribers,
+            "senders": args.senders,
+            "rate": args.rate,
+            "messages": args.messages,
+            "connect_seconds": round(connect_seconds, 2),
+            "offered_rate": round(args.messages / send_seconds, 1) if send_seconds else None,
+            "acked": len(ack_times),
+            "expected_deliveries": self.expected,
+            "received": self.received_measured,
+            "deliveries_per_s": round(self.received_measured / span, 1) if span > 0 else None,
+            "lost": lost,
+            "duplicates": duplicates,
+            "late_share": round(1 - received_at_deadline / self.expected, 4),
+            "p50_ms": ms(percentile(self.latencies, 50)),
+            "p99_ms": ms(percentile(self.latencies, 99)),
+            "max_ms": ms(max(self.latencies) if self.latencies else None),
+            "ack_p50_ms": ms(percentile(ack_times, 50)),
+            "ack_p99_ms": ms(percentile(ack_times, 99)),
+            "send_errors": errors,
+            "disconnected": len(closed),
+            "close_codes": sorted(set(closed)),
+        }
+
+
+# --- idle -----------------------------------------------------------------------------
+
+
+async def run_idle(args: argparse.Namespace) -> dict[str, Any]:
+    users = load_users(args.users)
+    connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+    conversation = args.conversation
+    started = time.monotonic()
+    failures: dict[str, int] = {}
+
+    async def open_one(index: int) -> ClientConnection | None:
+        user = users[index % len(users)]
+        try:
+            ws, _ = await connector.open(user["token"])
+            if conversation:
+                await subscribe(ws, conversation)
+            return ws
+        except Exception as exc:
+            name = type(exc).__name__
+            failures[name] = failures.get(name, 0) + 1
+            return None
+
+    opened = await asyncio.gather(*(open_one(i) for i in range(args.connections)))
+    sockets = [ws for ws in opened if ws is not None]
+    connect_seconds = time.monotonic() - started
+    mark("idle_ready", connections=len(sockets), connect_seconds=round(connect_seconds, 2))
+    await asyncio.sleep(args.hold)
+    alive = sum(1 for ws in sockets if ws.close_code is None)
+    mark("idle_done", alive=alive)
+    gate = asyncio.Semaphore(500)
+
+    async def close(ws: ClientConnection) -> None:
+        async with gate:
+            await ws.close()
+
+    await asyncio.gather(*(close(ws) for ws in sockets), return_exceptions=True)
+    return {
+        "scenario": "idle",
+        "requested": args.connections,
+        "connected": len(sockets),
+        "alive_after_hold": alive,
+        "connect_seconds": round(connect_seconds, 2),
+        "failures": failures,
+    }
+
+
+# --- senders --------------------------------------------------------------------------
+
+
+async def run_senders(args: argparse.Namespace) -> dict[str, Any]:
+    users = load_users(args.users)[: args.senders]
+    if len(users) < args.senders:
+        raise SystemExit(f"{args.users} holds {len(users)} users, {args.senders} needed")
+    conversation = args.conversation or int(users[0]["conversation"])
+    connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+    sockets = await asyncio.gather(*(connector.open(user["token"]) for user in users))
+    run_id = uuid.uuid4().hex[:8]
+    ack_times: list[float] = []
+    errors: dict[str, int] = {}
+    seqs: list[int] = []
+
+    async def post(ws: ClientConnection, client_id: str, phase: str, index: int) -> None:
+        frame = {
+            "type": "send",
+            "conversation": conversation,
+            "body": make_body(phase, index),
+            "client_id": client_id,
+            "ref": client_id,
+        }
+        sent = time.monotonic()
+        await ws.send(json.dumps(frame))
+        while True:
+            reply = json.loads(await ws.recv())
+            if reply.get("type") == "ack" and reply.get("client_id") == client_id:
+                if phase == "m":
+                    ack_times.append(time.monotonic() - sent)
+                    seqs.append(reply["seq"])
+                return
+            if reply.get("type") == "error" and reply.get("ref") == client_id:
+                code = str(reply.get("code"))
+                errors[code] = errors.get(code, 0) + 1
+                return
+
+    async def one_sender(number: int, ws: ClientConnection, phase: str, count: int) -> None:
+        for index in range(count):
+            await post(ws, f"{run_id}-{phase}-{number}-{index}", phase, index)
+
+    await asyncio.gather(
+        *(one_sender(n, ws, "w", args.warmup_messages) for n, (ws, _) in enumerate(sockets))
+    )
+    mark("measure_start")
+    started = time.monotonic()
+    await asyncio.gather(
+        *(one_sender(n, ws, "m", args.per_sender) for n, (ws, _) in enumerate(sockets))
+    )
+    elapsed = time.monotonic() - started
+    mark("measure_end")
+    await asyncio.gather(*(ws.close() for ws, _ in sockets), return_exceptions=True)
+    return {
+        "scenario": "senders",
+        "senders": args.senders,
+        "per_sender": args.per_sender,
+        "persisted": len(ack_times),
+        "persisted_per_s": round(len(ack_times) / elapsed, 1),
+        "ack_p50_ms": ms(percentile(ack_times, 50)),
+        "ack_p99_ms": ms(percentile(ack_times, 99)),
+        "ack_max_ms": ms(max(ack_times) if ack_times else None),
+        "distinct_seqs": len(set(seqs)),
+        "errors": errors,
+    }
+
+
+# --- catch-up -------------------------------------------------------------------------
+
+
+async def run_catchup(args: argparse.Namespace) -> dict[str, Any]:
+    """Rounds run one after the other, rotating over `--connections` sockets of
+    different users: the server allows each connection 20 frames/s (burst 60), and a
+    round costs two (subscribe, unsubscribe)."""
+    users = load_users(args.users)[: args.connections]
+    conversation = args.conversation or int(users[0]["conversation"])
+    connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+    sockets = [(await connector.open(user["token"]))[0] for user in users]
+    subscribed, _ = await subscribe(sockets[0], conversation)
+    last_seq = int(subscribed["last_seq"])
+    if last_seq < args.missed:
+        raise SystemExit(f"conversation {conversation} holds {last_seq} messages, too few")
+    await sockets[0].send(json.dumps({"type": "unsubscribe", "conversation": conversation}))
+    times: list[float] = []
+    wrong: list[str] = []
+    expected = list(range(last_seq - args.missed + 1, last_seq + 1))
+    mark("measure_start")
+    for index in range(args.rounds):
+        ws = sockets[index % len(sockets)]
+        started = time.monotonic()
+        reply, backlog = await subscribe(ws, conversation, after=last_seq - args.missed)
+        elapsed = time.monotonic() - started
+        times.append(elapsed)
+        got = [f["seq"] for f in backlog if f.get("type") == "message"]
+        if got != expected or reply["truncated"]:
+            wrong.append(f"{len(got)} frames, truncated={reply['truncated']}")
+        await ws.send(json.dumps({"type": "unsubscribe", "conversation": conversation}))
+    mark("measure_end")
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {
+        "scenario": "catchup",
+        "missed": args.missed,
+        "rounds": args.rounds,
+        "p50_ms": ms(percentile(times, 50)),
+        "p99_ms": ms(percentile(times, 99)),
+        "max_ms": ms(max(times)),
+        "incomplete_rounds": len(wrong),
+        "incomplete_examples": wrong[:3],
+    }
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="scenario", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--url", default="ws://127.0.0.1:8200/ws/v1/")
+        p.add_argument("--users", required=True, help="JSON lines of create_bench_users")
+        p.add_argument("--conversation", type=int, default=0, help="default: from --users")
+        p.add_argument("--local-ips", default="127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4")
+        p.add_argument("--parallel", type=int, default=50, help="concurrent handshakes")
+
+    fanout = sub.add_parser("fanout")
+    common(fanout)
+    fanout.add_argument("--subscribers", type=int, default=100)
+    fanout.add_argument("--senders", type=int, default=0, help="default: rate/5, at least 2")
+    fanout.add_argument("--rate", type=float, default=20.0, help="messages/s, all senders")
+    fanout.add_argument("--messages", type=int, default=300, help="measured messages")
+    fanout.add_argument("--warmup", type=float, default=2.0, help="seconds, not measured")
+    fanout.add_argument("--grace", type=float, default=10.0, help="extra wait for lost")
+
+    idle = sub.add_parser("idle")
+    common(idle)
+    idle.add_argument("--connections", type=int, default=10_000)
+    idle.add_argument("--hold", type=float, default=10.0)
+
+    senders = sub.add_parser("senders")
+    common(senders)
+    senders.add_argument("--senders", type=int, default=100)
+    senders.add_argument("--per-sender", type=int, default=20)
+    senders.add_argument("--warmup-messages", type=int, default=3)
+
+    catchup = sub.add_parser("catchup")
+    common(catchup)
+    catchup.add_argument("--missed", type=int, default=100)
+    catchup.add_argument("--rounds", type=int, default=200)
+    catchup.add_argument("--connections", type=int, default=10)
+
+    args = parser.parse_args(argv)
+    if args.scenario == "fanout" and not args.senders:
+        # Each sender stays at 5 messages/s, half the per-user sustained rate limit.
+        args.senders = max(2, math.ceil(args.rate / 5))
+    return args
+
+
+async def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    raise_fd_limit()
+    if args.scenario == "fanout":
+        result = await FanoutRun(args).run()
+    elif args.scenario == "idle":
+        result = await run_idle(args)
+    elif args.scenario == "senders":
+        result = await run_senders(args)
+    else:
+        result = await run_catchup(args)
+    print(json.dumps({"result": result}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

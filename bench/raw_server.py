@@ -1,0 +1,114 @@
+"""The ceiling: a raw asyncio `websockets` server broadcasting with `broadcast()`.
+
+It speaks just enough of PROTOCOL.md for `bench/loadgen.py` (hello, subscribe ->
+subscribed, send -> ack + message to every subscriber, unsubscribe, ping -> pong),
+with frames of the same shape and size as netzn's. It stores nothing, checks nothing
+and authenticates nobody: it is the comparison line of docs/performance.md, not a
+peer with netzn's guarantees.
+
+    python bench/raw_server.py --port 8201
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+
+class Room:
+    def __init__(self) -> None:
+        self.members: set[ServerConnection] = set()
+        self.last_seq = 0
+
+
+rooms: defaultdict[int, Room] = defaultdict(Room)
+message_ids = iter(range(1, 1 << 62))
+
+
+def encode(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+
+async def handle(ws: ServerConnection) -> None:
+    user_id = id(ws) % 1_000_000
+    joined: set[int] = set()
+    await ws.send(
+        encode({"type": "hello", "user": {"id": user_id}, "conversations": [], "limits": {}})
+    )
+    try:
+        async for raw in ws:
+            frame = json.loads(raw)
+            kind = frame.get("type")
+            ref = frame.get("ref")
+            if kind == "subscribe":
+                room_id = int(frame["conversation"])
+                rooms[room_id].members.add(ws)
+                joined.add(room_id)
+                reply = {
+                    "type": "subscribed",
+                    "conversation": room_id,
+                    "last_seq": rooms[room_id].last_seq,
+                    "truncated": False,
+                }
+                await ws.send(encode(reply))
+            elif kind == "unsubscribe":
+                room_id = int(frame["conversation"])
+                rooms[room_id].members.discard(ws)
+                joined.discard(room_id)
+            elif kind == "send":
+                room_id = int(frame["conversation"])
+                room = rooms[room_id]
+                room.last_seq += 1
+                created_at = datetime.now(UTC).isoformat()
+                message_id = next(message_ids)
+                await ws.send(
+                    encode(
+                        {
+                            "type": "ack",
+                            "ref": ref,
+                            "client_id": frame["client_id"],
+                            "conversation": room_id,
+                            "id": message_id,
+                            "seq": room.last_seq,
+                            "created_at": created_at,
+                        }
+                    )
+                )
+                message = {
+                    "type": "message",
+                    "conversation": room_id,
+                    "id": message_id,
+                    "seq": room.last_seq,
+                    "author": {"id": user_id, "display_name": "Bench", "company": "Lasttest GmbH"},
+                    "body": frame["body"],
+                    "client_id": frame["client_id"],
+                    "created_at": created_at,
+                }
+                broadcast(room.members, encode(message))
+            elif kind == "ping":
+                await ws.send(encode({"type": "pong"}))
+    finally:
+        for room_id in joined:
+            rooms[room_id].members.discard(ws)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8201)
+    args = parser.parse_args()
+    stop = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    async with serve(handle, args.host, args.port, compression=None, max_size=64 * 1024):
+        await stop
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,459 @@
+"""One command per benchmark scenario; results in bench/results/ and on stdout.
+
+    python bench/run.py fanout --subscribers 1000 --rate 20
+    python bench/run.py fanout --subscribers 500 --rate 100 --messages 1000
+    python bench/run.py idle --connections 10000
+    python bench/run.py senders --senders 100
+    python bench/run.py catchup
+    python bench/run.py all          # every scenario of docs/performance.md
+
+Method (../shared/BENCH-ANCHORS.md): the server under test is pinned to core 0 with
+taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
+netzn server is `daphne asgi:application` with DEBUG=1 on the `netzn_bench` database;
+the comparison is bench/raw_server.py on the same load. Server CPU is read from
+/proc/<pid>/stat over the measured window (the generator prints marks), peak memory
+from VmHWM and a VmRSS sampler. Each measurement is repeated `--runs` times
+(alternating servers) and the median of each figure is reported.
+
+Bench users come from `manage.py create_bench_users` and are cached in var/bench/
+(one file per database), so repeated runs reuse them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+RESULTS = ROOT / "bench" / "results"
+CACHE = ROOT / "var" / "bench"
+SERVER_CORE = "0"
+LOADGEN_CORE = "1"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BENCH_GROUP = "bench"
+GROUP_USERS = 1_100  # 1,000 subscribers and up to 100 senders
+NETZN_PORT = 8200
+RAW_PORT = 8201
+
+DEFAULT_ENV = {
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/netzn_bench",
+    "REDIS_URL": "redis://127.0.0.1:6379/6",
+    "NETZN_REDIS_PREFIX": "netzn-bench",
+}
+
+
+def bench_env() -> dict[str, str]:
+    env = {**os.environ, "DEBUG": "1"}
+    for key, value in DEFAULT_ENV.items():
+        env.setdefault(key, value)
+    return env
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in {"VmRSS", "VmHWM"}:
+            values[key] = int(rest.split()[0])
+    return values
+
+
+def raise_fd_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def users_file(kind: str, count: int, group: str | None) -> Path:
+    """A JSON-lines file with at least `count` bench users (created when missing)."""
+    database = urlparse(bench_env()["DATABASE_URL"]).path.strip("/")
+    path = CACHE / f"users-{kind}-{database}.jsonl"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    have = len(path.read_text().splitlines()) if path.exists() else 0
+    if have < count:
+        log(f"creating {count - have} bench users ({kind}) ...")
+        command = [PYTHON, "manage.py", "create_bench_users", str(count - have)]
+        if group:
+            command += ["--group", group]
+        output = subprocess.run(
+            command, cwd=ROOT, env=bench_env(), check=True, capture_output=True, text=True
+        ).stdout
+        with path.open("a") as handle:
+            handle.write(output)
+    return path
+
+
+# --- servers --------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, kind: str, port: int, extra_env: dict[str, str] | None = None) -> None:
+        self.kind = kind
+        self.port = port
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        self.log_path = RESULTS / f"server-{kind}-{port}.log"
+        if kind == "netzn":
+            command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+            command += ["asgi:application"]
+        else:
+            command = [PYTHON, "bench/raw_server.py", "--port", str(port)]
+        with self.log_path.open("wb") as out:
+            self.process = subprocess.Popen(
+                ["taskset", "-c", SERVER_CORE, *command],
+                cwd=ROOT,
+                env={**bench_env(), **(extra_env or {})},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.wait_until_listening()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/v1/"
+
+    def wait_until_listening(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited:\n{self.log_path.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.kind} did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def running(kind: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    server = Server(kind, NETZN_PORT if kind == "netzn" else RAW_PORT, extra_env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class RssSampler(threading.Thread):
+    """The highest VmRSS seen, every 0.2 s (VmHWM alone would include start-up)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            with contextlib.suppress(OSError):
+                self.peak = max(self.peak, memory_kb(self.pid).get("VmRSS", 0))
+
+
+@contextlib.contextmanager
+def redis_on_loadgen_core() -> Iterator[None]:
+    """Pin the Redis server to the generator's core for the run, then restore it."""
+    url = bench_env()["REDIS_URL"]
+    try:
+        info = subprocess.run(
+            ["redis-cli", "-u", url, "info", "server"], capture_output=True, text=True, check=True
+        ).stdout
+        pid = next(
+            line.split(":")[1].strip()
+            for line in info.splitlines()
+            if line.startswith("process_id:")
+        )
+        before = (
+            subprocess.run(["taskset", "-p", pid], capture_output=True, text=True, check=True)
+            .stdout.split(":")[-1]
+            .strip()
+        )
+        subprocess.run(["taskset", "-p", "-c", LOADGEN_CORE, pid], capture_output=True, check=True)
+    except (subprocess.CalledProcessError, StopIteration, FileNotFoundError) as exc:
+        log(f"could not pin Redis to core {LOADGEN_CORE}: {exc}")
+        yield
+        return
+    try:
+        yield
+    finally:
+        subprocess.run(["taskset", "-p", before, pid], capture_output=True, check=False)
+
+
+# --- one measurement ------------------------------------------------------------------
+
+
+def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any]:
+    """Run bench/loadgen.py on core 1; return its result with the server's CPU and
+    memory over the measured window."""
+    command = ["taskset", "-c", LOADGEN_CORE, PYTHON, "bench/loadgen.py", scenario]
+    command += ["--url", server.url, *args]
+    sampler = RssSampler(server.pid)
+    sampler.start()
+    load_before = loadavg()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    marks: dict[str, tuple[float, float, float]] = {}
+    memory_marks: dict[str, dict[str, int]] = {}
+    result: dict[str, Any] = {}
+    for line in process.stdout:
+        data = json.loads(line)
+        if "mark" in data:
+            now = time.monotonic()
+            marks[data["mark"]] = (now, cpu_seconds(server.pid), cpu_seconds(process.pid))
+            memory_marks[data["mark"]] = memory_kb(server.pid)
+            if data["mark"] == "idle_ready":
+                result.update(data)
+        elif "result" in data:
+            result.update(data["result"])
+    if process.wait() != 0:
+        raise RuntimeError(f"loadgen failed ({process.returncode})")
+    sampler.done.set()
+    sampler.join()
+    start, end = marks.get("measure_start"), marks.get("measure_end")
+    if start and end and end[0] > start[0]:
+        wall = end[0] - start[0]
+        result["server_cpu_pct"] = round(100 * (end[1] - start[1]) / wall, 1)
+        result["loadgen_cpu_pct"] = round(100 * (end[2] - start[2]) / wall, 1)
+    memory = memory_kb(server.pid)
+    result["server_peak_rss_mb"] = round(max(sampler.peak, memory["VmRSS"]) / 1024, 1)
+    result["server_hwm_mb"] = round(memory["VmHWM"] / 1024, 1)
+    result["memory_marks_kb"] = memory_marks
+    result["server"] = server.kind
+    result["loadavg_before"] = load_before
+    result["loadavg_after"] = loadavg()
+    result["when"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    return result
+
+
+def record(result: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / "results.jsonl").open("a") as handle:
+        handle.write(json.dumps(result) + "\n")
+
+
+def median_of(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of every numeric figure; other fields from the first run."""
+    merged = dict(results[0])
+    for key, value in results[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values = [r[key] for r in results if isinstance(r.get(key), int | float)]
+            merged[key] = statistics.median(values)
+    merged["runs"] = len(results)
+    merged["loadavg_each_run"] = [r["loadavg_before"] for r in results]
+    return merged
+
+
+# --- scenarios ------------------------------------------------------------------------
+
+
+def scenario_fanout(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    senders = max(2, -(-int(options.rate) // 5))
+    messages = options.messages or (1000 if options.rate >= 100 else 300)
+    args = ["--users", str(users), "--subscribers", str(options.subscribers)]
+    args += ["--rate", str(options.rate), "--messages", str(messages)]
+    args += ["--senders", str(senders)]
+    per_server: dict[str, list[dict[str, Any]]] = {kind: [] for kind in options.servers}
+    for run in range(options.runs):
+        for kind in options.servers:
+            log(f"fanout N={options.subscribers} R={options.rate} {kind} run {run + 1} ...")
+            with running(kind) as server:
+                result = run_loadgen(server, "fanout", args)
+            result["label"] = f"fanout N={options.subscribers} R={options.rate:g}"
+            record(result)
+            per_server[kind].append(result)
+    return [median_of(results) for results in per_server.values()]
+
+
+def scenario_idle(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("idle", options.connections, None)
+    group_users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    conversation = json.loads(group_users.read_text().splitlines()[0])["conversation"]
+    out = []
+    for kind in options.servers:
+        log(f"idle C={options.connections} {kind} ...")
+        with running(kind) as server:
+            warm = ["--users", str(users), "--conversation", str(conversation)]
+            run_loadgen(server, "idle", [*warm, "--connections", "20", "--hold", "0"])
+            time.sleep(1)
+            baseline = memory_kb(server.pid)["VmRSS"]
+            args = [*warm, "--connections", str(options.connections), "--hold", str(options.hold)]
+            result = run_loadgen(server, "idle", args)
+        ready = result["memory_marks_kb"].get("idle_ready", {}).get("VmRSS", 0)
+        result["baseline_rss_mb"] = round(baseline / 1024, 1)
+        result["rss_with_connections_mb"] = round(ready / 1024, 1)
+        if result.get("connected"):
+            result["kb_per_connection"] = round((ready - baseline) / result["connected"], 1)
+        result["label"] = f"idle C={options.connections}"
+        record(result)
+        out.append(result)
+    return out
+
+
+def scenario_senders(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    args = ["--users", str(users), "--senders", str(options.senders)]
+    args += ["--per-sender", str(options.per_sender)]
+    results = []
+    for run in range(options.runs):
+        log(f"senders S={options.senders} run {run + 1} ...")
+        with running("netzn") as server:
+            result = run_loadgen(server, "senders", args)
+        result["label"] = f"senders S={options.senders}"
+        record(result)
+        results.append(result)
+    return [median_of(results)]
+
+
+def scenario_catchup(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    results = []
+    for run in range(options.runs):
+        log(f"catchup run {run + 1} ...")
+        with running("netzn") as server:
+            # Make sure the conversation holds enough messages to miss.
+            seed = ["--users", str(users), "--senders", "5", "--per-sender", "22"]
+            run_loadgen(server, "senders", [*seed, "--warmup-messages", "0"])
+            args = ["--users", str(users), "--missed", str(options.missed)]
+            args += ["--rounds", str(options.rounds)]
+            result = run_loadgen(server, "catchup", args)
+        result["label"] = f"catchup missed={options.missed}"
+        record(result)
+        results.append(result)
+    return [median_of(results)]
+
+
+def summary(result: dict[str, Any]) -> str:
+    keys = [
+        "deliveries_per_s",
+        "lost",
+        "duplicates",
+        "late_share",
+        "p50_ms",
+        "p99_ms",
+        "ack_p99_ms",
+        "persisted_per_s",
+        "kb_per_connection",
+        "connected",
+        "connect_seconds",
+        "incomplete_rounds",
+        "server_cpu_pct",
+        "loadgen_cpu_pct",
+        "server_peak_rss_mb",
+        "disconnected",
+        "send_errors",
+        "errors",
+    ]
+    figures = ", ".join(f"{key}={result[key]}" for key in keys if key in result)
+    return (
+        f"| {result['label']} | {result['server']} | {figures} | load {result['loadavg_before']} |"
+    )
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="scenario", required=True)
+
+    def common(p: argparse.ArgumentParser, servers: str, runs: int) -> None:
+        p.add_argument("--runs", type=int, default=runs)
+        p.add_argument("--servers", default=servers, type=lambda text: text.split(","))
+
+    fanout = sub.add_parser("fanout")
+    common(fanout, "netzn,raw", 2)
+    fanout.add_argument("--subscribers", type=int, default=100)
+    fanout.add_argument("--rate", type=float, default=20.0)
+    fanout.add_argument("--messages", type=int, default=0, help="default 300, 1000 at >=100/s")
+    idle = sub.add_parser("idle")
+    common(idle, "netzn,raw", 1)
+    idle.add_argument("--connections", type=int, default=10_000)
+    idle.add_argument("--hold", type=float, default=10.0)
+    senders = sub.add_parser("senders")
+    common(senders, "netzn", 2)
+    senders.add_argument("--senders", type=int, default=100)
+    senders.add_argument("--per-sender", type=int, default=20)
+    catchup = sub.add_parser("catchup")
+    common(catchup, "netzn", 2)
+    catchup.add_argument("--missed", type=int, default=100)
+    catchup.add_argument("--rounds", type=int, default=200)
+    sub.add_parser("all")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> None:
+    raise_fd_limit()
+    options = parse(argv)
+    if options.scenario == "all":
+        plans = [
+            ["fanout", "--subscribers", "100", "--rate", "20"],
+            ["fanout", "--subscribers", "500", "--rate", "20"],
+            ["fanout", "--subscribers", "1000", "--rate", "20"],
+            ["fanout", "--subscribers", "500", "--rate", "100"],
+            ["idle"],
+            ["senders"],
+            ["catchup"],
+        ]
+    else:
+        plans = [argv]
+    handlers = {
+        "fanout": scenario_fanout,
+        "idle": scenario_idle,
+        "senders": scenario_senders,
+        "catchup": scenario_catchup,
+    }
+    rows = []
+    with redis_on_loadgen_core():
+        for plan in plans:
+            plan_options = parse(plan)
+            for result in handlers[plan_options.scenario](plan_options):
+                row = summary(result)
+                rows.append(row)
+                print(row, flush=True)
+    with (RESULTS / "summary.md").open("a") as handle:
+        handle.write("\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
