@@ -8,7 +8,9 @@ with `email_frequency == "digest"` it reports, since their last digest:
   for groups they did not set to "mentions" or "muted";
 - open join requests in groups they own or administer;
 - new members of their groups;
-- unread direct messages (count and who wrote).
+- unread direct messages (count and who wrote);
+- other unread notifications since then (mentions, invitations, decisions on their
+  requests, role changes): a digest reader gets no single e-mails, so these go here.
 
 People with nothing new get no e-mail. Sending and setting `last_digest_at` happen in
 one transaction that holds the person's row lock, so two runs never send the same
@@ -31,7 +33,9 @@ from django.utils import timezone
 from accounts.models import EmailFrequency, User
 from chat.models import Conversation, Message, NotificationLevel, Participant
 from groups.models import Group, JoinRequest, Membership
+from notifications import presentation
 from notifications.emails import build_message
+from notifications.models import Notification
 from notifications.presentation import absolute
 
 logger = logging.getLogger(__name__)
@@ -75,6 +79,13 @@ class NewMembers:
 
 
 @dataclass
+class Item:
+    summary: str
+    detail: str
+    link: str
+
+
+@dataclass
 class Digest:
     recipient: Any
     since: datetime
@@ -84,6 +95,7 @@ class Digest:
     direct_unread: int = 0
     direct_authors: list[str] = field(default_factory=list)
     direct_new: bool = False
+    notifications: list[Item] = field(default_factory=list)
 
     @property
     def worth_sending(self) -> bool:
@@ -93,6 +105,7 @@ class Digest:
             self.groups
             or self.members
             or self.direct_new
+            or self.notifications
             or any(requests.new for requests in self.requests)
         )
 
@@ -109,7 +122,10 @@ class Digest:
             )
         joined = sum(len(members.names) for members in self.members)
         if joined:
-            parts.append(f"{joined} neue {'Mitglied' if joined == 1 else 'Mitglieder'}")
+            parts.append(f"{joined} {'neues Mitglied' if joined == 1 else 'neue Mitglieder'}")
+        if self.notifications:
+            count = len(self.notifications)
+            parts.append(f"{count} {'Benachrichtigung' if count == 1 else 'Benachrichtigungen'}")
         if self.direct_unread:
             parts.append(
                 f"{self.direct_unread} ungelesene "
@@ -240,6 +256,29 @@ def direct_messages(user: Any, since: datetime) -> tuple[int, list[str], bool]:
     return summary["count"] or 0, sorted(authors), bool(newest and newest > since)
 
 
+# Covered by their own sections above.
+SECTION_KINDS = (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.JOIN_REQUEST)
+MAX_ITEMS = 20
+
+
+def other_notifications(user: Any, since: datetime) -> list[Item]:
+    """Unread notifications since the last digest that no section above covers."""
+    notifications = list(
+        Notification.objects.filter(recipient=user, read_at__isnull=True, created_at__gt=since)
+        .exclude(kind__in=SECTION_KINDS)
+        .order_by("created_at")[:MAX_ITEMS]
+    )
+    presentation.with_conversation_titles(notifications)
+    return [
+        Item(
+            summary=presentation.summary(n),
+            detail=presentation.detail(n),
+            link=absolute(presentation.target_path(n)),
+        )
+        for n in notifications
+    ]
+
+
 def compose(user: Any, *, now: datetime) -> Digest:
     since = user.last_digest_at or (now - FIRST_DIGEST_LOOKBACK)
     digest = Digest(recipient=user, since=since)
@@ -247,6 +286,7 @@ def compose(user: Any, *, now: datetime) -> Digest:
     digest.requests = pending_requests(user, since)
     digest.members = new_members(user, since)
     digest.direct_unread, digest.direct_authors, digest.direct_new = direct_messages(user, since)
+    digest.notifications = other_notifications(user, since)
     return digest
 
 
