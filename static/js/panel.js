@@ -51,6 +51,7 @@ export class ChatPanel {
     this.subscribed = false;
     if (root.dataset.lastReadSeq) this.lastReadSeq = Number(root.dataset.lastReadSeq);
 
+    this.root.dataset.state = "connecting";
     this.build();
     this.observer = new IntersectionObserver((entries) => this.onVisible(entries), {
       root: this.scroller,
@@ -233,6 +234,7 @@ export class ChatPanel {
 
   onDisconnected() {
     this.subscribed = false;
+    this.root.dataset.state = "connecting";
     for (const entry of this.pending.values()) {
       clearTimeout(entry.timer);
       if (entry.state === "sending") this.attemptFailed(entry, false);
@@ -290,6 +292,7 @@ export class ChatPanel {
 
   onSubscribed(frame) {
     this.subscribed = true;
+    this.root.dataset.state = "live";
     const serverLast = Number(frame.last_seq) || 0;
     this.highestSeen = Math.max(this.highestSeen, serverLast);
     if (frame.truncated || serverLast > this.lastSeq) this.fillGap();

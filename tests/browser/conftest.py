@@ -1,0 +1,238 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium (/usr/bin/chromium).
+
+Without Chromium the tests skip with a loud message on a developer machine and fail
+in CI (`CI` set), so a CI run can never pass without having driven a browser.
+"""
+
+from __future__ import annotations
+
+import http.client
+import mimetypes
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from tests.conftest import PASSWORD, ROOT, ServerProcess, database_url_of_test_db, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 15_000
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        message = (
+            "!!! BROWSER TESTS NOT RUN: /usr/bin/chromium is missing. "
+            "Install it with `apt-get install -y chromium` (CI does). !!!"
+        )
+        if in_ci():
+            pytest.fail(message)
+        warnings.warn(message, stacklevel=1)
+        sys.stderr.write(f"\n{message}\n")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(request: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sync Playwright keeps an event loop running in the test's thread, which makes
+    Django refuse ORM calls there; the test process's own setup queries are safe
+    (pytest-django's documented way with Playwright). Server processes are started
+    first, so they never inherit the switch."""
+    if "live_server_process" in request.fixturenames:
+        request.getfixturevalue("live_server_process")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@dataclass
+class Person:
+    """One person in their own browser context (own cookies, own socket)."""
+
+    user: Any
+    page: Any
+    base_url: str
+    dialogs: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(f"{self.base_url}{path}")
+
+    def login(self) -> None:
+        self.goto("/anmelden/")
+        form = self.page.locator("main form")
+        form.get_by_label("E-Mail-Adresse").fill(self.user.email)
+        form.get_by_label("Passwort").fill(PASSWORD)
+        form.locator("button[type=submit]").click()
+        self.page.wait_for_url(lambda url: "/anmelden/" not in url)
+
+    def open_panel(self, path: str) -> Any:
+        """Open a page with the live panel and wait until its history is loaded and
+        the socket subscribed."""
+        self.goto(path)
+        try:
+            self.page.locator('#chat-panel[data-state="live"]').wait_for()
+        except Exception as error:
+            state = self.page.locator("#chat-panel .chat-history-state").all_inner_texts()
+            raise AssertionError(f"panel not live: {state} console={self.console}") from error
+        return self.page.locator("#chat-panel")
+
+    def send(self, text: str) -> None:
+        box = self.page.locator("#chat-panel textarea").first
+        box.fill(text)
+        box.press("Enter")
+
+
+@pytest.fixture
+def person_factory(browser: Any) -> Iterator[Callable[..., Person]]:
+    contexts: list[Any] = []
+
+    def make(user: Any, server: ServerProcess, **context_options: Any) -> Person:
+        context = browser.new_context(
+            locale="de-DE", timezone_id="Europe/Berlin", **context_options
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        if not server_serves_static(server):
+            context.route("**/static/**", serve_static_from_disk)
+        page = context.new_page()
+        person = Person(user=user, page=page, base_url=server.http_url)
+
+        def on_dialog(dialog: Any) -> None:
+            person.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: person.page_errors.append(str(error)))
+        page.on("console", lambda msg: person.console.append(f"{msg.type}: {msg.text}"))
+        page.on(
+            "console",
+            lambda msg: (
+                person.csp_violations.append(msg.text)
+                if "Content Security Policy" in msg.text
+                else None
+            ),
+        )
+        return person
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def server_serves_static(server: ServerProcess) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request("GET", "/static/css/netzn.css")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def serve_static_from_disk(route: Any) -> None:
+    """Stand-in for a server that does not serve /static/ itself (daphne without a
+    static handler): the same files, found the way collectstatic finds them."""
+    from django.contrib.staticfiles import finders
+
+    name = urllib.parse.urlparse(route.request.url).path.removeprefix("/static/")
+    found = finders.find(name)
+    if not found:
+        route.fulfill(status=404, body="")
+        return
+    path = Path(str(found))
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if path.suffix == ".js":
+        content_type = "text/javascript"
+    route.fulfill(status=200, body=path.read_bytes(), content_type=content_type)
+
+
+def start_server_on(port: int, log_dir: Path) -> ServerProcess:
+    """A daphne process on a given port (to restart one where its clients expect it)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DATABASE_URL": database_url_of_test_db(),
+        "REDIS_URL": settings.REDIS_URL,
+        "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
+        "DEBUG": "1",
+        "DATABASE_CONN_MAX_AGE": "0",
+    }
+    log = log_dir / f"server-{port}-{time.monotonic_ns()}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = ServerProcess(port=port, process=process, log=log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            import socket
+
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+
+
+@pytest.fixture
+def restartable_server(
+    transactional_db: Any, tmp_path: Path
+) -> Iterator[Callable[[], ServerProcess]]:
+    """Start (and later restart) a second server process on one fixed port."""
+    port = free_port()
+    servers: list[ServerProcess] = []
+
+    def start() -> ServerProcess:
+        server = start_server_on(port, tmp_path)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
