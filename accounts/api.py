@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from accounts import actions, throttle
 from accounts.access import (
@@ -74,7 +74,7 @@ class ProfilePatch(Schema):
     city: str | None = None
     phone: str | None = None
     bio: str | None = None
-    topics: list[str] | None = None
+    topics: list[Any] | None = None  # items checked by the action, with a German message
     email_visibility: str | None = None
     phone_visibility: str | None = None
 
@@ -132,11 +132,11 @@ def set_fields(schema: Schema) -> JSON:
 
 
 @router.post("/auth/signup", auth=None, response={201: UserOut})
-def signup(request: HttpRequest, payload: SignupIn) -> tuple[int, User]:
+def signup(request: HttpRequest, payload: SignupIn) -> Status[User]:
     user = actions.do_signup_person(
         email=payload.email, password=payload.password, display_name=payload.display_name
     )
-    return 201, user
+    return Status(201, user)
 
 
 @router.post("/auth/login", auth=None, response=UserOut)
@@ -151,18 +151,18 @@ def login_session(request: HttpRequest, payload: LoginIn) -> User:
 
 
 @router.post("/auth/logout", response={204: None})
-def logout_session(request: HttpRequest) -> tuple[int, None]:
+def logout_session(request: HttpRequest) -> Status[None]:
     logout(request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/auth/tokens", auth=None, response={201: TokenOut})
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, JSON]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[JSON]:
     user = throttle.check_password(
         request, email=payload.email, password=payload.password, ip=throttle.client_ip(request)
     )
     token, raw = actions.do_create_token(actor=user, name=payload.name)
-    return 201, {"id": token.pk, "name": token.name, "token": raw}
+    return Status(201, {"id": token.pk, "name": token.name, "token": raw})
 
 
 @router.get("/auth/tokens", response=JSON)
@@ -186,9 +186,9 @@ def list_tokens(request: HttpRequest) -> JSON:
 
 
 @router.delete("/auth/tokens/{token_id}", response={204: None})
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     actions.do_revoke_token(actor=signed_in(request), token_id=token_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=JSON)
@@ -230,17 +230,17 @@ def get_person(request: HttpRequest, person_id: int) -> JSON:
 
 
 @router.post("/people/{person_id}/block", response={204: None})
-def block_person(request: HttpRequest, person_id: int) -> tuple[int, None]:
+def block_person(request: HttpRequest, person_id: int) -> Status[None]:
     person = access_person(request.user, person_id)
     actions.do_block_person(actor=signed_in(request), person=person)
-    return 204, None
+    return Status(204, None)
 
 
 @router.delete("/people/{person_id}/block", response={204: None})
-def unblock_person(request: HttpRequest, person_id: int) -> tuple[int, None]:
+def unblock_person(request: HttpRequest, person_id: int) -> Status[None]:
     person = access_person(request.user, person_id)
     actions.do_unblock_person(actor=signed_in(request), person=person)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/companies", response=JSON)
@@ -251,10 +251,10 @@ def list_companies(request: HttpRequest, filters: Query[CompaniesQuery]) -> JSON
 
 
 @router.post("/companies", response={201: JSON})
-def create_company(request: HttpRequest, payload: CompanyIn) -> tuple[int, JSON]:
+def create_company(request: HttpRequest, payload: CompanyIn) -> Status[JSON]:
     fields = payload.dict(exclude={"slug"})
     company = actions.do_create_company(actor=signed_in(request), fields=fields, slug=payload.slug)
-    return 201, company_profile(request.user, company)
+    return Status(201, company_profile(request.user, company))
 
 
 @router.get("/companies/{slug}", response=JSON)
@@ -272,14 +272,15 @@ def update_company(request: HttpRequest, slug: str, payload: CompanyPatch) -> JS
 
 
 @router.post("/companies/{slug}/claim", response={202: JSON})
-def claim_company(request: HttpRequest, slug: str, payload: ClaimIn) -> tuple[int, JSON]:
+def claim_company(request: HttpRequest, slug: str, payload: ClaimIn) -> Status[JSON]:
     company = access_company(slug)
     membership = actions.do_claim_company(
         actor=signed_in(request),
         company=company,
         responsibility=payload.responsibility,
     )
-    return 202, {"confirmed": membership.confirmed, "responsibility": membership.responsibility}
+    claim = {"confirmed": membership.confirmed, "responsibility": membership.responsibility}
+    return Status(202, claim)
 
 
 @router.post("/companies/{slug}/members/{user_id}/confirm", response=JSON)
@@ -307,7 +308,7 @@ def update_member(request: HttpRequest, slug: str, user_id: int, payload: Member
 
 
 @router.delete("/companies/{slug}/members/{user_id}", response={204: None})
-def remove_member(request: HttpRequest, slug: str, user_id: int) -> HttpResponse | tuple[int, None]:
+def remove_member(request: HttpRequest, slug: str, user_id: int) -> Status[None]:
     company = access_company(slug)
     actions.do_remove_company_member(actor=signed_in(request), company=company, user_id=user_id)
-    return 204, None
+    return Status(204, None)
