@@ -17,7 +17,7 @@ from chat.models import MessageReport
 
 
 @admin.register(MessageReport)
-class MessageReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MessageReportAdmin(admin.ModelAdmin):
     list_display = ("created_at", "status", "reported_text", "author", "reporter", "reason")
     list_filter = ("status",)
     ordering = ("status", "-created_at")

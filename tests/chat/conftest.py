@@ -1,16 +1,41 @@
-"""Chat and realtime tests share these fixtures (tests/realtime/conftest.py imports them)."""
+"""Fixtures shared by the chat and realtime tests (tests/realtime/conftest.py is the
+same file)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.conf import settings
 from django.db import connections
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _no_persistent_connections() -> Iterator[None]:
-    """The consumer runs database work in a thread pool; with persistent connections
-    those threads would keep the test database open and block its teardown."""
+def _fast_passwords() -> None:
+    """People are created by the dozen here; hashing strength is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _close_pool_connections(django_db_setup: None) -> Iterator[None]:
+    """The consumer runs database work in its own thread pool; those threads' database
+    connections are closed at the end, or the test database could not be dropped."""
     connections.settings["default"]["CONN_MAX_AGE"] = 0
     yield
+    from chat.consumers import DB_EXECUTOR
+
+    workers = DB_EXECUTOR._max_workers
+    barrier = threading.Barrier(workers, timeout=5)
+
+    def close_here() -> None:
+        connections.close_all()
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+
+    for future in [DB_EXECUTOR.submit(close_here) for _ in range(workers)]:
+        future.result()
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
