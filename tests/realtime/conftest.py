@@ -3,6 +3,7 @@ same file)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 
@@ -31,10 +32,8 @@ def _close_pool_connections(django_db_setup: None) -> Iterator[None]:
 
     def close_here() -> None:
         connections.close_all()
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
-        except threading.BrokenBarrierError:
-            pass
 
     for future in [DB_EXECUTOR.submit(close_here) for _ in range(workers)]:
         future.result()
