@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db.models import Func
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from chat.access import (
     HISTORY_PAGE_MAX,
@@ -38,6 +38,9 @@ from realtime.errors import ClientError, forbidden
 from realtime.ratelimit import sync_rate_limiter
 
 router = Router(tags=["chat"])
+
+JSON = dict[str, Any]
+CREATED_OR_FOUND: dict[int, Any] = {200: JSON, 201: JSON}
 
 SEARCH_RESULTS_MAX = 50
 SEARCH_QUERY_MAX_CHARS = 200
@@ -99,13 +102,13 @@ def list_conversations(request: HttpRequest) -> dict[str, Any]:
     return {"results": conversations_of(request.user), "next": None}
 
 
-@router.post("/conversations/direct")
-def open_direct(request: HttpRequest, payload: DirectIn) -> tuple[int, dict[str, Any]]:
+@router.post("/conversations/direct", response=CREATED_OR_FOUND)
+def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
     """Get or create the direct conversation with that person (201 when created)."""
     conversation, created = do_get_or_create_direct_conversation(
         actor=request.user, other_user_id=payload.user_id
     )
-    return (201 if created else 200), conversation_out(conversation, request.user)
+    return Status(201 if created else 200, conversation_out(conversation, request.user))
 
 
 @router.get("/conversations/{conversation_id}")
@@ -145,8 +148,8 @@ def history(
     }
 
 
-@router.post("/conversations/{conversation_id}/messages")
-def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> tuple[int, dict[str, Any]]:
+@router.post("/conversations/{conversation_id}/messages", response=CREATED_OR_FOUND)
+def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[JSON]:
     """The same action as the WebSocket `send`: 201 when stored, 200 with the same
     message when a retry with the same client_id finds it stored."""
     take_message_token(request.user)
@@ -156,7 +159,7 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> tuple[i
         body=payload.body,
         client_id=payload.client_id,
     )
-    return (201 if created else 200), dict(message_payload(message))
+    return Status(201 if created else 200, dict(message_payload(message)))
 
 
 @router.post("/conversations/{conversation_id}/read")
@@ -187,18 +190,21 @@ def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[
     return dict(message_payload(message))
 
 
-@router.post("/messages/{message_id}/report")
-def report(request: HttpRequest, message_id: int, payload: ReportIn) -> tuple[int, dict[str, Any]]:
+@router.post("/messages/{message_id}/report", response=CREATED_OR_FOUND)
+def report(request: HttpRequest, message_id: int, payload: ReportIn) -> Status[JSON]:
     """Report a message I may read to the moderators (201; 200 if I reported it before)."""
     report, created = do_report_message(
         actor=request.user, message_id=message_id, reason=payload.reason
     )
-    return (201 if created else 200), {
-        "id": report.pk,
-        "message": report.message_id,
-        "status": report.status,
-        "created_at": report.created_at.isoformat(),
-    }
+    return Status(
+        201 if created else 200,
+        {
+            "id": report.pk,
+            "message": report.message_id,
+            "status": report.status,
+            "created_at": report.created_at.isoformat(),
+        },
+    )
 
 
 class GermanBodyVector(Func):
