@@ -148,3 +148,158 @@ def test_b_catches_up_after_the_server_cut_the_connection(
     expect(ben.page.locator("#chat-panel .chat-message", has_text="Vier")).to_have_count(1)
     assert bodies(ben) == ["Vorher", "Eins", "Zwei", "Drei", "Vier"]
     assert_clean(anna)
+
+
+def test_join_request_appears_live_and_the_approved_requester_can_post(
+    live_server_process, person_factory, make_user
+) -> None:
+    anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
+    ben_user = make_user("Ben Yilmaz", company_name="Logistik Herne")
+    group = group_with(anna_user, visibility="closed", name="Geschäftsführung Hattingen")
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    anna.login()
+    ben.login()
+    expect(anna.page.locator("#notification-badge")).to_be_hidden()
+
+    ben.goto(f"/gruppen/{group.slug}/")
+    ben.page.get_by_role("button", name="Beitritt anfragen").click()
+    expect(ben.page.locator("#membership-box")).to_contain_text("wartet")
+
+    toast = anna.page.locator("#toasts .toast", has_text="Neue Beitrittsanfrage")
+    expect(toast).to_contain_text(
+        "Ben Yilmaz möchte der Gruppe „Geschäftsführung Hattingen“ beitreten."
+    )
+    expect(anna.page.locator("#notification-badge")).to_be_visible()
+    expect(anna.page.locator("#notification-badge .badge-count")).to_have_text("1")
+    toast.get_by_role("link", name="Anfragen ansehen").click()
+    expect(anna.page).to_have_url(re.compile(rf"/gruppen/{group.slug}/anfragen/$"))
+    anna.page.get_by_role("button", name="Annehmen").click()
+
+    expect(ben.page.locator("#toasts .toast", has_text="Beitritt angenommen")).to_be_visible()
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    ben.open_panel(f"/gruppen/{group.slug}/")
+    ben.send("Danke für die Aufnahme!")
+    expect(
+        anna.page.locator("#chat-panel .chat-body", has_text="Danke für die Aufnahme!")
+    ).to_be_visible()
+    assert_clean(anna, ben)
+
+
+def test_direct_message_from_a_profile_page(live_server_process, person_factory, make_user) -> None:
+    anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
+    ben_user = make_user("Ben Yilmaz", company_name="Logistik Herne")
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    anna.login()
+    ben.login()  # Ben stays on the start page
+
+    anna.goto(f"/personen/{ben_user.pk}/")
+    anna.page.get_by_role("button", name="Nachricht senden").click()
+    expect(anna.page).to_have_url(re.compile(r"/nachrichten/\d+/$"))
+    expect(anna.page.get_by_role("heading", level=1)).to_have_text("Ben Yilmaz")
+    anna.page.locator('#chat-panel[data-state="live"]').wait_for()
+    anna.send("Hallo Herr Yilmaz, haben Sie nächste Woche Zeit für ein Gespräch?")
+
+    toast = ben.page.locator("#toasts .toast", has_text="Neue Nachricht von Anna Becker")
+    expect(toast).to_contain_text("haben Sie nächste Woche Zeit")
+    toast.get_by_role("link", name="Öffnen").click()
+    expect(ben.page.locator("#chat-panel .chat-unread")).to_have_text("Neu")
+    expect(ben.page.locator("#chat-panel .chat-body")).to_have_text(
+        "Hallo Herr Yilmaz, haben Sie nächste Woche Zeit für ein Gespräch?"
+    )
+    ben.page.locator('#chat-panel[data-state="live"]').wait_for()
+    ben.send("Gern, Dienstag um 10 Uhr?")
+    expect(
+        anna.page.locator("#chat-panel .chat-body", has_text="Dienstag um 10 Uhr")
+    ).to_be_visible()
+
+    # Both see the conversation in their inbox; Anna has one unread reply until she reads it.
+    ben.goto("/nachrichten/")
+    expect(ben.page.locator(".item-list .item", has_text="Anna Becker")).to_be_visible()
+    assert_clean(anna, ben)
+
+
+XSS_NAME = '<img src=x onerror="alert(1)">'
+XSS_DESCRIPTION = "<script>alert('beschreibung')</script> Treffen im Rathaus"
+XSS_MESSAGE = (
+    "<img src=x onerror=alert('nachricht')> siehe https://example.org/pfad?a=1&b=2. "
+    "und javascript:alert(4)"
+)
+
+
+def test_xss_payloads_render_as_text(live_server_process, person_factory, make_user) -> None:
+    mallory = make_user(XSS_NAME, company_name="<b>Firma</b>")
+    ben_user = make_user("Ben Yilmaz")
+    group = group_with(
+        mallory, ben_user, name="Sicherheit <i>test</i>", description=XSS_DESCRIPTION
+    )
+    post(mallory, group, XSS_MESSAGE)
+    ben = person_factory(ben_user, live_server_process)
+    mal = person_factory(mallory, live_server_process)
+    ben.login()
+    mal.login()
+    ben.open_panel(f"/gruppen/{group.slug}/")
+    mal.open_panel(f"/gruppen/{group.slug}/")
+    mal.send("<svg onload=alert('live')>")
+
+    page = ben.page
+    expect(
+        page.locator("#chat-panel .chat-body", has_text="<svg onload=alert('live')>")
+    ).to_be_visible()
+    expect(page.get_by_text(XSS_DESCRIPTION)).to_be_visible()
+    expect(page.locator("#chat-panel .chat-author").first).to_have_text(XSS_NAME)
+    expect(page.locator("#chat-panel .chat-company").first).to_have_text("<b>Firma</b>")
+    first = page.locator("#chat-panel .chat-body").first
+    expect(first).to_have_text(XSS_MESSAGE)
+    assert (
+        page.locator("#chat-panel img, #chat-panel svg, #chat-panel b, #chat-panel script").count()
+        == 0
+    )
+    links = first.locator("a")
+    expect(links).to_have_count(1)
+    expect(links).to_have_attribute("href", "https://example.org/pfad?a=1&b=2")
+    expect(links).to_have_text("https://example.org/pfad?a=1&b=2")
+    expect(links).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(links).to_have_attribute("target", "_blank")
+    assert page.evaluate("document.querySelectorAll('img[src=x], script:not([src])').length") == 0
+    assert_clean(ben, mal)
+
+
+def test_the_discussion_works_at_375_px(live_server_process, person_factory, make_user) -> None:
+    anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
+    ben_user = make_user("Ben Yilmaz", company_name="Logistik Herne")
+    group = group_with(anna_user, ben_user, name="Fachkräfte Bochum")
+    post(anna_user, group, "Ein langer Link: https://example.org/" + "sehr-lang-" * 20)
+    phone = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
+    ben = person_factory(ben_user, live_server_process, **phone)
+    anna = person_factory(anna_user, live_server_process)
+    ben.login()
+    anna.login()
+
+    def no_horizontal_scroll() -> None:
+        width = ben.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{ben.page.url} is {width}px wide"
+
+    for path in ("/", "/nachrichten/", "/gruppen/", "/benachrichtigungen/"):
+        ben.goto(path)
+        no_horizontal_scroll()
+
+    # The navigation collapses into a menu button.
+    nav = ben.page.locator("#hauptnavigation")
+    expect(nav).to_be_hidden()
+    ben.page.get_by_role("button", name="Menü").click()
+    expect(nav.get_by_role("link", name="Nachrichten")).to_be_visible()
+
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    panel = ben.open_panel(f"/gruppen/{group.slug}/")
+    no_horizontal_scroll()
+    box = panel.locator("textarea")
+    box.scroll_into_view_if_needed()
+    expect(box).to_be_in_viewport()
+    expect(panel.get_by_role("button", name="Senden")).to_be_in_viewport()
+    box.fill("Vom Telefon aus")
+    panel.get_by_role("button", name="Senden").tap()
+    expect(anna.page.locator("#chat-panel .chat-body", has_text="Vom Telefon aus")).to_be_visible()
+    no_horizontal_scroll()
+    assert_clean(ben, anna)
