@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -81,6 +82,7 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug", "industry")
     inlines = (CompanyMemberInline,)
     raw_id_fields = ("created_by",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(AccessToken)
