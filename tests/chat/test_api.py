@@ -221,8 +221,8 @@ def test_report_lands_in_the_queue_with_a_copy_of_the_text(setup: dict[str, Any]
 
 
 def test_admin_shows_reports_only_and_resolves_them(setup: dict[str, Any], make_user: Any) -> None:
-    from chat.models import MessageReport
     from chat.actions import do_report_message
+    from chat.models import MessageReport
 
     send(setup["anna"], setup["conversation"], 2)
     reported, unreported = Message.objects.order_by("seq")
