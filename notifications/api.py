@@ -20,6 +20,7 @@ from realtime.errors import ClientError
 
 router = Router(tags=["notifications"])
 
+MAX_ID = 2**63 - 1
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -64,7 +65,7 @@ def as_out(notification: Notification) -> dict[str, Any]:
 def parse_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
-    if not cursor.isdigit():
+    if not cursor.isdigit() or int(cursor) > MAX_ID:
         raise ClientError(
             "bad_request", "Ungültige Eingabe.", fields={"cursor": ["Ungültiger Cursor."]}
         )
@@ -107,7 +108,7 @@ def clean_ids(ids: list[Any]) -> list[int]:
             "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
             fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
         )
-    if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
         raise ClientError(
             "bad_request",
             "Ungültige Eingabe.",

@@ -118,3 +118,17 @@ def test_not_json_is_400(make_user: Any) -> None:
         "/api/v1/notifications/read", data="ids=1", content_type="application/json"
     )
     assert response.status_code == 400
+
+
+def test_out_of_range_numbers_are_no_500(make_user: Any) -> None:
+    anna = make_user("Anna Becker")
+    (mine,) = notify_many(anna, 1)
+    api = Api(anna)
+    huge = 10**30
+    response = api.post("/notifications/read", {"ids": [huge, mine]})
+    assert response.status_code == 400
+    assert "ids" in response.json()["error"]["fields"]
+    listing = api.get(f"/notifications?cursor={huge}")
+    assert listing.status_code == 400
+    assert "cursor" in listing.json()["error"]["fields"]
+    assert api.client.get(f"/benachrichtigungen/{huge}/").status_code == 404
