@@ -38,4 +38,7 @@ class Command(BaseCommand):
                 )
             if not options["loop"]:
                 return
-            time.sleep(interval)
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
