@@ -45,7 +45,10 @@ def activity_label(iso: str | None) -> str:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    conversations = conversations_of(request.user)
+    # Newest activity first; conversations without any message yet go last.
+    conversations = sorted(
+        conversations_of(request.user), key=lambda c: c["last_message_at"] or "", reverse=True
+    )
     for conversation in conversations:
         conversation["activity"] = activity_label(conversation.get("last_message_at"))
     return render(

@@ -129,7 +129,11 @@ export class MentionAutocomplete {
     this.active = (index + this.options.length) % this.options.length;
     this.options.forEach((option, i) => option.setAttribute("aria-selected", String(i === this.active)));
     this.input.setAttribute("aria-activedescendant", this.options[this.active].id);
-    this.options[this.active].scrollIntoView({ block: "nearest" });
+    const option = this.options[this.active];
+    if (option.offsetTop < this.list.scrollTop) this.list.scrollTop = option.offsetTop;
+    else if (option.offsetTop + option.offsetHeight > this.list.scrollTop + this.list.clientHeight) {
+      this.list.scrollTop = option.offsetTop + option.offsetHeight - this.list.clientHeight;
+    }
   }
 
   choose(index) {

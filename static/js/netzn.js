@@ -29,6 +29,7 @@ function start() {
   for (const root of document.querySelectorAll("#chat-panel, [data-chat-panel]")) {
     if (Number(root.dataset.conversationId)) panels.push(new ChatPanel(root, connection, me, notifier));
   }
+  notifier.loadCountIfUnknown();
   connection.connect();
 }
 

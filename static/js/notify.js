@@ -1,5 +1,7 @@
 // The unread badge in the navigation and small toasts for live notifications.
 
+import { api } from "./api.js";
+
 const TOAST_MS = 10000;
 
 function first(...values) {
@@ -67,6 +69,18 @@ export class Notifier {
     this.openConversations = openConversations;
   }
 
+  /** Pages rendered without the unread count (no context processor) ask the API once. */
+  async loadCountIfUnknown() {
+    if (!this.badge || this.badge.dataset.unknown !== "true") return;
+    try {
+      const page = await api("/notifications?unread=true&limit=100");
+      const count = typeof page?.unread_count === "number" ? page.unread_count : (page?.results || []).length;
+      if (this.badge.dataset.unknown === "true") this.setCount(count);
+    } catch {
+      // The badge stays hidden; live notifications still count up.
+    }
+  }
+
   count() {
     return Number(this.badge?.dataset.count || 0);
   }
@@ -74,6 +88,7 @@ export class Notifier {
   setCount(count) {
     if (!this.badge) return;
     const value = Math.max(0, count);
+    delete this.badge.dataset.unknown;
     this.badge.dataset.count = String(value);
     this.badge.querySelector(".badge-count").textContent = value > 99 ? "99+" : String(value);
     this.badge.hidden = value === 0;

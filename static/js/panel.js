@@ -184,7 +184,8 @@ export class ChatPanel {
     this.setHistoryState(this.hasOlder ? "" : results.length ? "Anfang der Unterhaltung" : "Noch keine Nachrichten. Schreiben Sie die erste!");
     this.placeDivider();
     const divider = this.log.querySelector(".chat-unread");
-    if (divider) divider.scrollIntoView({ block: "start" });
+    // Scroll the log only, never the page around it.
+    if (divider) this.scroller.scrollTop = divider.offsetTop - 8;
     else this.scrollToBottom();
     if (this.connection.ready) this.onReady(this.connection.hello);
   }
@@ -482,7 +483,7 @@ export class ChatPanel {
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
     if (!deleted && typeof data.seq === "number" && (mine || this.canModerate)) {
-      node.append(this.buildActions(data, mine));
+      node.querySelector(".chat-content").append(this.buildActions(data, mine));
     }
   }
 

@@ -1,0 +1,128 @@
+"""Screenshots of the main pages, for docs/screenshots/ and the README.
+
+Runs with the suite (writing to a temporary directory, so a test run never changes
+the work tree); `NETZN_SCREENSHOTS=1` writes them to docs/screenshots/ instead:
+
+    NETZN_SCREENSHOTS=1 DATABASE_URL=... REDIS_URL=... \
+        .venv/bin/pytest tests/browser/test_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Company
+from chat.actions import do_get_or_create_direct_conversation, do_send_message
+from groups.actions import do_create_group, do_join_group
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+
+def say(author: Any, conversation_id: int, body: str) -> None:
+    do_send_message(
+        actor=author, conversation_id=conversation_id, body=body, client_id=str(uuid.uuid4())
+    )
+
+
+def test_screenshots_of_the_main_pages(
+    live_server_process, person_factory, make_user, tmp_path: Path
+) -> None:
+    target = ROOT / "docs" / "screenshots" if os.environ.get("NETZN_SCREENSHOTS") else tmp_path
+    target.mkdir(parents=True, exist_ok=True)
+    anna = make_user(
+        "Anna Becker",
+        company_name="Stahlbau Witten GmbH",
+        job_title="Ausbildungsleiterin",
+        city="Witten",
+    )
+    ben = make_user(
+        "Ben Yilmaz", company_name="Logistik Herne KG", job_title="Geschäftsführer", city="Herne"
+    )
+    clara = make_user(
+        "Clara Nowak", company_name="Ruhr Energie AG", job_title="Personalreferentin", city="Bochum"
+    )
+    for name, slug, industry, city in (
+        ("Stahlbau Witten GmbH", "stahlbau-witten", "Metallbau", "Witten"),
+        ("Logistik Herne KG", "logistik-herne", "Logistik", "Herne"),
+        ("Ruhr Energie AG", "ruhr-energie", "Energie", "Bochum"),
+    ):
+        Company.objects.create(name=name, slug=slug, industry=industry, city=city)
+    group = do_create_group(
+        actor=anna,
+        name="Ausbildung im Ruhrgebiet",
+        description="Ausbildungsbetriebe aus Bochum, Herne, Witten und Hattingen tauschen sich "
+        "über Azubi-Gewinnung, Prüfungen und Kooperationen aus.",
+        topics=["Ausbildung", "Fachkräfte"],
+        city="Bochum",
+    )
+    do_create_group(actor=ben, name="Logistik-Stammtisch Herne", description="Monatliches Treffen.")
+    do_create_group(
+        actor=clara,
+        name="Energie sparen im Betrieb",
+        description="Erfahrungen und Förderprogramme.",
+    )
+    do_join_group(actor=ben, group=group)
+    do_join_group(actor=clara, group=group)
+    conversation = group.conversation_id
+    say(
+        anna,
+        conversation,
+        "Guten Morgen zusammen! Wer ist beim Ausbildungstag am 4. Dezember dabei?",
+    )
+    say(ben, conversation, "Wir sind mit zwei Azubis vor Ort.")
+    say(clara, conversation, "Wir auch. Infos gibt es hier: https://example.org/ausbildungstag")
+    say(anna, conversation, "Prima! @Ben Yilmaz, bringen Sie den Gabelstapler-Simulator mit?")
+    direct, _ = do_get_or_create_direct_conversation(actor=clara, other_user_id=ben.pk)
+    say(clara, direct.pk, "Hallo Herr Yilmaz, hätten Sie Interesse an einer Verbundausbildung?")
+
+    visitor = person_factory(None, live_server_process, viewport={"width": 1280, "height": 800})
+    visitor.goto("/")
+    visitor.page.screenshot(path=str(target / "start-anonym.png"), full_page=True)
+
+    person = person_factory(ben, live_server_process, viewport={"width": 1280, "height": 800})
+    person.login()
+    person.goto("/")
+    expect(person.page.get_by_role("heading", name="Meine Gruppen")).to_be_visible()
+    person.page.screenshot(path=str(target / "start.png"), full_page=True)
+
+    person.open_panel(f"/gruppen/{group.slug}/")
+    expect(person.page.locator("#chat-panel .chat-message")).to_have_count(4)
+    person.page.screenshot(path=str(target / "gruppe.png"), full_page=True)
+
+    person.goto("/nachrichten/")
+    person.page.screenshot(path=str(target / "nachrichten.png"), full_page=True)
+
+    person.open_panel(f"/nachrichten/{direct.pk}/")
+    expect(person.page.locator("#chat-panel .chat-unread")).to_have_text("Neu")
+    person.page.screenshot(path=str(target / "direktnachricht.png"), full_page=True)
+
+    person.goto("/benachrichtigungen/")
+    person.page.screenshot(path=str(target / "benachrichtigungen.png"), full_page=True)
+
+    phone = person_factory(
+        clara,
+        live_server_process,
+        viewport={"width": 375, "height": 740},
+        is_mobile=True,
+        has_touch=True,
+    )
+    phone.login()
+    phone.open_panel(f"/gruppen/{group.slug}/")
+    phone.page.locator("#chat-panel").scroll_into_view_if_needed()
+    phone.page.screenshot(path=str(target / "gruppe-telefon.png"))
+    for name in (
+        "start-anonym",
+        "start",
+        "gruppe",
+        "nachrichten",
+        "direktnachricht",
+        "gruppe-telefon",
+    ):
+        assert (target / f"{name}.png").stat().st_size > 10_000
