@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
 
 
 class Room:
@@ -94,6 +95,8 @@ async def handle(ws: ServerConnection) -> None:
                 broadcast(room.members, encode(message))
             elif kind == "ping":
                 await ws.send(encode({"type": "pong"}))
+    except ConnectionClosed:
+        pass  # a client leaving without a close frame is no error here
     finally:
         for room_id in joined:
             rooms[room_id].members.discard(ws)

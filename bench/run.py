@@ -6,6 +6,7 @@
     python bench/run.py senders --senders 100
     python bench/run.py catchup
     python bench/run.py all          # every scenario of docs/performance.md
+    python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
 
 Method (../shared/BENCH-ANCHORS.md): the server under test is pinned to core 0 with
 taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
@@ -169,12 +170,41 @@ class Server:
                 self.process.wait()
 
 
+PROFILE: dict[str, str] = {}  # set by --profile: py-spy binary and the output label
+
+
 @contextlib.contextmanager
 def running(kind: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     server = Server(kind, NETZN_PORT if kind == "netzn" else RAW_PORT, extra_env)
+    profiler = None
+    if PROFILE and kind == "netzn":
+        # Sampling profile of the whole run (collapsed stacks, for flame graphs).
+        out = RESULTS / f"profile-{PROFILE['label']}-{int(time.time())}.txt"
+        profiler = subprocess.Popen(
+            [
+                PROFILE["py_spy"],
+                "record",
+                "--pid",
+                str(server.pid),
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--threads",
+                "--nonblocking",
+                "--output",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        log(f"profiling the server into {out}")
     try:
         yield server
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
         server.stop()
 
 
@@ -255,7 +285,15 @@ def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any
     start, end = marks.get("measure_start"), marks.get("measure_end")
     if start and end and end[0] > start[0]:
         wall = end[0] - start[0]
+        result["server_cpu_s"] = round(end[1] - start[1], 2)
         result["server_cpu_pct"] = round(100 * (end[1] - start[1]) / wall, 1)
+        # CPU per unit of work: robust against other processes competing for the core.
+        if result.get("received_at_deadline"):
+            work = result["received_at_deadline"]
+            result["server_cpu_us_per_delivery"] = round(1e6 * (end[1] - start[1]) / work, 1)
+        if result.get("persisted"):
+            work = result["persisted"]
+            result["server_cpu_ms_per_message"] = round(1e3 * (end[1] - start[1]) / work, 2)
         result["loadgen_cpu_pct"] = round(100 * (end[2] - start[2]) / wall, 1)
     memory = memory_kb(server.pid)
     result["server_peak_rss_mb"] = round(max(sampler.peak, memory["VmRSS"]) / 1024, 1)
@@ -381,6 +419,8 @@ def summary(result: dict[str, Any]) -> str:
         "connect_seconds",
         "incomplete_rounds",
         "server_cpu_pct",
+        "server_cpu_us_per_delivery",
+        "server_cpu_ms_per_message",
         "loadgen_cpu_pct",
         "server_peak_rss_mb",
         "disconnected",
@@ -424,6 +464,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> None:
     raise_fd_limit()
+    if "--profile" in argv:
+        # --profile PY_SPY: sample the netzn server with py-spy (kept out of .venv).
+        at = argv.index("--profile")
+        PROFILE["py_spy"] = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
+        PROFILE["label"] = "-".join(argv).replace("--", "")
     options = parse(argv)
     if options.scenario == "all":
         plans = [
