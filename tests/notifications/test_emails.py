@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -203,3 +205,29 @@ def test_forged_unsubscribe_link_changes_nothing(make_user: Any) -> None:
         assert "ungültig" in response.content.decode()
     anna.refresh_from_db()
     assert anna.email_frequency == "immediate"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_send_each_email_once(make_user: Any) -> None:
+    people = [make_user(f"Person {number}") for number in range(12)]
+    for person in people:
+        do_notify(recipient=person, kind="mention", data=DM, dedupe_key="m")
+    moment = later()
+    results: list[Any] = []
+
+    def work() -> None:
+        try:
+            results.append(send_due_emails(now=moment))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    sent = [pk for result in results for pk in result.sent]
+    assert len(results) == 3
+    assert sorted(sent) == sorted(set(sent))
+    assert len(sent) == len(people)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
