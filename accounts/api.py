@@ -13,6 +13,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from accounts import actions, throttle
 from accounts.access import (
@@ -38,18 +39,24 @@ router = Router(tags=["accounts"])
 JSON = dict[str, Any]
 
 
-class SignupIn(Schema):
+class Body(BaseModel):
+    """Request bodies are plain pydantic models: Ninja's `Schema` reads any value
+    (`[1, 2]`, `null`) as an object with every field left out, which would turn a bad
+    PATCH into a silent no-op. A pydantic model wants a JSON object."""
+
+
+class SignupIn(Body):
     email: str
     password: str
     display_name: str
 
 
-class LoginIn(Schema):
+class LoginIn(Body):
     email: str
     password: str
 
 
-class TokenIn(Schema):
+class TokenIn(Body):
     email: str
     password: str
     name: str
@@ -67,7 +74,7 @@ class TokenOut(Schema):
     token: str
 
 
-class ProfilePatch(Schema):
+class ProfilePatch(Body):
     display_name: str | None = None
     job_title: str | None = None
     company_name: str | None = None
@@ -79,7 +86,7 @@ class ProfilePatch(Schema):
     phone_visibility: str | None = None
 
 
-class CompanyIn(Schema):
+class CompanyIn(Body):
     name: str
     slug: str | None = None
     industry: str = ""
@@ -89,7 +96,7 @@ class CompanyIn(Schema):
     description: str = ""
 
 
-class CompanyPatch(Schema):
+class CompanyPatch(Body):
     name: str | None = None
     industry: str | None = None
     city: str | None = None
@@ -98,11 +105,11 @@ class CompanyPatch(Schema):
     description: str | None = None
 
 
-class ClaimIn(Schema):
+class ClaimIn(Body):
     responsibility: str = ""
 
 
-class MemberPatch(Schema):
+class MemberPatch(Body):
     responsibility: str | None = None
     role: str | None = None
 
@@ -124,10 +131,12 @@ class CompaniesQuery(Schema):
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
-def set_fields(schema: Schema) -> JSON:
+def set_fields(body: BaseModel) -> JSON:
     """Only the fields the client sent (an explicit null is not a change)."""
     return {
-        key: value for key, value in schema.dict(exclude_unset=True).items() if value is not None
+        key: value
+        for key, value in body.model_dump(exclude_unset=True).items()
+        if value is not None
     }
 
 
@@ -252,7 +261,7 @@ def list_companies(request: HttpRequest, filters: Query[CompaniesQuery]) -> JSON
 
 @router.post("/companies", response={201: JSON})
 def create_company(request: HttpRequest, payload: CompanyIn) -> Status[JSON]:
-    fields = payload.dict(exclude={"slug"})
+    fields = payload.model_dump(exclude={"slug"})
     company = actions.do_create_company(actor=signed_in(request), fields=fields, slug=payload.slug)
     return Status(201, company_profile(request.user, company))
 
