@@ -79,7 +79,11 @@ def on_client_error(request: HttpRequest, exc: ClientError) -> HttpResponse:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "payload") and not isinstance(part, int)
+        ]
         name = ".".join(location[-1:]) if location else "__all__"
         fields.setdefault(name or "__all__", []).append(str(error.get("msg", "ungültig")))
     return error_response(request, ClientError("bad_request", "Ungültige Eingabe.", fields=fields))

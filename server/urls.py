@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from server import views
 from server.api import api
@@ -12,4 +13,8 @@ urlpatterns = [
     path("gruppen/", include("groups.urls")),
     path("nachrichten/", include("chat.urls")),
     path("benachrichtigungen/", include("notifications.urls")),
+    path(
+        "einstellungen/benachrichtigungen/",
+        RedirectView.as_view(pattern_name="notifications:preferences"),
+    ),
 ]
