@@ -2,6 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.views.generic import RedirectView
 
 from accounts import views
 from accounts.forms import LoginForm
@@ -60,6 +61,11 @@ urlpatterns = [
         "unternehmen/<slug:slug>/personen/<int:user_id>/",
         views.company_member,
         name="company_member",
+    ),
+    path(
+        "einstellungen/",
+        RedirectView.as_view(pattern_name="settings_profile", permanent=False),
+        name="settings",
     ),
     path("einstellungen/profil/", views.settings_profile, name="settings_profile"),
     path("einstellungen/zugaenge/", views.settings_tokens, name="settings_tokens"),
