@@ -40,6 +40,8 @@ class Client:
     def __init__(self, communicator: WebsocketCommunicator) -> None:
         self.communicator = communicator
         self.hello: dict[str, Any] = {}
+        # Frames that arrived while a request waited for its reply, in order.
+        self.held: list[dict[str, Any]] = []
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.communicator.send_to(text_data=json.dumps(frame))
@@ -48,6 +50,11 @@ class Client:
         await self.communicator.send_to(text_data=text)
 
     async def receive(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        if self.held:
+            return self.held.pop(0)
+        return await self.receive_new(timeout)
+
+    async def receive_new(self, timeout: float = TIMEOUT) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=timeout))
         return frame
 
@@ -63,11 +70,14 @@ class Client:
         ref = frame.setdefault("ref", f"r{id(frame)}")
         await self.send(frame)
         while True:
-            reply = await self.receive()
+            reply = await self.receive_new()
             if reply.get("ref") == ref and reply["type"] in (reply_type, "error"):
                 return reply
+            self.held.append(reply)
 
     async def nothing(self, timeout: float = 0.2) -> bool:
+        if self.held:
+            return False
         return await self.communicator.receive_nothing(timeout=timeout)
 
     async def subscribe(
