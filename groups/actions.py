@@ -248,7 +248,17 @@ def _managers(group: Group) -> list[Any]:
 
 
 def _admit(group: Group, user: Any, role: str = Membership.Role.MEMBER) -> Membership:
-    """Make `user` a member (the group row is locked) and tell the live member list."""
+    """Make `user` a member (the group row is locked) and tell the live member list.
+    Whatever else was open between them is settled: a pending request counts as
+    approved, a pending invitation as accepted (e.g. joining a group that was closed
+    when they asked and is open now)."""
+    now = timezone.now()
+    JoinRequest.objects.filter(group=group, user=user, status=JoinRequest.Status.PENDING).update(
+        status=JoinRequest.Status.APPROVED, decided_at=now
+    )
+    Invitation.objects.filter(group=group, user=user, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.ACCEPTED, decided_at=now
+    )
     membership = Membership.objects.create(group=group, user=user, role=role)
     do_add_participant(conversation=group.conversation, user=user)
     frame: MemberJoinedFrame = {
@@ -309,9 +319,8 @@ def _approve(group: Group, request: JoinRequest, *, actor: Any) -> Membership:
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_by", "decided_at"])
-    membership = _locked_membership(group, request.user_id)
-    if membership is None:
-        membership = _admit(group, request.user)
+    # Admitting settles a pending request, so a pending requester is never a member.
+    membership = _admit(group, request.user)
     do_notify(
         recipient=request.user,
         kind="join_approved",
@@ -469,17 +478,10 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
         _require_not_archived(group)
         if _locked_membership(group, actor.pk) is not None:
             raise ClientError("conflict", "Du bist bereits Mitglied dieser Gruppe.")
-        invitation = (
-            Invitation.objects.select_for_update()
-            .filter(group=group, user=actor, status=Invitation.Status.PENDING)
-            .first()
-        )
-        if invitation is not None:
-            invitation.status = Invitation.Status.ACCEPTED
-            invitation.decided_at = timezone.now()
-            invitation.save(update_fields=["status", "decided_at"])
-            return _admit(group, actor)
-        if group.visibility == Group.Visibility.OPEN:
+        invited = Invitation.objects.filter(
+            group=group, user=actor, status=Invitation.Status.PENDING
+        ).exists()
+        if invited or group.visibility == Group.Visibility.OPEN:
             return _admit(group, actor)
         if JoinRequest.objects.filter(
             group=group, user=actor, status=JoinRequest.Status.PENDING
@@ -674,22 +676,11 @@ def do_accept_invitation(*, actor: Any, invitation_id: Any) -> Membership:
     mine counts as approved). Emits `member_joined`. Errors: 404 not mine or unknown,
     409 no longer pending or group archived."""
     with transaction.atomic():
-        group, invitation = _locked_pending_invitation(actor, invitation_id)
+        group, _invitation = _locked_pending_invitation(actor, invitation_id)
         _require_not_archived(group)
-        invitation.status = Invitation.Status.ACCEPTED
-        invitation.decided_at = timezone.now()
-        invitation.save(update_fields=["status", "decided_at"])
-        JoinRequest.objects.filter(
-            group=group, user=actor, status=JoinRequest.Status.PENDING
-        ).update(
-            status=JoinRequest.Status.APPROVED,
-            decided_by=invitation.invited_by,
-            decided_at=invitation.decided_at,
-        )
-        membership = _locked_membership(group, actor.pk)
-        if membership is None:
-            membership = _admit(group, actor)
-    return membership
+        # Invitations go to non-members only, and admitting settles them, so the
+        # invitee is not a member yet.
+        return _admit(group, actor)
 
 
 def do_decline_invitation(*, actor: Any, invitation_id: Any) -> Invitation:
