@@ -499,13 +499,29 @@ export class ChatPanel {
     const remove = el("button", "chat-action", "Löschen");
     remove.type = "button";
     remove.setAttribute("aria-label", "Nachricht löschen");
-    remove.addEventListener("click", () => {
-      if (window.confirm("Diese Nachricht wirklich löschen?")) {
-        this.sendOrAlert({ type: "delete", message: data.id, ref: `delete:${data.id}` });
-      }
-    });
+    remove.addEventListener("click", () => this.confirmDelete(actions, data));
     actions.append(remove);
     return actions;
+  }
+
+  /** An inline "really?" instead of a blocking confirm() dialog. */
+  confirmDelete(actions, data) {
+    const previous = Array.from(actions.childNodes);
+    const question = el("span", "chat-status", "Wirklich löschen?");
+    const yes = el("button", "chat-action chat-action-danger", "Ja, löschen");
+    yes.type = "button";
+    const no = el("button", "chat-action", "Abbrechen");
+    no.type = "button";
+    actions.replaceChildren(question, yes, no);
+    actions.classList.add("is-confirming");
+    no.focus();
+    no.addEventListener("click", () => {
+      actions.classList.remove("is-confirming");
+      actions.replaceChildren(...previous);
+    });
+    yes.addEventListener("click", () => {
+      this.sendOrAlert({ type: "delete", message: data.id, ref: `delete:${data.id}` });
+    });
   }
 
   startEdit(seq) {
@@ -513,7 +529,7 @@ export class ChatPanel {
     if (!entry || entry.node.querySelector(".chat-edit-form")) return;
     const body = entry.node.querySelector(".chat-body");
     const form = el("form", "chat-edit-form");
-    const label = el("label", "visually-hidden", "Nachricht bearbeiten");
+    const label = el("label", "visually-hidden", "Neuer Text der Nachricht");
     const area = el("textarea");
     area.id = `bearbeiten-${this.conversationId}-${seq}`;
     label.htmlFor = area.id;

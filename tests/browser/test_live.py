@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chat.actions import do_send_message
-from groups.actions import do_create_group, do_join_group
+from groups.actions import do_create_group, do_join_group, do_remove_member
 from groups.models import Group
 from tests.browser.conftest import Person
 from tests.conftest import PASSWORD
@@ -303,3 +303,90 @@ def test_the_discussion_works_at_375_px(live_server_process, person_factory, mak
     expect(anna.page.locator("#chat-panel .chat-body", has_text="Vom Telefon aus")).to_be_visible()
     no_horizontal_scroll()
     assert_clean(ben, anna)
+
+
+def test_history_edit_delete_and_mentions(live_server_process, person_factory, make_user) -> None:
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    make_user("Bernd Stromberg")  # not a member: never suggested
+    group = group_with(anna_user, ben_user)
+    for number in range(1, 121):
+        post(ben_user, group, f"Nachricht {number}")
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    anna.login()
+    ben.login()  # Ben waits on the start page for the mention
+    panel = anna.open_panel(f"/gruppen/{group.slug}/")
+
+    # The newest page first; scrolling up loads the older ones, in order, once each.
+    expect(panel.locator(".chat-message").last).to_have_text(re.compile("Nachricht 120"))
+    assert panel.locator(".chat-message").count() < 120
+    for _ in range(50):
+        if panel.locator(".chat-message").count() == 120:
+            break
+        panel.locator(".chat-scroll").evaluate("node => { node.scrollTop = 0; }")
+        anna.page.wait_for_timeout(100)
+    expect(panel.locator(".chat-history-state")).to_have_text("Anfang der Unterhaltung")
+    assert bodies(anna) == [f"Nachricht {n}" for n in range(1, 121)]
+
+    # @-mention autocomplete from the member list.
+    box = panel.locator("textarea")
+    box.focus()
+    box.type("Frage an @be")
+    options = anna.page.locator(".mention-list [role=option]")
+    expect(options).to_have_text(["Ben Yilmaz"])
+    box.press("Enter")
+    expect(box).to_have_value("Frage an @Ben Yilmaz ")
+    box.type("bitte melden.")
+    box.press("Enter")
+    toast = ben.page.locator("#toasts .toast", has_text="Anna Becker hat Sie erwähnt")
+    expect(toast).to_contain_text("Frage an @Ben Yilmaz bitte melden.")
+
+    # Edit and delete the own message; Ben sees both live.
+    ben.open_panel(f"/gruppen/{group.slug}/")
+    mine = panel.locator(".chat-message.is-mine").last
+    mine.hover()
+    mine.get_by_role("button", name="Nachricht bearbeiten").click()
+    editor = mine.get_by_role("textbox", name="Neuer Text der Nachricht")
+    editor.fill("Frage an @Ben Yilmaz: bitte bis Freitag melden.")
+    editor.press("Enter")
+    theirs = ben.page.locator("#chat-panel .chat-message", has_text="bis Freitag")
+    expect(theirs.locator(".chat-body")).to_have_text(
+        "Frage an @Ben Yilmaz: bitte bis Freitag melden.(bearbeitet)"
+    )
+    mine.hover()
+    mine.get_by_role("button", name="Nachricht löschen").click()
+    mine.get_by_role("button", name="Ja, löschen").click()
+    expect(ben.page.locator("#chat-panel .chat-message.is-deleted .chat-body")).to_have_text(
+        "Diese Nachricht wurde gelöscht."
+    )
+    # Others' messages offer no edit or delete to a plain member.
+    expect(ben.page.locator("#chat-panel .chat-message:not(.is-mine) .chat-actions")).to_have_count(
+        0
+    )
+    assert ben.dialogs == [] and ben.page_errors == []
+
+
+def test_a_refused_send_is_marked_failed_with_a_retry_button(
+    live_server_process, person_factory, make_user
+) -> None:
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    group = group_with(anna_user, ben_user)
+    ben = person_factory(ben_user, live_server_process)
+    ben.login()
+    ben.open_panel(f"/gruppen/{group.slug}/")
+    do_remove_member(actor=anna_user, group=group, user_id=ben_user.pk)
+
+    ben.send("Bin ich noch dabei?")
+    failed = ben.page.locator("#chat-panel .chat-message.is-failed", has_text="Bin ich noch dabei?")
+    expect(failed.locator(".chat-status")).to_contain_text("Nicht gesendet")
+    retry = failed.get_by_role("button", name="Erneut senden")
+    expect(retry).to_be_visible()
+    # Back in the group, the retry (same client_id) goes through once.
+    do_join_group(actor=ben_user, group=group)
+    retry.click()
+    sent = ben.page.locator("#chat-panel .chat-message", has_text="Bin ich noch dabei?")
+    expect(sent).to_have_attribute("data-seq", "1")
+    expect(sent).not_to_have_class(re.compile("is-failed|is-pending"))
+    assert ben.page_errors == []
