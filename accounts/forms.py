@@ -78,7 +78,9 @@ class ProfileForm(forms.Form):
         required=False,
         help_text="Durch Kommas getrennt, z. B. Ausbildung, Logistik",
     )
-    bio = forms.CharField(label="Über mich", max_length=2000, required=False, widget=forms.Textarea)
+    bio = forms.CharField(
+        label="Über mich", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     phone = forms.CharField(label="Telefon", max_length=40, required=False)
     email_visibility = forms.ChoiceField(
         label="Wer sieht meine E-Mail-Adresse?", choices=Visibility.choices

@@ -185,7 +185,7 @@ def test_profile_settings_page_edits_and_opens_contact_fields(anna: Any, bernd: 
     client = html_client(anna)
     page = client.get("/einstellungen/profil/").content.decode()
     assert 'value="Ausbildung, Stahlbau"' in page
-    assert 'href="/benachrichtigungen/einstellungen/">Benachrichtigungen' in page
+    assert 'href="/benachrichtigungen/einstellungen/">Benachrichtigungen</a>' in page
     assert client.get("/einstellungen/")["Location"] == "/einstellungen/profil/"
     response = client.post(
         "/einstellungen/profil/",
