@@ -195,7 +195,10 @@ class ChatConsumer:
     def __init__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.scope = scope
         self.receive = receive
-        self.send_raw = send
+        # Accept and close go through the middleware stack; frames skip Channels'
+        # session wrapper (it only acts on HTTP responses) straight to the server.
+        self.send_control = send
+        self.send_raw = self._unwrap_send(send)
         self.user = scope["user"]
         session = scope.get("session")
         self.session_key = (
@@ -210,7 +213,7 @@ class ChatConsumer:
         self.closed = False
         self.queue_limit = settings.NETZN_CONNECTION_QUEUE_LIMIT
         self.buffer_limit = int(getattr(settings, "NETZN_CONNECTION_BUFFER_BYTES", 8 * 2**20))
-        self.transport = self._find_transport(send)
+        self.transport = self._find_transport(self.send_raw)
         self.frames = LocalBuckets(FRAME_BURST, FRAME_PER_SECOND)
         self.refused_in_a_row = 0
         self.typing_prefix = f'{{"type":"typing","user":{{"id":{self.user.pk},'
@@ -233,9 +236,9 @@ class ChatConsumer:
             conversations = await in_db_thread(load_hello)(self.user)
         except DatabaseError:
             logger.exception("hello failed")
-            await self.send_raw({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            await self.send_control({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
             return
-        await self.send_raw({"type": "websocket.accept"})
+        await self.send_control({"type": "websocket.accept"})
         self.hub = get_hub()
         self.push_frame(self.hello_frame(conversations))
         await self.listen(frames.user_topic(self.user.pk))
@@ -296,14 +299,27 @@ class ChatConsumer:
     # -- outgoing -------------------------------------------------------------------
 
     @staticmethod
+    def _unwrap_send(send: Any) -> Any:
+        while hasattr(getattr(send, "__self__", None), "real_send"):
+            send = send.__self__.real_send
+        return send
+
+    @staticmethod
     def _find_transport(send: Any) -> Any:
         """daphne's `send` is `partial(server.handle_reply, protocol)`; its Twisted
         transport tells how many bytes wait for a slow client. Other servers apply
         back-pressure through a `send` that suspends, which the outbox bounds."""
-        if isinstance(send, partial) and send.args:
-            transport = getattr(send.args[0], "transport", None)
-            if hasattr(transport, "_tempDataLen") and hasattr(transport, "dataBuffer"):
-                return transport
+        if not (isinstance(send, partial) and send.args):
+            return None
+        # The WebSocket protocol writes through the HTTP channel to the TCP transport.
+        candidate = getattr(send.args[0], "transport", None)
+        for _ in range(4):
+            if candidate is None:
+                return None
+            attributes = getattr(candidate, "__dict__", {})
+            if "_tempDataLen" in attributes:
+                return candidate
+            candidate = getattr(candidate, "transport", None)
         return None
 
     def _transport_backlog(self) -> int:
@@ -381,7 +397,7 @@ class ChatConsumer:
             return
         self.closed = True
         self.outbox.clear()
-        task = asyncio.ensure_future(self.send_raw({"type": "websocket.close", "code": code}))
+        task = asyncio.ensure_future(self.send_control({"type": "websocket.close", "code": code}))
         self.control_tasks.add(task)
         task.add_done_callback(self.control_tasks.discard)
 
