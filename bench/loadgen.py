@@ -14,6 +14,8 @@ exactly the measured window):
   (the server's memory is read meanwhile).
 - `senders`: S senders each posting K messages one after the other (the next when the
   ack of the previous one arrived): persisted messages/s and ack times.
+- `stall`: K subscribers stop reading while senders post: are they disconnected, or
+  does the server's memory grow?
 - `catchup`: one client subscribes with `after = last_seq - missed` again and again;
   time from the `subscribe` frame to the `subscribed` frame after the backlog.
 
@@ -30,16 +32,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import math
 import re
 import resource
+import socket
 import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -49,6 +53,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+T = TypeVar("T")
 BODY_BYTES = 100
 LATE_AFTER_SECONDS = 20.0
 # A `message` frame of a measured body, and its seq (JSON key order does not matter).
@@ -74,10 +79,14 @@ def ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 2)
 
 
-def make_body(phase: str, index: int) -> str:
-    """`bench <phase> <index> <monotonic send time> xxx...`, exactly BODY_BYTES long."""
+def make_body(phase: str, index: int, size: int = BODY_BYTES) -> str:
+    """`bench <phase> <index> <monotonic send time> xxx...`, exactly `size` bytes."""
     head = f"bench {phase} {index:07d} {time.monotonic():.6f} "
-    return head + "x" * (BODY_BYTES - len(head))
+    return head + "x" * (size - len(head))
+
+
+def identity(value: T) -> T:
+    return value
 
 
 def load_users(path: str) -> list[dict[str, Any]]:
@@ -563,6 +572,84 @@ async def run_catchup(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --- stalled clients ------------------------------------------------------------------
+
+
+async def run_stall(args: argparse.Namespace) -> dict[str, Any]:
+    """K subscribers that stop reading (tiny receive buffer, reading paused) while
+    senders post at R messages/s for D seconds. A server that bounds what a slow
+    client may hold closes them; one that does not grows its memory (run.py samples
+    the server's RSS)."""
+    users = load_users(args.users)
+    conversation = args.conversation or int(users[0]["conversation"])
+    loop = asyncio.get_running_loop()
+    target = urlparse(args.url)
+    local_ips = itertools.cycle(args.local_ips.split(","))
+    run = FanoutRun(args)
+    stalled: list[LeanSubscriber] = []
+    for user in users[: args.stalled]:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.bind((next(local_ips), 0))
+        sock.setblocking(False)
+        await loop.sock_connect(sock, (target.hostname, target.port))
+        sub = LeanSubscriber(run, args.url, user["token"])
+        await loop.create_connection(functools.partial(identity, sub), sock=sock)
+        await sub.start(conversation)
+        assert sub.transport is not None
+        sub.transport.pause_reading()
+        stalled.append(sub)
+    connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+    sender_users = users[args.stalled : args.stalled + args.senders]
+    senders = [Sender((await connector.open(user["token"]))[0]) for user in sender_users]
+    readers = [asyncio.create_task(run.read_sender(sender)) for sender in senders]
+    mark("measure_start")
+    started = time.monotonic()
+    total = int(args.rate * args.seconds)
+    closed_at: dict[int, float] = {}
+    for index in range(total):
+        delay = started + index / args.rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        for number, sub in enumerate(stalled):
+            if sub.closed is not None and number not in closed_at:
+                closed_at[number] = time.monotonic() - started
+        sender = senders[index % len(senders)]
+        frame = {
+            "type": "send",
+            "conversation": conversation,
+            "body": make_body("s", index, args.body_bytes),
+            "client_id": f"stall-{uuid.uuid4().hex}",
+        }
+        await sender.ws.send(json.dumps(frame))
+    await asyncio.sleep(2)
+    mark("measure_end")
+    acked = sum(len(sender.acks) for sender in senders)
+    errors: dict[str, int] = {}
+    for sender in senders:
+        for code, count in sender.errors.items():
+            errors[code] = errors.get(code, 0) + count
+    for task in readers:
+        task.cancel()
+    closed = [sub.closed for sub in stalled if sub.closed is not None]
+    for sub in stalled:
+        sub.close()
+    await asyncio.gather(*(sender.ws.close() for sender in senders), return_exceptions=True)
+    return {
+        "scenario": "stall",
+        "stalled": args.stalled,
+        "rate": args.rate,
+        "seconds": args.seconds,
+        "body_bytes": args.body_bytes,
+        "sent": total,
+        "acked": acked,
+        "send_errors": errors,
+        "stalled_closed_by_server": len(closed),
+        "close_codes": sorted(set(closed)),
+        "first_close_after_s": round(min(closed_at.values()), 1) if closed_at else None,
+    }
+
+
 # --- command line ---------------------------------------------------------------------
 
 
@@ -603,7 +690,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     catchup.add_argument("--rounds", type=int, default=200)
     catchup.add_argument("--connections", type=int, default=10)
 
+    stall = sub.add_parser("stall")
+    common(stall)
+    stall.add_argument("--stalled", type=int, default=20)
+    stall.add_argument("--senders", type=int, default=0, help="default: rate/8")
+    stall.add_argument("--rate", type=float, default=400.0)
+    stall.add_argument("--seconds", type=float, default=45.0)
+    # Large bodies, so the kernel's socket buffers (MBs) fill within a short run.
+    stall.add_argument("--body-bytes", type=int, default=4000)
+    stall.set_defaults(subscribers=0, messages=0)  # nothing measured per delivery
+
     args = parser.parse_args(argv)
+    if args.scenario == "stall" and not args.senders:
+        args.senders = max(1, math.ceil(args.rate / 8))
     if args.scenario == "fanout" and not args.senders:
         # Each sender stays at 5 messages/s, half the per-user sustained rate limit.
         args.senders = max(2, math.ceil(args.rate / 5))
@@ -619,6 +718,8 @@ async def main(argv: list[str]) -> None:
         result = await run_idle(args)
     elif args.scenario == "senders":
         result = await run_senders(args)
+    elif args.scenario == "stall":
+        result = await run_stall(args)
     else:
         result = await run_catchup(args)
     print(json.dumps({"result": result}), flush=True)

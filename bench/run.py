@@ -5,6 +5,7 @@
     python bench/run.py idle --connections 10000
     python bench/run.py senders --senders 100
     python bench/run.py catchup
+    python bench/run.py stall        # 20 clients stop reading: bounded or not?
     python bench/run.py all          # every scenario of docs/performance.md
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
 
@@ -50,6 +51,8 @@ BENCH_GROUP = "bench"
 GROUP_USERS = 1_100  # 1,000 subscribers and up to 100 senders
 NETZN_PORT = 8200
 RAW_PORT = 8201
+# A venv path, not a temporary file.
+UVICORN_PYTHON = os.environ.get("BENCH_UVICORN_PYTHON", "/tmp/uvicorn-venv/bin/python")  # noqa: S108
 
 DEFAULT_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/netzn_bench",
@@ -127,6 +130,12 @@ class Server:
         if kind == "netzn":
             command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
             command += ["asgi:application"]
+        elif kind == "uvicorn":
+            # The same netzn application under uvicorn (uvloop, httptools, websockets),
+            # from a separate venv that sees .venv's packages: an option, not the default.
+            command = [UVICORN_PYTHON, "-m", "uvicorn", "asgi:application", "--host"]
+            command += ["127.0.0.1", "--port", str(port), "--no-access-log"]
+            command += ["--lifespan", "off", "--ws", "websockets", "--loop", "uvloop"]
         else:
             command = [PYTHON, "bench/raw_server.py", "--port", str(port)]
         with self.log_path.open("wb") as out:
@@ -175,9 +184,9 @@ PROFILE: dict[str, str] = {}  # set by --profile: py-spy binary and the output l
 
 @contextlib.contextmanager
 def running(kind: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    server = Server(kind, NETZN_PORT if kind == "netzn" else RAW_PORT, extra_env)
+    server = Server(kind, RAW_PORT if kind == "raw" else NETZN_PORT, extra_env)
     profiler = None
-    if PROFILE and kind == "netzn":
+    if PROFILE and kind != "raw":
         # Sampling profile of the whole run (collapsed stacks, for flame graphs).
         out = RESULTS / f"profile-{PROFILE['label']}-{int(time.time())}.txt"
         profiler = subprocess.Popen(
@@ -404,6 +413,24 @@ def scenario_catchup(options: argparse.Namespace) -> list[dict[str, Any]]:
     return [median_of(results)]
 
 
+def scenario_stall(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    args = ["--users", str(users), "--stalled", str(options.stalled)]
+    args += ["--rate", str(options.rate), "--seconds", str(options.seconds)]
+    out = []
+    for kind in options.servers:
+        log(f"stall K={options.stalled} R={options.rate} {kind} ...")
+        with running(kind) as server:
+            result = run_loadgen(server, "stall", args)
+        before = result["memory_marks_kb"].get("measure_start", {}).get("VmRSS", 0)
+        after = result["memory_marks_kb"].get("measure_end", {}).get("VmRSS", 0)
+        result["rss_growth_mb"] = round((after - before) / 1024, 1)
+        result["label"] = f"stall K={options.stalled} R={options.rate:g}"
+        record(result)
+        out.append(result)
+    return out
+
+
 def summary(result: dict[str, Any]) -> str:
     keys = [
         "deliveries_per_s",
@@ -418,6 +445,10 @@ def summary(result: dict[str, Any]) -> str:
         "connected",
         "connect_seconds",
         "incomplete_rounds",
+        "stalled_closed_by_server",
+        "first_close_after_s",
+        "rss_growth_mb",
+        "acked",
         "server_cpu_pct",
         "server_cpu_us_per_delivery",
         "server_cpu_ms_per_message",
@@ -458,6 +489,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     common(catchup, "netzn", 2)
     catchup.add_argument("--missed", type=int, default=100)
     catchup.add_argument("--rounds", type=int, default=200)
+    stall = sub.add_parser("stall")
+    common(stall, "netzn", 1)
+    stall.add_argument("--stalled", type=int, default=20)
+    stall.add_argument("--rate", type=float, default=400.0)
+    stall.add_argument("--seconds", type=float, default=45.0)
     sub.add_parser("all")
     return parser.parse_args(argv)
 
@@ -488,6 +524,7 @@ def main(argv: list[str]) -> None:
         "idle": scenario_idle,
         "senders": scenario_senders,
         "catchup": scenario_catchup,
+        "stall": scenario_stall,
     }
     rows = []
     with redis_on_loadgen_core():
