@@ -115,19 +115,19 @@ class MemberPatch(Body):
 
 
 class PeopleQuery(Schema):
-    q: str = ""
+    q: str = Field("", max_length=200)
     city: str = ""
     company: str = ""
     topic: str = ""
-    cursor: str = ""
+    cursor: str = Field("", max_length=100)
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
 class CompaniesQuery(Schema):
-    q: str = ""
+    q: str = Field("", max_length=200)
     city: str = ""
     industry: str = ""
-    cursor: str = ""
+    cursor: str = Field("", max_length=100)
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 

@@ -145,6 +145,8 @@ def test_cursor_pages_through_everyone_once(network: dict[str, Any], make_user: 
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("limit=zwei", "limit"),
+        ("q=" + "x" * 201, "q"),
+        ("cursor=" + "A" * 101, "cursor"),
     ],
 )
 def test_bad_list_parameters_are_400(anna: Any, query: str, field: str) -> None:
