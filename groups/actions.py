@@ -132,6 +132,12 @@ def clean_message(message: Any, field: str = "message") -> str:
     return message
 
 
+def clean_user_id(user_id: Any) -> int:
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise _bad("user_id", "Bitte eine Person angeben.")
+    return user_id
+
+
 def clean_role(role: Any) -> str:
     if role not in Membership.Role.values:
         raise _bad("role", "Rolle muss „owner“, „admin“ oder „member“ sein.")
@@ -613,10 +619,7 @@ def do_invite_to_group(*, actor: Any, group: Group, user_id: Any) -> Invitation 
     join request is admitted at once (returns the Membership; `member_joined` and
     `join_approved`); otherwise a pending Invitation and an `invitation` notification.
     Errors: 404 unknown person, 409 already a member or already invited."""
-    User = get_user_model()
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise _bad("user_id", "Bitte eine Person angeben.")
-    invitee = User.objects.filter(pk=user_id, is_active=True).first()
+    invitee = get_user_model().objects.filter(pk=clean_user_id(user_id), is_active=True).first()
     if invitee is None:
         raise ClientError("not_found", "Diese Person gibt es nicht.")
     with transaction.atomic():
@@ -715,6 +718,7 @@ def do_remove_member(*, actor: Any, group: Group, user_id: Any) -> None:
     """Remove another member. Owners may remove anyone but themselves (they leave);
     admins may remove plain members only. Emits `member_left`. Errors: 403 not allowed,
     404 not a member, 400 removing oneself."""
+    user_id = clean_user_id(user_id)
     with transaction.atomic():
         group = _lock_group(group)
         mine = _require_role(
@@ -737,6 +741,7 @@ def do_change_member_role(*, actor: Any, group: Group, user_id: Any, role: Any) 
     down must leave another owner); admins may switch others between member and admin.
     Emits `member_role_changed` and a `role_changed` notification to the member (not
     when changing one's own role). Errors: 400 bad role, 403, 404, 409 last owner."""
+    user_id = clean_user_id(user_id)
     role = clean_role(role)
     with transaction.atomic():
         group = _lock_group(group)
@@ -767,6 +772,7 @@ def do_transfer_ownership(*, actor: Any, group: Group, user_id: Any) -> Membersh
     becomes admin. Owners only. Emits `member_role_changed` for both and a
     `role_changed` notification to the new owner. Errors: 403, 404 not a member, 400
     transferring to oneself."""
+    user_id = clean_user_id(user_id)
     with transaction.atomic():
         group = _lock_group(group)
         mine = _require_role(
