@@ -85,3 +85,12 @@ def test_block_pages(anna: Any, bernd: Any) -> None:
     assert client.post("/personen/999999/blockieren/").status_code == 404
     own = client.post(f"/personen/{anna.pk}/blockieren/", {"action": "block"}, follow=True)
     assert "Sie können sich nicht selbst blockieren." in own.content.decode()
+
+
+def test_profile_offers_a_direct_message_unless_blocked(anna: Any, bernd: Any) -> None:
+    client = html_client(anna)
+    button = f'action="/nachrichten/an/{bernd.pk}/"'
+    assert button in client.get(f"/personen/{bernd.pk}/").content.decode()
+    as_user(anna).post(f"/people/{bernd.pk}/block")
+    assert button not in client.get(f"/personen/{bernd.pk}/").content.decode()
+    assert "/nachrichten/an/" not in client.get(f"/personen/{anna.pk}/").content.decode()
