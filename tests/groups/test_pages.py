@@ -143,7 +143,7 @@ def test_ask_to_join_with_a_message_and_admin_decides(closed_cast: Cast):
     )
     assert "Beitrittsanfrage ist gestellt" in text(asked)
     assert (
-        Notification.objects.filter(kind="join_request", recipient=closed_cast.admin).count() == 2
+        Notification.objects.filter(kind="join_request", recipient=closed_cast.admin).count() == 1
     )
     admin = browser(closed_cast.admin)
     queue = text(admin.get(f"/gruppen/{slug}/anfragen/"))
