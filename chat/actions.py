@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -184,32 +184,25 @@ def do_send_message(
     return message, True
 
 
+# One statement takes the next seq and locks the conversation row until the commit:
+# the lock is held for three short statements (this, the insert, the read marker).
+NEXT_SEQ_SQL = (
+    "UPDATE chat_conversation SET last_seq = last_seq + 1, last_message_at = %s "
+    "WHERE id = %s RETURNING last_seq, kind"
+)
+
+
 def _store_message(actor: Any, conversation_id: int, body: str, client_id: str) -> Message:
-    participant = (
-        Participant.objects.filter(conversation_id=conversation_id, user=actor)
-        .only("pk", "last_read_seq")
-        .first()
-    )
-    if participant is None or not actor.is_active:
+    if not actor.is_active:
         raise forbidden()
     now = timezone.now()
     # Lock order: conversation, then participant rows (CONVENTIONS.md, rule 5).
-    conversation = (
-        Conversation.objects.select_for_update()
-        .only("pk", "kind", "last_seq", "direct_key")
-        .get(pk=conversation_id)
-    )
-    other: Participant | None = None
-    if conversation.kind == Conversation.Kind.DIRECT:
-        other = (
-            Participant.objects.select_related("user")
-            .filter(conversation_id=conversation_id)
-            .exclude(user=actor)
-            .first()
-        )
-        if other is None or not other.user.is_active or is_blocked_between(actor, other.user):
-            raise forbidden()
-    seq = conversation.last_seq + 1
+    with connection.cursor() as cursor:
+        cursor.execute(NEXT_SEQ_SQL, [now, conversation_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise forbidden()
+    seq, kind = int(row[0]), row[1]
     message = Message.objects.create(
         conversation_id=conversation_id,
         seq=seq,
@@ -218,10 +211,22 @@ def _store_message(actor: Any, conversation_id: int, body: str, client_id: str) 
         client_id=client_id,
         created_at=now,
     )
-    Conversation.objects.filter(pk=conversation_id).update(last_seq=seq, last_message_at=now)
-    Participant.objects.filter(pk=participant.pk).update(
+    # Moving the sender's read marker doubles as the write-access check: no
+    # participant row, no message (the transaction rolls back).
+    if not Participant.objects.filter(conversation_id=conversation_id, user=actor).update(
         last_read_seq=Greatest(F("last_read_seq"), seq)
-    )
+    ):
+        raise forbidden()
+    other: Participant | None = None
+    if kind == Conversation.Kind.DIRECT:
+        other = (
+            Participant.objects.select_related("user")
+            .filter(conversation_id=conversation_id)
+            .exclude(user=actor)
+            .first()
+        )
+        if other is None or not other.user.is_active or is_blocked_between(actor, other.user):
+            raise forbidden()
     message.author = actor
     publish_on_commit(conversation_topic(conversation_id), message_frame(message))
     if other is not None:
