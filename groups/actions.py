@@ -30,6 +30,7 @@ from chat.actions import (
     do_add_participant,
     do_create_group_conversation,
     do_remove_participant,
+    do_set_moderator,
     do_set_notification_level,
     do_update_group_conversation,
 )
@@ -71,7 +72,7 @@ def _bad(field: str, detail: str) -> ClientError:
 
 def clean_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise _bad("name", "Bitte gib der Gruppe einen Namen.")
+        raise _bad("name", "Bitte geben Sie der Gruppe einen Namen.")
     name = " ".join(name.split())
     if len(name) > 120:
         raise _bad("name", "Der Name darf höchstens 120 Zeichen lang sein.")
@@ -253,7 +254,7 @@ def _managers(group: Group) -> list[Any]:
 # --- shared steps ---------------------------------------------------------------
 
 
-def _admit(group: Group, user: Any, role: str = Membership.Role.MEMBER) -> Membership:
+def _admit(group: Group, user: Any) -> Membership:
     """Make `user` a member (the group row is locked) and tell the live member list.
     Whatever else was open between them is settled: a pending request counts as
     approved, a pending invitation as accepted (e.g. joining a group that was closed
@@ -265,7 +266,7 @@ def _admit(group: Group, user: Any, role: str = Membership.Role.MEMBER) -> Membe
     Invitation.objects.filter(group=group, user=user, status=Invitation.Status.PENDING).update(
         status=Invitation.Status.ACCEPTED, decided_at=now
     )
-    membership = Membership.objects.create(group=group, user=user, role=role)
+    membership = Membership.objects.create(group=group, user=user, role=Membership.Role.MEMBER)
     do_add_participant(conversation=group.conversation, user=user)
     frame: MemberJoinedFrame = {
         "type": "member_joined",
@@ -295,6 +296,11 @@ def _drop(group: Group, membership: Membership) -> None:
 def _set_role(group: Group, membership: Membership, role: str, *, actor: Any) -> None:
     membership.role = role
     membership.save(update_fields=["role"])
+    do_set_moderator(
+        conversation=group.conversation,
+        user=membership.user,
+        can_moderate=role in MANAGER_ROLES,
+    )
     frame: MemberRoleChangedFrame = {
         "type": "member_role_changed",
         "conversation": group.conversation_id,
@@ -400,6 +406,7 @@ def do_create_group(
             )
             Membership.objects.create(group=group, user=actor, role=Membership.Role.OWNER)
             do_add_participant(conversation=conversation, user=actor)
+            do_set_moderator(conversation=conversation, user=actor, can_moderate=True)
     except IntegrityError as exc:
         # A parallel founder took the name (or its slug) between our check and insert.
         raise _name_conflict() from exc
@@ -483,7 +490,7 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
         group = _lock_group(group)
         _require_not_archived(group)
         if _locked_membership(group, actor.pk) is not None:
-            raise ClientError("conflict", "Du bist bereits Mitglied dieser Gruppe.")
+            raise ClientError("conflict", "Sie sind bereits Mitglied dieser Gruppe.")
         invited = Invitation.objects.filter(
             group=group, user=actor, status=Invitation.Status.PENDING
         ).exists()
@@ -492,7 +499,7 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
         if JoinRequest.objects.filter(
             group=group, user=actor, status=JoinRequest.Status.PENDING
         ).exists():
-            raise ClientError("conflict", "Deine Beitrittsanfrage ist bereits offen.")
+            raise ClientError("conflict", "Ihre Beitrittsanfrage ist bereits offen.")
         last_decline = (
             JoinRequest.objects.filter(group=group, user=actor, status=JoinRequest.Status.DECLINED)
             .order_by("-decided_at")
@@ -504,8 +511,8 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
                 when = date_format(timezone.localtime(may_ask_again), "j. F Y, H:i")
                 raise ClientError(
                     "conflict",
-                    "Deine letzte Anfrage wurde abgelehnt. "
-                    f"Du kannst ab {when} Uhr erneut anfragen.",
+                    "Ihre letzte Anfrage wurde abgelehnt. "
+                    f"Sie können ab {when} Uhr erneut anfragen.",
                 )
         request = JoinRequest.objects.create(group=group, user=actor, message=message)
         data = {
@@ -537,7 +544,7 @@ def do_withdraw_join_request(*, actor: Any, group: Group) -> JoinRequest:
         )
         if request is None:
             raise ClientError(
-                "conflict", "Es gibt keine offene Anfrage, die du zurückziehen kannst."
+                "conflict", "Es gibt keine offene Anfrage, die Sie zurückziehen könnten."
             )
         request.status = JoinRequest.Status.WITHDRAWN
         request.decided_at = timezone.now()
@@ -704,12 +711,12 @@ def do_leave_group(*, actor: Any, group: Group) -> None:
         group = _lock_group(group)
         membership = _locked_membership(group, actor.pk)
         if membership is None:
-            raise ClientError("conflict", "Du bist kein Mitglied dieser Gruppe.")
+            raise ClientError("conflict", "Sie sind kein Mitglied dieser Gruppe.")
         if membership.role == Membership.Role.OWNER and _owner_count(group) == 1:
             raise ClientError(
                 "conflict",
-                "Du bist die einzige Inhaberin bzw. der einzige Inhaber. "
-                "Übertrage die Gruppe zuerst an ein anderes Mitglied.",
+                "Sie sind die einzige Inhaberin bzw. der einzige Inhaber. "
+                "Übertragen Sie die Gruppe zuerst an ein anderes Mitglied.",
             )
         _drop(group, membership)
 
@@ -727,7 +734,7 @@ def do_remove_member(*, actor: Any, group: Group, user_id: Any) -> None:
             "Nur Inhaber und Admins dürfen Mitglieder entfernen.",
         )
         if user_id == actor.pk:
-            raise ClientError("bad_request", "Um selbst auszutreten, verlasse die Gruppe.")
+            raise ClientError("bad_request", "Um selbst auszutreten, verlassen Sie die Gruppe.")
         target = _locked_membership(group, user_id)
         if target is None:
             raise ClientError("not_found", "Diese Person ist kein Mitglied.")
@@ -781,7 +788,7 @@ def do_transfer_ownership(*, actor: Any, group: Group, user_id: Any) -> Membersh
             "Nur Inhaber dürfen die Gruppe übertragen.",
         )
         if user_id == actor.pk:
-            raise ClientError("bad_request", "Du bist bereits Inhaberin bzw. Inhaber.")
+            raise ClientError("bad_request", "Sie sind bereits Inhaberin bzw. Inhaber.")
         target = _locked_membership(group, user_id)
         if target is None:
             raise ClientError("not_found", "Diese Person ist kein Mitglied.")

@@ -184,6 +184,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "request_form": RequestForm(),
             "pending_count": access.pending_requests(group).count() if membership else 0,
             "notification_level": participant.notification_level if participant else None,
+            "last_read_seq": participant.last_read_seq if participant else None,
             "notification_levels": NotificationLevel.choices,
         },
     )
@@ -199,7 +200,7 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         lambda: do_join_group(actor=request.user, group=group, message=message),
         lambda result: (
-            "Deine Beitrittsanfrage ist gestellt. Die Admins der Gruppe werden benachrichtigt."
+            "Ihre Beitrittsanfrage ist gestellt. Die Admins der Gruppe werden benachrichtigt."
             if isinstance(result, JoinRequest)
             else f"Willkommen in „{group.name}“!"
         ),
@@ -214,7 +215,7 @@ def group_withdraw(request: HttpRequest, slug: str) -> HttpResponse:
     _flash_result(
         request,
         lambda: do_withdraw_join_request(actor=request.user, group=group),
-        "Deine Anfrage ist zurückgezogen.",
+        "Ihre Anfrage ist zurückgezogen.",
     )
     return redirect("groups:detail", slug=group.slug)
 
@@ -226,7 +227,7 @@ def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
     _flash_result(
         request,
         lambda: do_leave_group(actor=request.user, group=group),
-        f"Du hast „{group.name}“ verlassen.",
+        f"Sie haben „{group.name}“ verlassen.",
     )
     return redirect("groups:detail", slug=group.slug)
 
@@ -240,7 +241,7 @@ def group_notification_level(request: HttpRequest, slug: str) -> HttpResponse:
         lambda: do_set_group_notification_level(
             actor=request.user, group=group, level=request.POST.get("level")
         ),
-        "Deine Benachrichtigungen für diese Gruppe sind gespeichert.",
+        "Ihre Benachrichtigungen für diese Gruppe sind gespeichert.",
     )
     return redirect("groups:detail", slug=group.slug)
 
@@ -342,7 +343,7 @@ def group_transfer(request: HttpRequest, slug: str) -> HttpResponse:
         lambda group: do_transfer_ownership(
             actor=request.user, group=group, user_id=_int_or_none(request.POST.get("user_id"))
         ),
-        "Die Gruppe ist übertragen. Du bist jetzt Admin.",
+        "Die Gruppe ist übertragen. Sie sind jetzt Admin.",
         "groups:settings",
     )
 

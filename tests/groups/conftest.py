@@ -78,7 +78,7 @@ def make_cast(make_user: Callable[..., Any], visibility: str) -> Cast:
     )
     for person, role in ((admin, Membership.Role.ADMIN), (member, Membership.Role.MEMBER)):
         Membership.objects.create(group=group, user=person, role=role)
-        group.conversation.participants.create(user=person)
+        group.conversation.participants.create(user=person, can_moderate=role == "admin")
     request = JoinRequest.objects.create(group=group, user=requester, message="Darf ich?")
     return Cast(group, owner, admin, member, requester, other, request)
 

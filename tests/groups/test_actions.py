@@ -580,3 +580,21 @@ def test_rolled_back_action_publishes_nothing(make_user: Callable[..., Any], pub
     assert [(topic, frame["kind"]) for topic, frame in published] == [
         (user_topic(cast_owner.pk), "join_request")
     ]
+
+
+def test_owners_and_admins_moderate_the_chat(closed_cast: Cast):
+    def moderates(user: Any) -> bool:
+        return Participant.objects.get(
+            conversation=closed_cast.group.conversation, user=user
+        ).can_moderate
+
+    assert moderates(closed_cast.owner) is True
+    url = f"{base(closed_cast)}/members/{closed_cast.member.pk}"
+    owner = Api(closed_cast.owner)
+    owner.patch(url, {"role": "admin"})
+    assert moderates(closed_cast.member) is True
+    owner.patch(url, {"role": "member"})
+    assert moderates(closed_cast.member) is False
+    owner.post(f"{base(closed_cast)}/transfer", {"user_id": closed_cast.member.pk})
+    assert moderates(closed_cast.member) is True
+    assert moderates(closed_cast.owner) is True  # now admin

@@ -84,7 +84,8 @@ def test_member_sees_members_and_chat_slot(closed_cast: Cast):
     assert "Mia Mitglied" in html
     assert "Olga Inhaber" in html
     conversation = closed_cast.group.conversation_id
-    assert f'id="chat-panel" data-conversation-id="{conversation}" data-can-write="true"' in html
+    assert f'id="chat-panel" class="chat-panel" data-conversation-id="{conversation}"' in html
+    assert 'data-can-write="true" data-can-moderate="false"' in html
     assert "Gruppe verlassen" in html
 
 
@@ -244,6 +245,6 @@ def test_leave_and_notification_level_on_the_group_page(open_cast: Cast):
     bad = member.post(f"/gruppen/{slug}/benachrichtigungen/", {"level": "laut"}, follow=True)
     assert "Stufe muss" in text(bad)
     left = member.post(f"/gruppen/{slug}/verlassen/", follow=True)
-    assert "Du hast „Testgruppe open“ verlassen." in text(left)
+    assert "Sie haben „Testgruppe open“ verlassen." in text(left)
     owner_left = browser(open_cast.owner).post(f"/gruppen/{slug}/verlassen/", follow=True)
-    assert "Übertrage die Gruppe zuerst" in text(owner_left)
+    assert "Übertragen Sie die Gruppe zuerst" in text(owner_left)
