@@ -5,13 +5,16 @@ direct messages, XSS and the phone width."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from chat.actions import do_send_message
+from chat.models import Participant
 from groups.actions import do_create_group, do_join_group, do_remove_member
 from groups.models import Group
 from tests.browser.conftest import Person
@@ -37,6 +40,17 @@ def post(author: Any, group: Group, body: str) -> None:
     do_send_message(
         actor=author, conversation_id=group.conversation_id, body=body, client_id=str(uuid.uuid4())
     )
+
+
+def read_marker(user: Any, group: Group) -> int:
+    return Participant.objects.get(conversation_id=group.conversation_id, user=user).last_read_seq
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
 
 
 def bodies(person: Person) -> list[str]:
@@ -108,6 +122,12 @@ def test_a_posts_in_a_group_and_b_sees_it_live(
     expect(mine).to_have_attribute("data-seq", "2")
     expect(box).to_have_value("")
     assert bodies(ben) == ["Willkommen in der Gruppe!", text]
+    # Ben has seen both: his read marker moved, the start page shows nothing unread.
+    wait_until(lambda: read_marker(ben_user, group) == 2)
+    ben.goto("/")
+    group_entry = ben.page.locator(".item", has_text=group.name)
+    expect(group_entry).to_be_visible()
+    expect(group_entry.locator(".badge")).to_have_count(0)
     assert_clean(anna, ben)
 
 
