@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from groups import access
 from groups.actions import (
@@ -181,9 +181,9 @@ def list_groups(
 
 
 @router.post("/groups", response={201: dict})
-def create_group(request: HttpRequest, payload: GroupIn) -> tuple[int, dict[str, Any]]:
+def create_group(request: HttpRequest, payload: GroupIn) -> Status[dict[str, Any]]:
     group = do_create_group(actor=request.user, **payload.dict())
-    return 201, group_detail(request.user, group)
+    return Status(201, group_detail(request.user, group))
 
 
 @router.get("/groups/{slug}")
@@ -210,13 +210,13 @@ def archive_group(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 
 @router.post("/groups/{slug}/join", response={200: dict, 202: dict})
-def join_group(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
+def join_group(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
     group = access.access_group(request.user, slug)
     message = optional_body(request).get("message", "")
     result = do_join_group(actor=request.user, group=group, message=message)
     if isinstance(result, JoinRequest):
-        return 202, {"status": "pending", "request": request_out(result)}
-    return 200, {"status": "member", "member": member_out(result)}
+        return Status(202, {"status": "pending", "request": request_out(result)})
+    return Status(200, {"status": "member", "member": member_out(result)})
 
 
 @router.post("/groups/{slug}/withdraw")
@@ -262,10 +262,10 @@ def change_role(request: HttpRequest, slug: str, user_id: int, payload: RoleIn) 
 
 
 @router.delete("/groups/{slug}/members/{user_id}", response={204: None})
-def remove_member(request: HttpRequest, slug: str, user_id: int) -> tuple[int, None]:
+def remove_member(request: HttpRequest, slug: str, user_id: int) -> Status[None]:
     group = access.access_group(request.user, slug)
     do_remove_member(actor=request.user, group=group, user_id=user_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/groups/{slug}/transfer")
@@ -311,12 +311,12 @@ def list_group_invitations(
 
 
 @router.post("/groups/{slug}/invitations", response={200: dict, 201: dict})
-def invite(request: HttpRequest, slug: str, payload: UserIdIn) -> tuple[int, dict[str, Any]]:
+def invite(request: HttpRequest, slug: str, payload: UserIdIn) -> Status[dict[str, Any]]:
     group = access.access_group(request.user, slug)
     result = do_invite_to_group(actor=request.user, group=group, user_id=payload.user_id)
     if isinstance(result, Invitation):
-        return 201, invitation_out(result)
-    return 200, {"status": "member", "member": member_out(result)}
+        return Status(201, invitation_out(result))
+    return Status(200, {"status": "member", "member": member_out(result)})
 
 
 @router.get("/invitations")
