@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from accounts.models import User
+from chat.actions import do_send_message
 from groups.actions import (
     do_change_member_role,
     do_create_group,
@@ -32,6 +33,8 @@ class DemoGroup:
     members: list[str] = field(default_factory=list)
     # (e-mail, message): join requests left pending for the admins to decide.
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # (e-mail, text): the first messages of the group's discussion, in order.
+    messages: list[tuple[str, str]] = field(default_factory=list)
 
 
 DEMO_GROUPS = [
@@ -52,6 +55,22 @@ DEMO_GROUPS = [
             "hanna.woelfel@example.de",
             "frank.schaefer@example.de",
         ],
+        messages=[
+            (
+                "karin.weiss@example.de",
+                "Willkommen in der Gruppe! Die Prüfungstermine für die Sommerprüfung "
+                "stehen fest, Anmeldeschluss ist der 1. Februar.",
+            ),
+            (
+                "anna.becker@example.de",
+                "Danke! Wir bieten im März wieder zwei Schnupperwochen im Metallbau an. "
+                "Hat jemand Kontakte zu Realschulen in Witten?",
+            ),
+            (
+                "guenther.koehler@example.de",
+                "Zur Gesamtschule Hattingen ja, ich stelle gern den Kontakt her.",
+            ),
+        ],
     ),
     DemoGroup(
         name="Unternehmensnachfolge",
@@ -65,6 +84,18 @@ DEMO_GROUPS = [
         owner="tobias.brueckner@example.de",
         admins=["anna.becker@example.de"],
         members=["juergen.kowalski@example.de", "mia.boehm@example.de"],
+        messages=[
+            (
+                "tobias.brueckner@example.de",
+                "Nächster Termin: Sprechtag Unternehmensnachfolge am 12. März, "
+                "mit einer Steuerberaterin und einem Notar.",
+            ),
+            (
+                "mia.boehm@example.de",
+                "Ich wäre dabei. Wir überlegen, die Druckerei in drei Jahren an zwei "
+                "Mitarbeiter zu übergeben.",
+            ),
+        ],
         requests=[
             (
                 "guenther.koehler@example.de",
@@ -89,6 +120,23 @@ DEMO_GROUPS = [
             "paul.luebke@example.de",
             "malte.schroeder@example.de",
         ],
+        messages=[
+            (
+                "juergen.kowalski@example.de",
+                "Hat jemand Erfahrung mit dem neuen Zollportal? Unsere Ausfuhranmeldungen "
+                "hängen seit gestern.",
+            ),
+            (
+                "oezlem.yilmaz@example.de",
+                "Bei uns lief es heute Morgen wieder. Es lag am Zertifikat, "
+                "ein Neustart des Browsers hat geholfen.",
+            ),
+            (
+                "sophie.mueller@example.de",
+                "Gute Nachricht: Die Lieferzeiten für Stahlträger aus den Niederlanden "
+                "sind wieder bei zwei Wochen.",
+            ),
+        ],
     ),
     DemoGroup(
         name="Innovationskreis Mobilität",
@@ -102,6 +150,17 @@ DEMO_GROUPS = [
         owner="joerg.gruenewald@example.de",
         admins=["frank.schaefer@example.de"],
         members=["juergen.kowalski@example.de", "bjoern.huebner@example.de"],
+        messages=[
+            (
+                "joerg.gruenewald@example.de",
+                "Die Stadt Bochum fördert Lastenräder für Betriebe wieder, Anträge bis Ende April.",
+            ),
+            (
+                "frank.schaefer@example.de",
+                "Wir haben sechs Ladepunkte auf dem Hof installiert. Wer sich das "
+                "ansehen möchte, ist herzlich eingeladen.",
+            ),
+        ],
         requests=[
             (
                 "malte.schroeder@example.de",
@@ -118,7 +177,8 @@ def _people(emails: list[str]) -> dict[str, User]:
 
 
 def seed_groups() -> None:
-    """Create the starter groups once, with members and pending requests."""
+    """Create the starter groups once, with members, first messages and pending
+    requests."""
     emails = {e for g in DEMO_GROUPS for e in [g.owner, *g.admins, *g.members]}
     emails |= {email for g in DEMO_GROUPS for email, _ in g.requests}
     people = _people(sorted(emails))
@@ -142,6 +202,14 @@ def seed_groups() -> None:
             if email in people:
                 do_change_member_role(
                     actor=owner, group=group, user_id=people[email].pk, role="admin"
+                )
+        for number, (email, text) in enumerate(demo.messages, start=1):
+            if email in people:
+                do_send_message(
+                    actor=people[email],
+                    conversation_id=group.conversation_id,
+                    body=text,
+                    client_id=f"demo-{group.slug}-{number}",
                 )
         if demo.visibility != Group.Visibility.OPEN:
             group = do_update_group(actor=owner, group=group, visibility=demo.visibility)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from chat.models import Message
 from groups.demo import DEMO_GROUPS, seed_groups
 from groups.models import Group, JoinRequest, Membership
 from notifications.models import Notification
@@ -24,6 +25,7 @@ def snapshot() -> tuple[Any, ...]:
         sorted(Membership.objects.values_list("group__name", "user__email", "role")),
         sorted(JoinRequest.objects.values_list("group__name", "user__email", "status")),
         Notification.objects.count(),
+        sorted(Message.objects.values_list("conversation__title", "seq", "author__email")),
     )
 
 
@@ -47,6 +49,11 @@ def test_seed_groups_is_complete_and_idempotent(make_user: Callable[..., Any]) -
     assert Notification.objects.filter(
         recipient__email="anna.becker@example.de", kind="join_request"
     ).exists()
+    ausbildung = Group.objects.get(name="Ausbildung")
+    bodies = list(ausbildung.conversation.messages.order_by("seq").values_list("body", flat=True))
+    assert len(bodies) == 3
+    assert bodies[0].startswith("Willkommen in der Gruppe!")
+    assert ausbildung.conversation.last_seq == 3
     for group in Group.objects.all():
         members = set(Membership.objects.filter(group=group).values_list("user_id", flat=True))
         participants = set(group.conversation.participants.values_list("user_id", flat=True))
