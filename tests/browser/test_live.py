@@ -380,6 +380,10 @@ def test_history_edit_delete_and_mentions(live_server_process, person_factory, m
     expect(ben.page.locator("#chat-panel .chat-message.is-deleted .chat-body")).to_have_text(
         "Diese Nachricht wurde gelöscht."
     )
+    # The group's owner may delete others' messages, but not edit them.
+    theirs_for_anna = panel.locator(".chat-message:not(.is-mine)").last
+    expect(theirs_for_anna.get_by_role("button", name="Nachricht löschen")).to_have_count(1)
+    expect(theirs_for_anna.get_by_role("button", name="Nachricht bearbeiten")).to_have_count(0)
     # Others' messages offer no edit or delete to a plain member.
     expect(ben.page.locator("#chat-panel .chat-message:not(.is-mine) .chat-actions")).to_have_count(
         0

@@ -85,12 +85,20 @@ def test_screenshots_of_the_main_pages(
     visitor = person_factory(None, live_server_process, viewport={"width": 1280, "height": 800})
     visitor.goto("/")
     visitor.page.screenshot(path=str(target / "start-anonym.png"), full_page=True)
+    visitor.goto("/anmelden/")
+    visitor.page.screenshot(path=str(target / "anmelden.png"), full_page=True)
 
     person = person_factory(ben, live_server_process, viewport={"width": 1280, "height": 800})
     person.login()
     person.goto("/")
     expect(person.page.get_by_role("heading", name="Meine Gruppen")).to_be_visible()
     person.page.screenshot(path=str(target / "start.png"), full_page=True)
+
+    person.goto("/gruppen/")
+    person.page.screenshot(path=str(target / "gruppen.png"), full_page=True)
+
+    person.goto(f"/personen/{clara.pk}/")
+    person.page.screenshot(path=str(target / "profil.png"), full_page=True)
 
     person.open_panel(f"/gruppen/{group.slug}/")
     expect(person.page.locator("#chat-panel .chat-message")).to_have_count(4)
