@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from groups.models import Group, Invitation, JoinRequest, Membership
 from notifications.models import Notification
-from tests.groups.conftest import Cast
+from tests.groups.conftest import Api, Cast
 
 
 def browser(user: Any | None = None, *, csrf: bool = False) -> Client:
@@ -248,3 +250,40 @@ def test_leave_and_notification_level_on_the_group_page(open_cast: Cast):
     assert "Sie haben „Testgruppe open“ verlassen." in text(left)
     owner_left = browser(open_cast.owner).post(f"/gruppen/{slug}/verlassen/", follow=True)
     assert "Übertragen Sie die Gruppe zuerst" in text(owner_left)
+
+
+def test_group_page_and_member_list_queries_do_not_grow_with_members(
+    open_cast: Cast, make_user: Callable[..., Any]
+):
+    client = browser(open_cast.member)
+    api = Api(open_cast.member)
+    url = f"/gruppen/{open_cast.group.slug}/"
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as listing:
+            assert api.get(f"/groups/{open_cast.group.slug}/members").status_code == 200
+        return len(page), len(listing)
+
+    few = counts()
+    for number in range(15):
+        person = make_user(f"Neu {number}")
+        Membership.objects.create(group=open_cast.group, user=person)
+        open_cast.group.conversation.participants.create(user=person)
+    assert counts() == few
+
+
+def test_admin_lists_groups_and_requests(closed_cast: Cast, make_user: Callable[..., Any]):
+    operator = make_user("Betrieb", is_staff=True, is_superuser=True)
+    client = browser(operator)
+    for url in [
+        "/admin/groups/group/",
+        f"/admin/groups/group/{closed_cast.group.pk}/change/",
+        "/admin/groups/membership/",
+        "/admin/groups/joinrequest/",
+        "/admin/groups/invitation/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert "Testgruppe closed" in text(client.get("/admin/groups/group/"))
