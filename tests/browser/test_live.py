@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import pytest
 from playwright.sync_api import expect
@@ -168,6 +169,30 @@ def test_b_catches_up_after_the_server_cut_the_connection(
     expect(ben.page.locator("#chat-panel .chat-message", has_text="Vier")).to_have_count(1)
     assert bodies(ben) == ["Vorher", "Eins", "Zwei", "Drei", "Vier"]
     assert_clean(anna)
+
+
+def test_a_lost_live_frame_is_noticed_by_its_seq_gap_and_filled(
+    live_server_process, person_factory, make_user
+) -> None:
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    group = group_with(anna_user, ben_user)
+    post(anna_user, group, "Eins")
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    anna.login()
+    ben.login()
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    ben.open_panel(f"/gruppen/{group.slug}/")
+
+    # Stored, but its live frame never goes out (as if the fan-out dropped it).
+    with mock.patch("chat.actions.publish_on_commit"):
+        post(anna_user, group, "Zwei (live verloren)")
+    anna.send("Drei")
+
+    expect(ben.page.locator("#chat-panel .chat-message")).to_have_count(3)
+    assert bodies(ben) == ["Eins", "Zwei (live verloren)", "Drei"]
+    assert_clean(anna, ben)
 
 
 def test_join_request_appears_live_and_the_approved_requester_can_post(
