@@ -4,9 +4,10 @@ A plain ASGI application rather than a Channels consumer: it needs no channel la
 and the broadcast path must not pay Channels' per-event dispatch (a thread hop for
 `aclose_old_connections` per event and recipient). The process's hub
 (`realtime.hub`) calls `deliver(topic, payload)` on each local socket with the frame
-already serialised once; `deliver` hands it to the ASGI `send` at once when that
-completes without suspending (daphne's does), and otherwise queues it behind a single
-writer task. A client that falls too far behind (`NETZN_CONNECTION_QUEUE_LIMIT`
+already serialised once; `deliver` writes it at once: under daphne as one prebuilt
+WebSocket frame straight to the socket (`realtime.wire`), elsewhere through the ASGI
+`send`, stepped synchronously when it does not suspend and otherwise queued behind a
+single writer task. A client that falls too far behind (`NETZN_CONNECTION_QUEUE_LIMIT`
 frames queued, or the server's transport holding more than
 `NETZN_CONNECTION_BUFFER_BYTES`) is disconnected and catches up by seq when it
 returns; nothing is dropped silently.
@@ -26,7 +27,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
@@ -50,6 +50,7 @@ from realtime import frames
 from realtime.errors import ClientError
 from realtime.hub import Hub, get_hub
 from realtime.ratelimit import LocalBuckets, get_rate_limiter
+from realtime.wire import DirectWriter
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ class ChatConsumer:
         self.closed = False
         self.queue_limit = settings.NETZN_CONNECTION_QUEUE_LIMIT
         self.buffer_limit = int(getattr(settings, "NETZN_CONNECTION_BUFFER_BYTES", 8 * 2**20))
-        self.transport = self._find_transport(self.send_raw)
+        self.direct = DirectWriter.find(self.send_raw)
         self.frames = LocalBuckets(FRAME_BURST, FRAME_PER_SECOND)
         self.refused_in_a_row = 0
         self.typing_prefix = f'{{"type":"typing","user":{{"id":{self.user.pk},'
@@ -304,28 +305,6 @@ class ChatConsumer:
             send = send.__self__.real_send
         return send
 
-    @staticmethod
-    def _find_transport(send: Any) -> Any:
-        """daphne's `send` is `partial(server.handle_reply, protocol)`; its Twisted
-        transport tells how many bytes wait for a slow client. Other servers apply
-        back-pressure through a `send` that suspends, which the outbox bounds."""
-        if not (isinstance(send, partial) and send.args):
-            return None
-        # The WebSocket protocol writes through the HTTP channel to the TCP transport.
-        candidate = getattr(send.args[0], "transport", None)
-        for _ in range(4):
-            if candidate is None:
-                return None
-            attributes = getattr(candidate, "__dict__", {})
-            if "_tempDataLen" in attributes:
-                return candidate
-            candidate = getattr(candidate, "transport", None)
-        return None
-
-    def _transport_backlog(self) -> int:
-        transport = self.transport
-        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-
     def deliver(self, topic: str, payload: str) -> None:
         """Called by the hub on the event loop for every frame of a topic this socket
         listens to; never blocks."""
@@ -358,12 +337,15 @@ class ChatConsumer:
             if len(self.outbox) > self.queue_limit:
                 self.overflow("queue")
             return
+        direct = self.direct
+        if direct is not None and direct.write(text):
+            if direct.pending_bytes() > self.buffer_limit:
+                self.overflow("socket buffer")
+            return
         coro = self.send_raw({"type": "websocket.send", "text": text})
         try:
             first = coro.send(None)
         except StopIteration:
-            if self.transport is not None and self._transport_backlog() > self.buffer_limit:
-                self.overflow("transport")
             return
         except Exception:
             logger.debug("send to a closing socket failed", exc_info=True)

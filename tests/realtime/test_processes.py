@@ -39,12 +39,12 @@ class Socket:
         assert hello["type"] == "hello"
         return socket
 
-    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+    async def receive(self, timeout: float = 15) -> dict[str, Any]:
         if self.held:
             return self.held.pop(0)
         return await self.receive_new(timeout)
 
-    async def receive_new(self, timeout: float = 5) -> dict[str, Any]:
+    async def receive_new(self, timeout: float = 15) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
         return frame
 
@@ -70,7 +70,7 @@ class Socket:
             if reply["type"] in ("subscribed", "error"):
                 return frames
 
-    async def messages(self, count: int, timeout: float = 10) -> list[dict[str, Any]]:
+    async def messages(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while len(found) < count:

@@ -1,0 +1,80 @@
+"""Writing broadcast frames to daphne's sockets without the per-frame ASGI detour.
+
+Under daphne, an ASGI `websocket.send` goes `send` -> `Server.handle_reply` ->
+`WebSocketProtocol.serverSend` -> autobahn's `sendMessage` (UTF-8 encoding, framing,
+statistics) -> the Twisted transport: all of it once per recipient. A broadcast frame
+is the same for every recipient, so `frame_bytes` builds the WebSocket frame (FIN,
+text opcode, length; server frames are never masked) once per payload and
+`DirectWriter` hands those bytes straight to each connection's transport.
+
+The fast path is taken only where it is exactly equivalent to autobahn's own path:
+the connection is open, negotiated no compression extension, and autobahn has
+nothing queued for it. Anything else (another ASGI server, the test communicator, a
+compressed or closing connection) goes through the ordinary ASGI `send`.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import partial
+from typing import Any
+
+_last_payload: str | None = None
+_last_frame = b""
+
+
+def frame_bytes(payload: str) -> bytes:
+    """The complete WebSocket text frame for `payload`, built once per payload: the
+    hub hands the same string object to every local socket in turn."""
+    global _last_payload, _last_frame
+    if payload is _last_payload:
+        return _last_frame
+    data = payload.encode()
+    length = len(data)
+    if length < 126:
+        header = bytes((0x81, length))
+    elif length < 65536:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    _last_payload, _last_frame = payload, header + data
+    return _last_frame
+
+
+class DirectWriter:
+    """The socket under one daphne connection, when it can be written directly."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+        self.open_state = type(protocol).STATE_OPEN
+
+    @classmethod
+    def find(cls, send: Any) -> DirectWriter | None:
+        """daphne's `send` is `partial(server.handle_reply, protocol)` with an autobahn
+        protocol; anything else has no direct writer."""
+        if not (isinstance(send, partial) and send.args):
+            return None
+        protocol = send.args[0]
+        needed = ("STATE_OPEN", "state", "send_queue", "_perMessageCompress", "transport")
+        if not all(hasattr(protocol, name) for name in needed):
+            return None
+        return cls(protocol)
+
+    def write(self, payload: str) -> bool:
+        """Write the frame if the fast path is exact for this connection now."""
+        protocol = self.protocol
+        if (
+            protocol.state != self.open_state
+            or protocol.send_queue
+            or protocol._perMessageCompress is not None
+        ):
+            return False
+        protocol.transport.write(frame_bytes(payload))
+        return True
+
+    def pending_bytes(self) -> int:
+        """Bytes written to the transport that the client has not taken yet."""
+        transport = self.protocol.transport
+        data_buffer = getattr(transport, "dataBuffer", b"")
+        offset = getattr(transport, "offset", 0)
+        return len(data_buffer) - offset + int(getattr(transport, "_tempDataLen", 0))
