@@ -666,6 +666,32 @@ def do_invite_to_group(*, actor: Any, group: Group, user_id: Any) -> Invitation 
     return invitation
 
 
+def do_revoke_invitation(*, actor: Any, group: Group, invitation_id: Any) -> Invitation:
+    """Take back a pending invitation of this group. Owners and admins. Emits nothing;
+    the invitee's answer then gets 409. Errors: 403, 404 unknown, 409 not pending."""
+    with transaction.atomic():
+        group = _lock_group(group)
+        _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins dürfen Einladungen zurücknehmen.",
+        )
+        invitation = (
+            Invitation.objects.select_for_update().filter(pk=invitation_id, group=group).first()
+        )
+        if invitation is None:
+            raise ClientError("not_found", "Diese Einladung gibt es nicht.")
+        if invitation.status != Invitation.Status.PENDING:
+            raise ClientError(
+                "conflict",
+                f"Diese Einladung ist nicht mehr offen ({invitation.get_status_display()}).",
+            )
+        invitation.status = Invitation.Status.REVOKED
+        invitation.decided_at = timezone.now()
+        invitation.save(update_fields=["status", "decided_at"])
+    return invitation
+
+
 def _locked_pending_invitation(actor: Any, invitation_id: Any) -> tuple[Group, Invitation]:
     """Lock the invitation's group, then the invitation (addressed to `actor`)."""
     found = Invitation.objects.filter(pk=invitation_id, user=actor).select_related("group").first()

@@ -26,6 +26,7 @@ from groups.actions import (
     do_join_group,
     do_leave_group,
     do_remove_member,
+    do_revoke_invitation,
     do_set_group_notification_level,
     do_transfer_ownership,
     do_update_group,
@@ -317,6 +318,13 @@ def invite(request: HttpRequest, slug: str, payload: UserIdIn) -> Status[dict[st
     if isinstance(result, Invitation):
         return Status(201, invitation_out(result))
     return Status(200, {"status": "member", "member": member_out(result)})
+
+
+@router.delete("/groups/{slug}/invitations/{invitation_id}", response={204: None})
+def revoke_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Status[None]:
+    group = access.access_group(request.user, slug)
+    do_revoke_invitation(actor=request.user, group=group, invitation_id=invitation_id)
+    return Status(204, None)
 
 
 @router.get("/invitations")

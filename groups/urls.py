@@ -32,6 +32,11 @@ urlpatterns = [
     path("<slug:slug>/einstellungen/", views.group_settings, name="settings"),
     path("<slug:slug>/archivieren/", views.group_archive, name="archive"),
     path("<slug:slug>/einladen/", views.group_invite, name="invite"),
+    path(
+        "<slug:slug>/einladungen/<int:invitation_id>/zuruecknehmen/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
     path("<slug:slug>/uebertragen/", views.group_transfer, name="transfer"),
     path("<slug:slug>/mitglieder/<int:user_id>/rolle/", views.member_role, name="member_role"),
     path(

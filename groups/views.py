@@ -30,6 +30,7 @@ from groups.actions import (
     do_join_group,
     do_leave_group,
     do_remove_member,
+    do_revoke_invitation,
     do_set_group_notification_level,
     do_transfer_ownership,
     do_update_group,
@@ -374,6 +375,20 @@ def group_invite(request: HttpRequest, slug: str) -> HttpResponse:
         ),
     )
     return redirect("groups:settings", slug=group.slug)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, slug: str, invitation_id: int) -> HttpResponse:
+    return _managed_post(
+        request,
+        slug,
+        lambda group: do_revoke_invitation(
+            actor=request.user, group=group, invitation_id=invitation_id
+        ),
+        "Die Einladung ist zurückgenommen.",
+        "groups:settings",
+    )
 
 
 @login_required

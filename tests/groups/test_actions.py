@@ -598,3 +598,23 @@ def test_owners_and_admins_moderate_the_chat(closed_cast: Cast):
     owner.post(f"{base(closed_cast)}/transfer", {"user_id": closed_cast.member.pk})
     assert moderates(closed_cast.member) is True
     assert moderates(closed_cast.owner) is True  # now admin
+
+
+def test_revoked_invitation_cannot_be_accepted(closed_cast: Cast):
+    owner = Api(closed_cast.owner)
+    invitation = owner.post(
+        f"{base(closed_cast)}/invitations", {"user_id": closed_cast.other.pk}
+    ).json()
+    url = f"{base(closed_cast)}/invitations/{invitation['id']}"
+    assert owner.delete(url).status_code == 204
+    assert owner.delete(url).status_code == 409
+    assert owner.delete(f"{base(closed_cast)}/invitations/999999").status_code == 404
+    other = Api(closed_cast.other)
+    assert other.get("/invitations").json()["results"] == []
+    response = other.post(f"/invitations/{invitation['id']}/accept")
+    assert response.status_code == 409
+    assert "Zurückgenommen" in response.json()["error"]["detail"]
+    assert not Membership.objects.filter(user=closed_cast.other).exists()
+    # a new invitation is possible again
+    again = owner.post(f"{base(closed_cast)}/invitations", {"user_id": closed_cast.other.pk})
+    assert again.status_code == 201
