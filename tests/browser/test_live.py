@@ -156,19 +156,30 @@ def test_b_catches_up_after_the_server_cut_the_connection(
             anna.page.locator("#chat-panel .chat-message:not(.is-pending)", has_text=text)
         ).to_have_count(1)
 
+    # Ben writes while offline: shown at once, pending, sent after the reconnect.
+    ben.send("Offline geschrieben")
+    offline = ben.page.locator("#chat-panel .chat-message", has_text="Offline geschrieben")
+    expect(offline).to_have_class(re.compile("is-pending"))
+    expect(offline.locator(".chat-status")).to_have_text("Wartet auf Verbindung…")
+
     restartable_server()  # the same port: Ben's tab reconnects by itself
     expect(ben.page.locator("#chat-panel .chat-message", has_text="Drei")).to_have_count(1)
     expect(ben.page.locator("#connection-state")).to_be_hidden()
-    assert bodies(ben) == ["Vorher", "Eins", "Zwei", "Drei"]
+    expect(offline).to_have_attribute("data-seq", "5")
+    expect(
+        anna.page.locator("#chat-panel .chat-message", has_text="Offline geschrieben")
+    ).to_have_count(1)
+    assert bodies(ben) == ["Vorher", "Eins", "Zwei", "Drei", "Offline geschrieben"]
     seqs = ben.page.locator("#chat-panel .chat-message").evaluate_all(
         "nodes => nodes.map(n => Number(n.dataset.seq))"
     )
-    assert seqs == [1, 2, 3, 4]
+    assert seqs == [1, 2, 3, 4, 5]
     # Live again after the catch-up.
     anna.send("Vier")
     expect(ben.page.locator("#chat-panel .chat-message", has_text="Vier")).to_have_count(1)
-    assert bodies(ben) == ["Vorher", "Eins", "Zwei", "Drei", "Vier"]
-    assert_clean(anna)
+    assert bodies(ben) == ["Vorher", "Eins", "Zwei", "Drei", "Offline geschrieben", "Vier"]
+    assert bodies(anna) == bodies(ben)
+    assert_clean(anna, ben)
 
 
 def test_a_lost_live_frame_is_noticed_by_its_seq_gap_and_filled(
