@@ -106,7 +106,10 @@ export class Connection {
       case "error": {
         const owner = frame.ref ? this.refOwners.get(frame.ref) : null;
         if (frame.ref) this.refOwners.delete(frame.ref);
+        // A subscription the server dropped (removed from a closed group) names it.
+        const dropped = !owner && frame.conversation ? this.conversations.get(Number(frame.conversation)) : null;
         if (owner) owner.onError(frame);
+        else if (dropped) dropped.onAccessLost(frame);
         else this.emit("error", frame);
         return;
       }

@@ -225,7 +225,7 @@ export class ChatPanel {
       this.lastReadSeq = Math.max(this.lastReadSeq ?? 0, known.last_read_seq);
       this.placeDivider();
     }
-    if (!this.historyLoaded) return; // loadInitial subscribes when it is done
+    if (!this.historyLoaded || this.revoked) return; // loadInitial subscribes when done
     this.connection.send(
       { type: "subscribe", conversation: this.conversationId, after: this.lastSeq, ref: `sub:${this.conversationId}` },
       this,
@@ -289,6 +289,18 @@ export class ChatPanel {
       return;
     }
     if (this.notifier) this.notifier.alert(frame.detail || "Die Aktion ist fehlgeschlagen.");
+  }
+
+  /** The server dropped the subscription: no more live messages, no composer. */
+  onAccessLost(frame) {
+    this.revoked = true;
+    this.subscribed = false;
+    this.root.dataset.state = "revoked";
+    const notice = el("p", "chat-readonly", frame.detail || "Kein Zugriff mehr auf diese Unterhaltung.");
+    notice.setAttribute("role", "status");
+    if (this.form) this.form.replaceWith(notice);
+    else this.root.append(notice);
+    this.form = null;
   }
 
   onSubscribed(frame) {

@@ -16,7 +16,12 @@ from playwright.sync_api import expect
 
 from chat.actions import do_send_message
 from chat.models import Participant
-from groups.actions import do_create_group, do_join_group, do_remove_member
+from groups.actions import (
+    do_approve_join_request,
+    do_create_group,
+    do_join_group,
+    do_remove_member,
+)
 from groups.models import Group
 from tests.browser.conftest import Person
 from tests.conftest import PASSWORD
@@ -450,3 +455,30 @@ def test_a_refused_send_is_marked_failed_with_a_retry_button(
     expect(sent).to_have_attribute("data-seq", "1")
     expect(sent).not_to_have_class(re.compile("is-failed|is-pending"))
     assert ben.page_errors == []
+
+
+def test_removed_from_a_closed_group_the_panel_stops_at_once(
+    live_server_process, person_factory, make_user
+) -> None:
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    group = group_with(anna_user, visibility="closed", name="Vorstand intern")
+    do_join_group(actor=ben_user, group=group)
+    request = group.join_requests.get(user=ben_user)
+    do_approve_join_request(actor=anna_user, group=group, request_id=request.pk)
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    anna.login()
+    ben.login()
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    ben.open_panel(f"/gruppen/{group.slug}/")
+
+    do_remove_member(actor=anna_user, group=group, user_id=ben_user.pk)
+    expect(ben.page.locator("#chat-panel .chat-readonly")).to_have_text(
+        "Kein Zugriff mehr auf diese Unterhaltung."
+    )
+    expect(ben.page.locator("#chat-panel textarea")).to_have_count(0)
+    anna.send("Nur noch für Mitglieder")
+    expect(anna.page.locator("#chat-panel .chat-message:not(.is-pending)")).to_have_count(1)
+    expect(ben.page.locator("#chat-panel .chat-message")).to_have_count(0)
+    assert_clean(anna, ben)
