@@ -186,7 +186,14 @@ def test_settings_change_role_remove_invite_transfer_archive(closed_cast: Cast):
         f"/gruppen/{slug}/einladen/", {"email": closed_cast.other.email.upper()}, follow=True
     )
     assert "Otto Außen ist eingeladen" in text(invited)
-    assert Invitation.objects.get().user == closed_cast.other
+    invitation = Invitation.objects.get()
+    assert invitation.user == closed_cast.other
+    assert f"/einladungen/{invitation.pk}/zuruecknehmen/" in text(
+        owner.get(f"/gruppen/{slug}/einstellungen/")
+    )
+    revoked = owner.post(f"/gruppen/{slug}/einladungen/{invitation.pk}/zuruecknehmen/", follow=True)
+    assert "Die Einladung ist zurückgenommen." in text(revoked)
+    assert Invitation.objects.get().status == "revoked"
     unknown = owner.post(f"/gruppen/{slug}/einladen/", {"email": "nie@example.de"}, follow=True)
     assert "niemand bei netzn" in text(unknown)
     owner.post(f"/gruppen/{slug}/uebertragen/", {"user_id": str(closed_cast.admin.pk)})
