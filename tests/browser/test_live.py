@@ -14,7 +14,8 @@ from unittest import mock
 import pytest
 from playwright.sync_api import expect
 
-from chat.actions import do_send_message
+from accounts.actions import do_block_person, do_unblock_person
+from chat.actions import do_get_or_create_direct_conversation, do_send_message
 from chat.models import Participant
 from groups.actions import (
     do_approve_join_request,
@@ -437,24 +438,25 @@ def test_a_refused_send_is_marked_failed_with_a_retry_button(
 ) -> None:
     anna_user = make_user("Anna Becker")
     ben_user = make_user("Ben Yilmaz")
-    group = group_with(anna_user, ben_user)
+    direct, _ = do_get_or_create_direct_conversation(actor=ben_user, other_user_id=anna_user.pk)
     ben = person_factory(ben_user, live_server_process)
     ben.login()
-    ben.open_panel(f"/gruppen/{group.slug}/")
-    do_remove_member(actor=anna_user, group=group, user_id=ben_user.pk)
+    ben.open_panel(f"/nachrichten/{direct.pk}/")
+    do_block_person(actor=anna_user, person=ben_user)
 
-    ben.send("Bin ich noch dabei?")
-    failed = ben.page.locator("#chat-panel .chat-message.is-failed", has_text="Bin ich noch dabei?")
+    ben.send("Sind Sie noch erreichbar?")
+    failed = ben.page.locator("#chat-panel .chat-message.is-failed", has_text="erreichbar")
     expect(failed.locator(".chat-status")).to_contain_text("Nicht gesendet")
     retry = failed.get_by_role("button", name="Erneut senden")
     expect(retry).to_be_visible()
-    # Back in the group, the retry (same client_id) goes through once.
-    do_join_group(actor=ben_user, group=group)
+    # Unblocked, the retry (same client_id) goes through, once.
+    do_unblock_person(actor=anna_user, person=ben_user)
     retry.click()
-    sent = ben.page.locator("#chat-panel .chat-message", has_text="Bin ich noch dabei?")
+    sent = ben.page.locator("#chat-panel .chat-message", has_text="erreichbar")
     expect(sent).to_have_attribute("data-seq", "1")
     expect(sent).not_to_have_class(re.compile("is-failed|is-pending"))
-    assert ben.page_errors == []
+    expect(sent).to_have_count(1)
+    assert_clean(ben)
 
 
 def test_removed_from_a_closed_group_the_panel_stops_at_once(
