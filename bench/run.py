@@ -126,7 +126,7 @@ class Server:
         self.kind = kind
         self.port = port
         RESULTS.mkdir(parents=True, exist_ok=True)
-        self.log_path = RESULTS / f"server-{kind}-{port}.log"
+        self.log_path = RESULTS / f"server-{kind}-{time.strftime('%H%M%S')}.log"
         if kind == "netzn":
             command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
             command += ["asgi:application"]
@@ -146,6 +146,7 @@ class Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        self.code = code_version()
         self.wait_until_listening()
 
     @property
@@ -309,10 +310,26 @@ def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any
     result["server_hwm_mb"] = round(memory["VmHWM"] / 1024, 1)
     result["memory_marks_kb"] = memory_marks
     result["server"] = server.kind
+    result["code"] = server.code
     result["loadavg_before"] = load_before
     result["loadavg_after"] = loadavg()
     result["when"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     return result
+
+
+def code_version() -> str:
+    """The commit the servers ran, and whether the served code had local changes
+    (other engineers work in the same tree)."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "chat", "realtime", "accounts", "groups", "asgi.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"{commit}{' +uncommitted changes' if dirty else ''}"
 
 
 def record(result: dict[str, Any]) -> None:
@@ -425,6 +442,8 @@ def scenario_stall(options: argparse.Namespace) -> list[dict[str, Any]]:
         before = result["memory_marks_kb"].get("measure_start", {}).get("VmRSS", 0)
         after = result["memory_marks_kb"].get("measure_end", {}).get("VmRSS", 0)
         result["rss_growth_mb"] = round((after - before) / 1024, 1)
+        log_text = server.log_path.read_text(errors="replace")
+        result["server_logged_slow_closes"] = log_text.count("closing a slow connection")
         result["label"] = f"stall K={options.stalled} R={options.rate:g}"
         record(result)
         out.append(result)
@@ -446,7 +465,7 @@ def summary(result: dict[str, Any]) -> str:
         "connect_seconds",
         "incomplete_rounds",
         "stalled_closed_by_server",
-        "first_close_after_s",
+        "server_logged_slow_closes",
         "rss_growth_mb",
         "acked",
         "server_cpu_pct",
@@ -459,9 +478,8 @@ def summary(result: dict[str, Any]) -> str:
         "errors",
     ]
     figures = ", ".join(f"{key}={result[key]}" for key in keys if key in result)
-    return (
-        f"| {result['label']} | {result['server']} | {figures} | load {result['loadavg_before']} |"
-    )
+    load = f"load {result['loadavg_before']}"
+    return f"| {result['label']} | {result['server']} | {figures} | {load} | {result['code']} |"
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
