@@ -27,6 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_PREFIX = f"netzn-test-{uuid.uuid4().hex[:8]}"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: sync Playwright keeps an event loop running in the main
+    thread while its browser is open, which async tests and the ORM cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_pubsub_prefix() -> None:
     settings.NETZN_REDIS_PREFIX = RUN_PREFIX
