@@ -22,7 +22,14 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.conftest import PASSWORD, ROOT, ServerProcess, database_url_of_test_db, free_port
+from tests.conftest import (
+    PASSWORD,
+    ROOT,
+    ServerProcess,
+    database_url_of_test_db,
+    free_port,
+    start_server,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,6 +67,24 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.fixture(scope="module")
+def shared_server(
+    django_db_setup: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One daphne process per test module: starting one costs 1-2 s. Each test still
+    gets a clean database (`transactional_db` empties the tables after it); the
+    process holds no state of its own that a later test could see."""
+    server = start_server(tmp_path_factory.mktemp("server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_server_process(transactional_db: Any, shared_server: ServerProcess) -> ServerProcess:
+    """The module's server process, for a test whose data it must see (committed)."""
+    return shared_server
+
+
 @pytest.fixture(autouse=True)
 def _orm_beside_playwright(request: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sync Playwright keeps an event loop running in the test's thread, which makes
@@ -87,6 +112,19 @@ class Person:
         self.page.goto(f"{self.base_url}{path}")
 
     def login(self) -> None:
+        """Sign in without the form (it is tested once, in the sign-up test): a
+        session made here, its cookie handed to the browser."""
+        from django.test import Client
+
+        client = Client()
+        client.force_login(self.user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        self.page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": self.base_url}]
+        )
+        self.goto("/")
+
+    def login_with_form(self) -> None:
         self.goto("/anmelden/")
         form = self.page.locator("main form")
         form.get_by_label("E-Mail-Adresse").fill(self.user.email)

@@ -84,7 +84,7 @@ def test_sign_up_and_log_in(live_server_process, person_factory, make_user) -> N
     expect(anna.page.locator(".nav-user")).to_have_text("Anna Becker")
 
     bernd = person_factory(bettina, live_server_process)
-    bernd.login()
+    bernd.login_with_form()
     expect(bernd.page.locator(".nav-user")).to_have_text("Bettina Krüger")
     expect(bernd.page.get_by_role("heading", name="Guten Tag, Bettina Krüger")).to_be_visible()
 
