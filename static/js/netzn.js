@@ -4,6 +4,7 @@
 import { Connection } from "./connection.js";
 import { Notifier } from "./notify.js";
 import { ChatPanel } from "./panel.js";
+import { watchUnread } from "./unread.js";
 
 function start() {
   const me = { id: Number(document.body.dataset.userId), name: document.body.dataset.userName || "" };
@@ -29,6 +30,7 @@ function start() {
   for (const root of document.querySelectorAll("#chat-panel, [data-chat-panel]")) {
     if (Number(root.dataset.conversationId)) panels.push(new ChatPanel(root, connection, me, notifier));
   }
+  watchUnread(connection, me, new Set(panels.map((panel) => panel.conversationId)));
   notifier.loadCountIfUnknown();
   connection.connect();
 }

@@ -484,3 +484,27 @@ def test_removed_from_a_closed_group_the_panel_stops_at_once(
     expect(anna.page.locator("#chat-panel .chat-message:not(.is-pending)")).to_have_count(1)
     expect(ben.page.locator("#chat-panel .chat-message")).to_have_count(0)
     assert_clean(anna, ben)
+
+
+def test_inbox_counts_unread_messages_live(live_server_process, person_factory, make_user) -> None:
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    clara_user = make_user("Clara Nowak")
+    with_anna, _ = do_get_or_create_direct_conversation(actor=anna_user, other_user_id=ben_user.pk)
+    do_send_message(actor=anna_user, conversation_id=with_anna.pk, body="Alt", client_id="a-1")
+    with_clara, _ = do_get_or_create_direct_conversation(
+        actor=clara_user, other_user_id=ben_user.pk
+    )
+    do_send_message(actor=clara_user, conversation_id=with_clara.pk, body="Neuer", client_id="c-1")
+    ben = person_factory(ben_user, live_server_process)
+    ben.login()
+    ben.goto("/nachrichten/")
+    items = ben.page.locator(".item-list .item")
+    expect(items).to_have_text([re.compile("Clara Nowak"), re.compile("Anna Becker")])
+    expect(items.nth(1).locator(".badge")).to_have_text("1")
+    expect(ben.page.locator('[data-live-unread][data-live="true"]')).to_have_count(2)
+    do_send_message(actor=anna_user, conversation_id=with_anna.pk, body="Eins", client_id="a-2")
+    do_send_message(actor=anna_user, conversation_id=with_anna.pk, body="Zwei", client_id="a-3")
+    expect(items).to_have_text([re.compile("Anna Becker"), re.compile("Clara Nowak")])
+    expect(items.first.locator(".badge")).to_have_text("3")
+    assert_clean(ben)
