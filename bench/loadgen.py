@@ -469,7 +469,8 @@ async def run_senders(args: argparse.Namespace) -> dict[str, Any]:
     users = load_users(args.users)[: args.senders]
     if len(users) < args.senders:
         raise SystemExit(f"{args.users} holds {len(users)} users, {args.senders} needed")
-    conversation = args.conversation or int(users[0]["conversation"])
+    # Each sender posts to its own user's bench group unless --conversation is given.
+    conversations = [args.conversation or int(user["conversation"]) for user in users]
     connector = Connector(args.url, args.local_ips.split(","), args.parallel)
     sockets = await asyncio.gather(*(connector.open(user["token"]) for user in users))
     run_id = uuid.uuid4().hex[:8]
@@ -477,7 +478,9 @@ async def run_senders(args: argparse.Namespace) -> dict[str, Any]:
     errors: dict[str, int] = {}
     seqs: list[int] = []
 
-    async def post(ws: ClientConnection, client_id: str, phase: str, index: int) -> None:
+    async def post(
+        ws: ClientConnection, conversation: int, client_id: str, phase: str, index: int
+    ) -> None:
         frame = {
             "type": "send",
             "conversation": conversation,
@@ -501,7 +504,8 @@ async def run_senders(args: argparse.Namespace) -> dict[str, Any]:
 
     async def one_sender(number: int, ws: ClientConnection, phase: str, count: int) -> None:
         for index in range(count):
-            await post(ws, f"{run_id}-{phase}-{number}-{index}", phase, index)
+            client_id = f"{run_id}-{phase}-{number}-{index}"
+            await post(ws, conversations[number], client_id, phase, index)
 
     await asyncio.gather(
         *(one_sender(n, ws, "w", args.warmup_messages) for n, (ws, _) in enumerate(sockets))
@@ -517,6 +521,7 @@ async def run_senders(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "scenario": "senders",
         "senders": args.senders,
+        "conversations": len(set(conversations)),
         "per_sender": args.per_sender,
         "persisted": len(ack_times),
         "persisted_per_s": round(len(ack_times) / elapsed, 1),

@@ -3,7 +3,8 @@
     python bench/run.py fanout --subscribers 1000 --rate 20
     python bench/run.py fanout --subscribers 500 --rate 100 --messages 1000
     python bench/run.py idle --connections 10000
-    python bench/run.py senders --senders 100
+    python bench/run.py senders --senders 100                     # all in one group
+    python bench/run.py senders --senders 100 --conversations 10  # 10 groups of 10
     python bench/run.py catchup
     python bench/run.py stall        # 20 clients stop reading: bounded or not?
     python bench/run.py all          # every scenario of docs/performance.md
@@ -397,8 +398,24 @@ def scenario_idle(options: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
+def senders_users(senders: int, conversations: int) -> Path:
+    """`senders` users spread evenly over `conversations` bench groups (1: the big
+    bench group, where every send contends for the same conversation row)."""
+    if conversations <= 1:
+        return users_file("group", GROUP_USERS, BENCH_GROUP)
+    per_group = -(-senders // conversations)
+    lines: list[str] = []
+    for number in range(1, conversations + 1):
+        path = users_file(f"senders-{number}", per_group, f"bench-senders-{number}")
+        lines += path.read_text().splitlines()[:per_group]
+    database = urlparse(bench_env()["DATABASE_URL"]).path.strip("/")
+    combined = CACHE / f"users-senders-{conversations}x{per_group}-{database}.jsonl"
+    combined.write_text("\n".join(lines) + "\n")
+    return combined
+
+
 def scenario_senders(options: argparse.Namespace) -> list[dict[str, Any]]:
-    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    users = senders_users(options.senders, options.conversations)
     args = ["--users", str(users), "--senders", str(options.senders)]
     args += ["--per-sender", str(options.per_sender)]
     results = []
@@ -406,7 +423,7 @@ def scenario_senders(options: argparse.Namespace) -> list[dict[str, Any]]:
         log(f"senders S={options.senders} run {run + 1} ...")
         with running("netzn") as server:
             result = run_loadgen(server, "senders", args)
-        result["label"] = f"senders S={options.senders}"
+        result["label"] = f"senders S={options.senders} conversations={options.conversations}"
         record(result)
         results.append(result)
     return [median_of(results)]
@@ -503,6 +520,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     common(senders, "netzn", 2)
     senders.add_argument("--senders", type=int, default=100)
     senders.add_argument("--per-sender", type=int, default=20)
+    senders.add_argument("--conversations", type=int, default=1, help="spread over K groups")
     catchup = sub.add_parser("catchup")
     common(catchup, "netzn", 2)
     catchup.add_argument("--missed", type=int, default=100)
@@ -526,14 +544,17 @@ def main(argv: list[str]) -> None:
         PROFILE["label"] = "-".join(argv).replace("--", "")
     options = parse(argv)
     if options.scenario == "all":
+        servers = "netzn,uvicorn,raw" if Path(UVICORN_PYTHON).exists() else "netzn,raw"
         plans = [
-            ["fanout", "--subscribers", "100", "--rate", "20"],
-            ["fanout", "--subscribers", "500", "--rate", "20"],
-            ["fanout", "--subscribers", "1000", "--rate", "20"],
-            ["fanout", "--subscribers", "500", "--rate", "100"],
+            ["fanout", "--subscribers", "100", "--rate", "20", "--servers", servers],
+            ["fanout", "--subscribers", "500", "--rate", "20", "--servers", servers],
+            ["fanout", "--subscribers", "1000", "--rate", "20", "--servers", servers],
+            ["fanout", "--subscribers", "500", "--rate", "100", "--servers", servers],
             ["idle"],
             ["senders"],
+            ["senders", "--conversations", "10"],
             ["catchup"],
+            ["stall"],
         ]
     else:
         plans = [argv]
