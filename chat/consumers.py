@@ -113,6 +113,8 @@ class Subscription:
     # when live frames go straight out.
     buffer: list[str] | None = field(default_factory=list)
     can_write: bool = False
+    # The backlog is still loading: only `release` may let the held frames go.
+    loading: bool = True
 
 
 class BadFrame(ClientError):
@@ -491,6 +493,7 @@ class ChatConsumer:
         if self.subscriptions.get(conversation_id) is not subscription:
             return  # access was withdrawn while loading
         subscription.can_write = can_write
+        subscription.loading = False
         for message in page.messages:
             self.push_frame(message_frame(message))
         self.reply(
@@ -607,9 +610,10 @@ class ChatConsumer:
         if self.subscriptions.get(conversation_id) is not subscription:
             return
         if allowed:
-            held, subscription.buffer = subscription.buffer or [], None
-            for payload in held:
-                self.push(payload)
+            if not subscription.loading:
+                held, subscription.buffer = subscription.buffer or [], None
+                for payload in held:
+                    self.push(payload)
             return
         del self.subscriptions[conversation_id]
         await self.stop_listening(frames.conversation_topic(conversation_id))

@@ -168,3 +168,25 @@ async def test_subscribing_while_messages_arrive_loses_and_repeats_nothing(make_
     assert len(seqs) == len(set(seqs))
     assert await listener.nothing(0.3)
     await listener.close()
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70_000])
+def test_prebuilt_frames_parse_as_websocket_text_frames(size: int) -> None:
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    from realtime.wire import frame_bytes
+
+    payload = "ä" * (size // 2) + "x" * (size % 2)
+    reader = StreamReader()
+    reader.feed_data(frame_bytes(payload))
+    reader.feed_eof()
+    parser = Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        frame = done.value
+    assert frame.opcode is Opcode.TEXT
+    assert frame.fin
+    assert frame.data.decode() == payload
+    assert frame_bytes(payload) is frame_bytes(payload)  # built once per payload
