@@ -15,6 +15,7 @@ const GAP_WAIT_MS = 300;
 const CONTINUATION_MS = 5 * 60 * 1000;
 const MAX_CHARS = 4000;
 const DELETED_TEXT = "Diese Nachricht wurde gelöscht.";
+const EMPTY_TEXT = "Noch keine Nachrichten. Schreiben Sie die erste!";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -181,7 +182,7 @@ export class ChatPanel {
     for (const message of results) this.lastSeq = Math.max(this.lastSeq, message.seq);
     this.advance();
     this.historyLoaded = true;
-    this.setHistoryState(this.hasOlder ? "" : results.length ? "Anfang der Unterhaltung" : "Noch keine Nachrichten. Schreiben Sie die erste!");
+    this.setHistoryState(this.hasOlder ? "" : results.length ? "Anfang der Unterhaltung" : EMPTY_TEXT);
     this.placeDivider();
     const divider = this.log.querySelector(".chat-unread");
     // Scroll the log only, never the page around it.
@@ -428,7 +429,10 @@ export class ChatPanel {
       this.observer.observe(node);
       changed = true;
     }
-    if (changed) this.relayout();
+    if (changed) {
+      this.relayout();
+      if (this.historyState.textContent === EMPTY_TEXT) this.setHistoryState("Anfang der Unterhaltung");
+    }
   }
 
   insertSorted(seq, node) {
@@ -799,5 +803,6 @@ export class ChatPanel {
     this.messages.set(data.seq, { data, node: entry.node });
     this.observer.observe(entry.node);
     this.relayout();
+    if (this.historyState.textContent === EMPTY_TEXT) this.setHistoryState("Anfang der Unterhaltung");
   }
 }

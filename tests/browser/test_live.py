@@ -444,6 +444,9 @@ def test_a_refused_send_is_marked_failed_with_a_retry_button(
     ben.open_panel(f"/nachrichten/{direct.pk}/")
     do_block_person(actor=anna_user, person=ben_user)
 
+    expect(ben.page.locator("#chat-panel .chat-history-state")).to_have_text(
+        "Noch keine Nachrichten. Schreiben Sie die erste!"
+    )
     ben.send("Sind Sie noch erreichbar?")
     failed = ben.page.locator("#chat-panel .chat-message.is-failed", has_text="erreichbar")
     expect(failed.locator(".chat-status")).to_contain_text("Nicht gesendet")
@@ -456,6 +459,9 @@ def test_a_refused_send_is_marked_failed_with_a_retry_button(
     expect(sent).to_have_attribute("data-seq", "1")
     expect(sent).not_to_have_class(re.compile("is-failed|is-pending"))
     expect(sent).to_have_count(1)
+    expect(ben.page.locator("#chat-panel .chat-history-state")).to_have_text(
+        "Anfang der Unterhaltung"
+    )
     assert_clean(ben)
 
 
