@@ -49,7 +49,7 @@ from chat.models import Message, Participant
 from realtime import frames
 from realtime.errors import ClientError
 from realtime.hub import Hub, get_hub
-from realtime.ratelimit import LocalBuckets, get_rate_limiter
+from realtime.ratelimit import TokenBucket, get_rate_limiter
 from realtime.wire import DirectWriter
 
 logger = logging.getLogger(__name__)
@@ -217,7 +217,7 @@ class ChatConsumer:
         self.queue_limit = settings.NETZN_CONNECTION_QUEUE_LIMIT
         self.buffer_limit = int(getattr(settings, "NETZN_CONNECTION_BUFFER_BYTES", 8 * 2**20))
         self.direct = DirectWriter.find(self.send_raw)
-        self.frames = LocalBuckets(FRAME_BURST, FRAME_PER_SECOND)
+        self.frames = TokenBucket(FRAME_BURST, FRAME_PER_SECOND)
         self.refused_in_a_row = 0
         self.typing_prefix = f'{{"type":"typing","user":{{"id":{self.user.pk},'
         self.control_tasks: set[asyncio.Task[None]] = set()
@@ -406,7 +406,7 @@ class ChatConsumer:
         ):
             self.close(CLOSE_TOO_BIG)
             return
-        decision = self.frames.take("frames")
+        decision = self.frames.take()
         if not decision.allowed:
             self.refuse_for_rate(decision.retry_after, None)
             return

@@ -58,6 +58,28 @@ class Decision:
     retry_after: float
 
 
+class TokenBucket:
+    """One in-memory bucket (a connection's frame limit): two floats, no lock (used
+    on the event loop only)."""
+
+    __slots__ = ("at", "burst", "rate", "tokens")
+
+    def __init__(self, burst: float, rate: float) -> None:
+        self.burst = burst
+        self.rate = rate
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self, now: float | None = None) -> Decision:
+        now = time.monotonic() if now is None else now
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return Decision(True, 0.0)
+        return Decision(False, round((1 - self.tokens) / self.rate, 3))
+
+
 class LocalBuckets:
     """In-memory token buckets (one per key), oldest evicted beyond a bound."""
 

@@ -190,3 +190,13 @@ def test_prebuilt_frames_parse_as_websocket_text_frames(size: int) -> None:
     assert frame.fin
     assert frame.data.decode() == payload
     assert frame_bytes(payload) is frame_bytes(payload)  # built once per payload
+
+
+def test_a_connections_frame_bucket_allows_its_burst_then_its_rate() -> None:
+    from realtime.ratelimit import TokenBucket
+
+    bucket = TokenBucket(burst=3, rate=2)
+    start = bucket.at
+    assert [bucket.take(now=start).allowed for _ in range(4)] == [True, True, True, False]
+    assert bucket.take(now=start).retry_after == pytest.approx(0.5)
+    assert bucket.take(now=start + 0.5).allowed
