@@ -343,7 +343,16 @@ def test_the_discussion_works_at_375_px(live_server_process, person_factory, mak
         width = ben.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{ben.page.url} is {width}px wide"
 
-    for path in ("/", "/nachrichten/", "/gruppen/", "/benachrichtigungen/"):
+    for path in (
+        "/",
+        "/nachrichten/",
+        "/gruppen/",
+        "/personen/",
+        "/unternehmen/",
+        f"/personen/{anna_user.pk}/",
+        "/benachrichtigungen/",
+        "/einstellungen/profil/",
+    ):
         ben.goto(path)
         no_horizontal_scroll()
 
