@@ -89,6 +89,14 @@ export class ChatPanel {
     this.typingLine = root.querySelector(".chat-typing");
     this.typingLine.setAttribute("aria-live", "polite");
     this.form = root.querySelector(".chat-composer");
+    this.jumpButton = el("button", "button button-small jump-latest", "Neue Nachrichten ↓");
+    this.jumpButton.type = "button";
+    this.jumpButton.hidden = true;
+    this.jumpButton.addEventListener("click", () => {
+      this.scrollToBottom();
+      this.jumpButton.hidden = true;
+    });
+    this.scroller.append(this.jumpButton);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     if (this.form) this.wireComposer();
   }
@@ -215,6 +223,7 @@ export class ChatPanel {
   }
 
   onScroll() {
+    if (this.isAtBottom()) this.jumpButton.hidden = true;
     if (this.scroller.scrollTop < 120) this.loadOlder();
   }
 
@@ -324,6 +333,7 @@ export class ChatPanel {
     this.advance();
     if (frame.seq > this.lastSeq) this.scheduleGapFill();
     if (wasAtBottom || (frame.author && Number(frame.author.id) === this.me.id)) this.scrollToBottom();
+    else this.jumpButton.hidden = false;
   }
 
   onAck(frame) {

@@ -400,6 +400,14 @@ def test_history_edit_delete_and_mentions(live_server_process, person_factory, m
     expect(panel.locator(".chat-history-state")).to_have_text("Anfang der Unterhaltung")
     assert bodies(anna) == [f"Nachricht {n}" for n in range(1, 121)]
 
+    # Reading far up, a new message does not pull the log down; a button offers it.
+    post(ben_user, group, "Ganz neu")
+    jump = panel.get_by_role("button", name="Neue Nachrichten ↓")
+    expect(jump).to_be_visible()
+    jump.click()
+    expect(panel.locator(".chat-message", has_text="Ganz neu")).to_be_in_viewport()
+    expect(jump).to_be_hidden()
+
     # @-mention autocomplete from the member list.
     box = panel.locator("textarea")
     box.focus()
