@@ -11,6 +11,5 @@ urlpatterns = [
     path("<int:notification_id>/", views.open_notification, name="open"),
     path("<int:notification_id>/gelesen/", views.mark_read, name="mark_read"),
     path("alle-gelesen/", views.mark_all_read, name="mark_all_read"),
-    path("einstellungen/", views.preferences, name="preferences"),
     path("abmelden/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

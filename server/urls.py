@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from server import views
+from server import preferences, views
 from server.api import api
 
 urlpatterns = [
@@ -12,9 +12,14 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("gruppen/", include("groups.urls")),
     path("nachrichten/", include("chat.urls")),
-    path("benachrichtigungen/", include("notifications.urls")),
+    path(
+        "benachrichtigungen/einstellungen/",
+        preferences.preferences,
+        name="notification_preferences",
+    ),
     path(
         "einstellungen/benachrichtigungen/",
-        RedirectView.as_view(pattern_name="notifications:preferences"),
+        RedirectView.as_view(pattern_name="notification_preferences"),
     ),
+    path("benachrichtigungen/", include("notifications.urls")),
 ]
