@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python manage.py makemigrations --check --dry-run
 
 fmt: install
 	$(BIN)/ruff format .
