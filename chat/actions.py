@@ -8,11 +8,12 @@ frames only after the commit (`realtime.publish.publish_on_commit`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -234,6 +235,155 @@ def _store_message(actor: Any, conversation_id: int, body: str, client_id: str) 
     elif "@" in body:
         _notify_mentions(message, actor)
     return message
+
+
+@dataclass
+class SendRequest:
+    """One `send` of a batch (see `do_send_messages`)."""
+
+    actor: Any
+    body: Any
+    client_id: Any
+
+
+SendResult = tuple[Message, bool] | ClientError
+
+TAKE_SEQS_SQL = (
+    "UPDATE chat_conversation SET last_seq = last_seq + %s, last_message_at = %s "
+    "WHERE id = %s RETURNING last_seq"
+)
+
+
+def do_send_messages(*, conversation_id: int, sends: list[SendRequest]) -> list[SendResult]:
+    """Store several sends to one group conversation in one transaction (group
+    commit): what the WebSocket consumer does when sends to the same conversation
+    queue up behind each other. Each result is exactly what `do_send_message` would
+    have returned (or raised, as a `ClientError`) for that send, and the same events
+    are emitted after the commit. Seqs are taken in the order of `sends`.
+
+    Sends that the batch cannot decide on its own (a retry of a stored client_id, the
+    same client_id twice in the batch, an inactive author, a direct conversation) and
+    a batch that fails as a whole go through `do_send_message` one by one."""
+    results: list[SendResult | None] = [None] * len(sends)
+    batch: list[int] = []
+    single: list[int] = []
+    seen: set[tuple[int, str]] = set()
+    for index, send in enumerate(sends):
+        try:
+            send.body = clean_body(send.body)
+            send.client_id = clean_client_id(send.client_id)
+        except ClientError as error:
+            results[index] = error
+            continue
+        key = (send.actor.pk, send.client_id)
+        if key in seen or not send.actor.is_active:
+            single.append(index)
+        else:
+            seen.add(key)
+            batch.append(index)
+    if len(batch) > 1:
+        try:
+            stored = _store_batch(conversation_id, [sends[i] for i in batch])
+        except (IntegrityError, _NotForBatch):
+            single = sorted(single + batch)
+        else:
+            for index, result in zip(batch, stored, strict=True):
+                if result is None:
+                    single.append(index)
+                else:
+                    results[index] = result
+            single.sort()
+    else:
+        single = sorted(single + batch)
+    for index in single:
+        send = sends[index]
+        try:
+            results[index] = do_send_message(
+                actor=send.actor,
+                conversation_id=conversation_id,
+                body=send.body,
+                client_id=send.client_id,
+            )
+        except ClientError as error:
+            results[index] = error
+    return [result for result in results if result is not None]
+
+
+class _NotForBatch(Exception):
+    """This batch goes through the single-send path instead."""
+
+
+def _store_batch(conversation_id: int, sends: list[SendRequest]) -> list[SendResult | None]:
+    """None in the result: decide this send on the single path (a retry)."""
+    kind = Conversation.objects.filter(pk=conversation_id).values_list("kind", flat=True).first()
+    if kind != Conversation.Kind.GROUP:
+        raise _NotForBatch
+    results: list[SendResult | None] = [None] * len(sends)
+    with transaction.atomic():
+        authors = {send.actor.pk for send in sends}
+        participants = set(
+            Participant.objects.filter(
+                conversation_id=conversation_id, user_id__in=authors
+            ).values_list("user_id", flat=True)
+        )
+        retries = set(
+            Message.objects.filter(
+                author_id__in=authors, client_id__in=[send.client_id for send in sends]
+            ).values_list("author_id", "client_id")
+        )
+        new: list[int] = []
+        for index, send in enumerate(sends):
+            if send.actor.pk not in participants:
+                results[index] = forbidden()
+            elif (send.actor.pk, send.client_id) not in retries:
+                new.append(index)
+        if not new:
+            return results
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(TAKE_SEQS_SQL, [len(new), now, conversation_id])
+            row = cursor.fetchone()
+        if row is None:
+            raise _NotForBatch
+        first_seq = int(row[0]) - len(new) + 1
+        messages = Message.objects.bulk_create(
+            [
+                Message(
+                    conversation_id=conversation_id,
+                    seq=first_seq + offset,
+                    author=sends[index].actor,
+                    body=sends[index].body,
+                    client_id=sends[index].client_id,
+                    created_at=now,
+                )
+                for offset, index in enumerate(new)
+            ]
+        )
+        newest_by_author: dict[int, int] = {}
+        for message in messages:
+            newest_by_author[message.author_id] = message.seq
+        Participant.objects.filter(
+            conversation_id=conversation_id, user_id__in=list(newest_by_author)
+        ).update(
+            last_read_seq=Greatest(
+                F("last_read_seq"),
+                Case(
+                    *(
+                        When(user_id=user, then=Value(seq))
+                        for user, seq in newest_by_author.items()
+                    ),
+                    default=F("last_read_seq"),
+                    output_field=models.PositiveBigIntegerField(),
+                ),
+            )
+        )
+        for offset, index in enumerate(new):
+            message = messages[offset]
+            publish_on_commit(conversation_topic(conversation_id), message_frame(message))
+            if "@" in message.body:
+                _notify_mentions(message, sends[index].actor)
+            results[index] = (message, True)
+    return results
 
 
 def preview(body: str) -> str:

@@ -43,7 +43,15 @@ from chat.access import (
     is_id,
     parse_seq,
 )
-from chat.actions import do_delete_message, do_edit_message, do_mark_read, do_send_message
+from chat.actions import (
+    SendRequest,
+    SendResult,
+    do_delete_message,
+    do_edit_message,
+    do_mark_read,
+    do_send_message,
+    do_send_messages,
+)
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message, Participant
 from realtime import frames
@@ -535,9 +543,12 @@ class ChatConsumer:
                 f"Eine Nachricht hat höchstens {settings.NETZN_MESSAGE_MAX_CHARS} Zeichen.",
             )
         await self.take_message_token()
-        message, _created = await in_db_thread(send_message)(
-            self.user, conversation_id, body, client_id
+        result = await get_send_queue().send(
+            conversation_id, SendRequest(actor=self.user, body=body, client_id=client_id)
         )
+        if isinstance(result, ClientError):
+            raise result
+        message, _created = result
         self.push_frame(ack_frame(message, ref))
 
     async def on_edit(self, content: dict[str, Any], ref: str | None) -> None:
@@ -622,10 +633,76 @@ class ChatConsumer:
         self.push_frame(frame)
 
 
-def send_message(user: Any, conversation_id: int, body: str, client_id: str) -> Any:
-    return do_send_message(
-        actor=user, conversation_id=conversation_id, body=body, client_id=client_id
-    )
+def store_sends(conversation_id: int, requests: list[SendRequest]) -> list[SendResult]:
+    if len(requests) > 1:
+        return do_send_messages(conversation_id=conversation_id, sends=requests)
+    request = requests[0]
+    try:
+        return [
+            do_send_message(
+                actor=request.actor,
+                conversation_id=conversation_id,
+                body=request.body,
+                client_id=request.client_id,
+            )
+        ]
+    except ClientError as error:
+        return [error]
+
+
+class SendQueue:
+    """Group commit per process and conversation: one transaction in flight per
+    conversation; sends that arrive meanwhile are stored together in the next one
+    (`do_send_messages`). A lone send is stored exactly as before, by
+    `do_send_message`. Senders of one busy conversation no longer queue on its row
+    lock one transaction each, and acks follow each commit."""
+
+    MAX_BATCH = 100
+
+    def __init__(self) -> None:
+        self.pending: dict[int, list[tuple[SendRequest, asyncio.Future[SendResult]]]] = {}
+        self.running: dict[int, asyncio.Task[None]] = {}
+
+    async def send(self, conversation_id: int, request: SendRequest) -> SendResult:
+        future: asyncio.Future[SendResult] = asyncio.get_running_loop().create_future()
+        self.pending.setdefault(conversation_id, []).append((request, future))
+        if conversation_id not in self.running:
+            self.running[conversation_id] = asyncio.ensure_future(self.drain(conversation_id))
+        return await future
+
+    async def drain(self, conversation_id: int) -> None:
+        try:
+            while queued := self.pending.pop(conversation_id, None):
+                batch, rest = queued[: self.MAX_BATCH], queued[self.MAX_BATCH :]
+                if rest:
+                    self.pending[conversation_id] = rest
+                try:
+                    results = await in_db_thread(store_sends)(
+                        conversation_id, [request for request, _ in batch]
+                    )
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            del self.running[conversation_id]
+
+
+_send_queues: dict[int, SendQueue] = {}
+
+
+def get_send_queue() -> SendQueue:
+    """The send queue of the running event loop."""
+    loop_id = id(asyncio.get_running_loop())
+    queue = _send_queues.get(loop_id)
+    if queue is None:
+        _send_queues.clear()
+        queue = _send_queues[loop_id] = SendQueue()
+    return queue
 
 
 def edit_message(user: Any, message_id: int, body: str) -> Message:

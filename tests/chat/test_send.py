@@ -246,3 +246,89 @@ async def test_logout_closes_that_sessions_sockets_only(make_user):
     assert await tab.receive_output(timeout=5) == {"type": "websocket.close", "code": 4001}
     assert (await program.request({"type": "ping"}, "pong"))["type"] == "pong"
     await program.close()
+
+
+def test_a_batch_of_sends_is_stored_in_order_with_the_answers_of_single_sends(
+    make_user: Any,
+) -> None:
+    from chat.actions import SendRequest, do_send_messages
+    from chat.models import Participant
+    from notifications.models import Notification
+    from realtime.errors import ClientError
+
+    anna, ben, carla = make_user("Anna Becker"), make_user("Ben Öztürk"), make_user("Carla Schmitz")
+    conversation = group_with(anna, ben)
+    stored, _ = do_send_message(
+        actor=anna, conversation_id=conversation.pk, body="schon da", client_id="old"
+    )
+    results = do_send_messages(
+        conversation_id=conversation.pk,
+        sends=[
+            SendRequest(actor=anna, body="eins", client_id="a1"),
+            SendRequest(actor=carla, body="fremd", client_id="c1"),
+            SendRequest(actor=ben, body="@Anna Becker zwei", client_id="b1"),
+            SendRequest(actor=anna, body="schon da", client_id="old"),
+            SendRequest(actor=anna, body="x" * 4001, client_id="a2"),
+            SendRequest(actor=ben, body="doppelt", client_id="b1"),
+            SendRequest(actor=anna, body="drei", client_id="a3"),
+        ],
+    )
+    assert len(results) == 7
+    first, outsider, second, retry, too_long, duplicate, third = results
+    assert isinstance(outsider, ClientError)
+    assert outsider.code == "forbidden"
+    assert isinstance(too_long, ClientError)
+    assert too_long.code == "too_large"
+    assert not isinstance(first, ClientError)
+    assert not isinstance(second, ClientError)
+    assert not isinstance(third, ClientError)
+    assert [(r[0].seq, r[1]) for r in (first, second, third)] == [(2, True), (3, True), (4, True)]
+    assert not isinstance(retry, ClientError)
+    assert (retry[0].pk, retry[1]) == (stored.pk, False)
+    assert not isinstance(duplicate, ClientError)
+    assert (duplicate[0].pk, duplicate[1]) == (second[0].pk, False)
+    seqs = list(
+        Message.objects.filter(conversation=conversation).order_by("seq").values_list("seq", "body")
+    )
+    assert seqs == [(1, "schon da"), (2, "eins"), (3, "@Anna Becker zwei"), (4, "drei")]
+    assert Conversation.objects.get(pk=conversation.pk).last_seq == 4
+    markers = dict(
+        Participant.objects.filter(conversation=conversation).values_list(
+            "user_id", "last_read_seq"
+        )
+    )
+    assert markers == {anna.pk: 4, ben.pk: 3}
+    assert Notification.objects.filter(recipient=anna, kind="mention").count() == 1
+
+
+async def test_many_concurrent_senders_on_one_socket_each_get_their_own_ack(make_user):
+    """Sends queued behind each other are committed together; each still gets its
+    own ack after the commit, and the listener sees every seq once."""
+    people = [await db(make_user)(f"Person {i}") for i in range(10)]
+    conversation = await db(group_with)(*people)
+    listener = await connect(people[0])
+    await listener.subscribe(conversation.pk, after=0)
+    senders = [await connect(person) for person in people]
+    for index, sender in enumerate(senders):
+        for n in range(3):
+            await sender.send(
+                {
+                    "type": "send",
+                    "conversation": conversation.pk,
+                    "body": f"{index}-{n}",
+                    "client_id": f"q{index}-{n}",
+                    "ref": f"q{index}-{n}",
+                }
+            )
+    acks = []
+    for sender in senders:
+        for _ in range(3):
+            acks.append(await sender.receive_type("ack"))
+    assert sorted(ack["seq"] for ack in acks) == list(range(1, 31))
+    for index in range(len(senders)):
+        mine = [ack for ack in acks if ack["client_id"].startswith(f"q{index}-")]
+        assert [ack["seq"] for ack in mine] == sorted(ack["seq"] for ack in mine)
+    received = [(await listener.receive_type("message"))["seq"] for _ in range(30)]
+    assert sorted(received) == list(range(1, 31))
+    for client in [listener, *senders]:
+        await client.close()
