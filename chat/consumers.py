@@ -72,6 +72,9 @@ FRAME_BURST = 60
 FRAME_PER_SECOND = 20.0
 # Frames refused for rate in a row after which the connection is closed (1008).
 FLOOD_CLOSE_AFTER = 100
+FRAME_ERROR_CODES = frozenset(
+    {"bad_request", "unknown_type", "forbidden", "too_large", "rate_limited", "unavailable"}
+)
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -399,7 +402,12 @@ class ChatConsumer:
         self.push_frame(frame)
 
     def error(self, error: ClientError, ref: str | None) -> None:
-        self.push_frame(error.as_frame(ref))
+        frame = error.as_frame(ref)
+        if frame["code"] not in FRAME_ERROR_CODES:
+            # PROTOCOL.md's WebSocket codes are a closed list; HTTP's 409 is a
+            # request the client must change: `bad_request` on the socket.
+            frame["code"] = "bad_request"
+        self.push_frame(frame)
 
     # -- incoming -------------------------------------------------------------------
 

@@ -275,7 +275,8 @@ async def test_edit_and_delete_reach_subscribers(people, conversation):
     assert frames[0]["deleted"] is True
     assert frames[0]["body"] == ""
     refused = await anna.request({"type": "edit", "message": ack["id"], "body": "wieder"}, "ack")
-    assert refused["code"] == "conflict"
+    assert refused["code"] == "bad_request"
+    assert refused["detail"] == "Die Nachricht wurde gelöscht."
     for client in (anna, ben, late):
         await client.close()
 
