@@ -6,16 +6,21 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 from channels.routing import ProtocolTypeRouter, URLRouter
+from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
+# Local runs (`make run`, DEBUG on) serve /static/ themselves; in production a reverse
+# proxy serves the collected files (docs/operations.md).
+http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": websocket_auth(URLRouter(websocket_urlpatterns)),
     }
 )
