@@ -88,12 +88,18 @@ class ServerProcess:
 
 
 def start_server(
-    tmp_path: Path, *, redis_url: str | None = None, extra_env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    port: int | None = None,
+    redis_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> ServerProcess:
-    """Run `daphne asgi:application` on a free port against the test database."""
-    port = free_port()
+    """Run `daphne asgi:application` against the test database, on `port` (to restart
+    a server where its clients expect it) or a free one."""
+    port = port or free_port()
     env = {
-        **os.environ,
+        # The browser tests allow the ORM beside Playwright's loop; a server never does.
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": database_url_of_test_db(),
         "REDIS_URL": settings.REDIS_URL if redis_url is None else redis_url,
         "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
@@ -101,7 +107,7 @@ def start_server(
         "DATABASE_CONN_MAX_AGE": "0",
         **(extra_env or {}),
     }
-    log = tmp_path / f"server-{port}.log"
+    log = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [

@@ -6,13 +6,8 @@ in CI (`CI` set), so a CI run can never pass without having driven a browser.
 
 from __future__ import annotations
 
-import http.client
-import mimetypes
 import os
-import subprocess
 import sys
-import time
-import urllib.parse
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,9 +19,7 @@ from django.conf import settings
 
 from tests.conftest import (
     PASSWORD,
-    ROOT,
     ServerProcess,
-    database_url_of_test_db,
     free_port,
     start_server,
 )
@@ -159,8 +152,6 @@ def person_factory(browser: Any) -> Iterator[Callable[..., Person]]:
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        if not server_serves_static(server):
-            context.route("**/static/**", serve_static_from_disk)
         page = context.new_page()
         person = Person(user=user, page=page, base_url=server.http_url)
 
@@ -186,78 +177,6 @@ def person_factory(browser: Any) -> Iterator[Callable[..., Person]]:
         context.close()
 
 
-def server_serves_static(server: ServerProcess) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
-    try:
-        connection.request("GET", "/static/css/netzn.css")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
-def serve_static_from_disk(route: Any) -> None:
-    """Stand-in for a server that does not serve /static/ itself (daphne without a
-    static handler): the same files, found the way collectstatic finds them."""
-    from django.contrib.staticfiles import finders
-
-    name = urllib.parse.urlparse(route.request.url).path.removeprefix("/static/")
-    found = finders.find(name)
-    if not found:
-        route.fulfill(status=404, body="")
-        return
-    path = Path(str(found))
-    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if path.suffix == ".js":
-        content_type = "text/javascript"
-    route.fulfill(status=200, body=path.read_bytes(), content_type=content_type)
-
-
-def start_server_on(port: int, log_dir: Path) -> ServerProcess:
-    """A daphne process on a given port (to restart one where its clients expect it)."""
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database_url_of_test_db(),
-        "REDIS_URL": settings.REDIS_URL,
-        "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
-        "DEBUG": "1",
-        "DATABASE_CONN_MAX_AGE": "0",
-    }
-    log = log_dir / f"server-{port}-{time.monotonic_ns()}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = ServerProcess(port=port, process=process, log=log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text()}")
-        try:
-            import socket
-
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"server did not start:\n{log.read_text()}")
-
-
 @pytest.fixture
 def restartable_server(
     transactional_db: Any, tmp_path: Path
@@ -267,7 +186,7 @@ def restartable_server(
     servers: list[ServerProcess] = []
 
     def start() -> ServerProcess:
-        server = start_server_on(port, tmp_path)
+        server = start_server(tmp_path, port=port)
         servers.append(server)
         return server
 
