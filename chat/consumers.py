@@ -81,7 +81,7 @@ CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_LOGGED_OUT = 4001
 
 DB_EXECUTOR = ThreadPoolExecutor(
-    max_workers=int(getattr(settings, "NETZN_DB_THREADS", 16)), thread_name_prefix="netzn-db"
+    max_workers=settings.NETZN_DB_THREADS, thread_name_prefix="netzn-db"
 )
 
 
@@ -226,7 +226,7 @@ class ChatConsumer:
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
         self.queue_limit = settings.NETZN_CONNECTION_QUEUE_LIMIT
-        self.buffer_limit = int(getattr(settings, "NETZN_CONNECTION_BUFFER_BYTES", 8 * 2**20))
+        self.buffer_limit = settings.NETZN_CONNECTION_BUFFER_BYTES
         self.direct = DirectWriter.find(self.send_raw)
         self.frames = TokenBucket(FRAME_BURST, FRAME_PER_SECOND)
         self.refused_in_a_row = 0

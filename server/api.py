@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
@@ -16,6 +18,7 @@ from groups.api import router as groups_router
 from notifications.api import router as notifications_router
 from realtime.errors import STATUS_BY_CODE, ClientError
 
+logger = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
 
@@ -103,6 +106,14 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = CODE_BY_STATUS.get(exc.status_code, "bad_request")
     return error_response(request, ClientError(code, str(exc), status=exc.status_code))
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    logger.exception("database error in %s %s", request.method, request.path)
+    return error_response(
+        request, ClientError("unavailable", "Vorübergehend nicht möglich. Bitte erneut versuchen.")
+    )
 
 
 api.add_router("/", accounts_router)

@@ -172,6 +172,10 @@ NETZN_RATE_PER_SECOND = float(os.environ.get("NETZN_RATE_PER_SECOND", "10"))
 # Frames a slow client may have queued before the server disconnects it; it
 # catches up by seq when it returns.
 NETZN_CONNECTION_QUEUE_LIMIT = int(os.environ.get("NETZN_CONNECTION_QUEUE_LIMIT", "2000"))
+# Bytes written to a socket that its client has not taken yet, before it is disconnected.
+NETZN_CONNECTION_BUFFER_BYTES = int(os.environ.get("NETZN_CONNECTION_BUFFER_BYTES", str(8 * 2**20)))
+# Threads of the WebSocket consumer's database pool (one connection each).
+NETZN_DB_THREADS = int(os.environ.get("NETZN_DB_THREADS", "16"))
 NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
     os.environ.get("NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS", "600")
 )
