@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from accounts.models import Block
 from chat.models import Conversation, Message, Participant
 from realtime.errors import ClientError, forbidden
 
@@ -73,13 +72,6 @@ def readable_conversations(user: Any) -> QuerySet[Conversation]:
     return Conversation.objects.filter(
         Q(participants__user=user) | Q(readable_by_all=True, kind=Conversation.Kind.GROUP)
     )
-
-
-def is_blocked_between(a: Any, b: Any) -> bool:
-    """True if either of the two people blocked the other (direct messages only)."""
-    return Block.objects.filter(
-        Q(blocker_id=a.pk, blocked_id=b.pk) | Q(blocker_id=b.pk, blocked_id=a.pk)
-    ).exists()
 
 
 def direct_key_for(user_a: int, user_b: int) -> str:
@@ -176,7 +168,9 @@ def conversations_of(user: Any) -> list[dict[str, Any]]:
     participations = list(
         Participant.objects.filter(user=user)
         .select_related("conversation")
-        .order_by("-conversation__last_message_at", "-conversation__created_at")
+        .order_by(
+            F("conversation__last_message_at").desc(nulls_last=True), "-conversation__created_at"
+        )
     )
     direct_ids = [
         p.conversation_id for p in participations if p.conversation.kind == Conversation.Kind.DIRECT

@@ -17,8 +17,9 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from accounts.access import is_blocked_between
 from accounts.models import User
-from chat.access import access_message, direct_key_for, is_blocked_between, mention_candidates
+from chat.access import access_message, direct_key_for, mention_candidates
 from chat.events import message_deleted_frame, message_frame, read_frame
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify
@@ -39,18 +40,20 @@ def do_create_group_conversation(*, title: str, readable_by_all: bool) -> Conver
 
 
 def do_update_group_conversation(
-    *, conversation: Conversation, title: str, readable_by_all: bool
+    *, conversation: Conversation, title: str, readable_by_all: bool, read_only: bool = False
 ) -> None:
-    """Keep a group conversation's title and readability in step with its group.
+    """Keep a group conversation's title, readability and whether it takes messages
+    (`read_only`: an archived group) in step with its group.
 
     When a group closes, non-participants lose read access: every open socket is told
     to drop the conversation (the consumer re-checks access on `_access_changed`)."""
     became_closed = conversation.readable_by_all and not readable_by_all
     Conversation.objects.filter(pk=conversation.pk).update(
-        title=title, readable_by_all=readable_by_all
+        title=title, readable_by_all=readable_by_all, read_only=read_only
     )
     conversation.title = title
     conversation.readable_by_all = readable_by_all
+    conversation.read_only = read_only
     if became_closed:
         publish_on_commit(
             conversation_topic(conversation.pk),
@@ -189,7 +192,7 @@ def do_send_message(
 # the lock is held for three short statements (this, the insert, the read marker).
 NEXT_SEQ_SQL = (
     "UPDATE chat_conversation SET last_seq = last_seq + 1, last_message_at = %s "
-    "WHERE id = %s RETURNING last_seq, kind"
+    "WHERE id = %s AND NOT read_only RETURNING last_seq, kind"
 )
 
 
@@ -250,7 +253,7 @@ SendResult = tuple[Message, bool] | ClientError
 
 TAKE_SEQS_SQL = (
     "UPDATE chat_conversation SET last_seq = last_seq + %s, last_message_at = %s "
-    "WHERE id = %s RETURNING last_seq"
+    "WHERE id = %s AND NOT read_only RETURNING last_seq"
 )
 
 
@@ -454,6 +457,7 @@ def _notify_mentions(message: Message, actor: Any) -> None:
             kind="mention",
             data={
                 "conversation": message.conversation_id,
+                "conversation_title": message.conversation.title,
                 "message": message.pk,
                 "seq": message.seq,
                 "author": {"id": actor.pk, "display_name": actor.display_name},

@@ -28,6 +28,8 @@ class Conversation(models.Model):
     kind = models.CharField(max_length=10, choices=Kind)
     title = models.CharField(max_length=160, blank=True)
     readable_by_all = models.BooleanField(default=False)
+    # An archived group's conversation: history stays readable, nobody writes.
+    read_only = models.BooleanField(default=False)
     # "<smaller user id>:<larger user id>" for a direct conversation: one per pair.
     direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
     last_seq = models.PositiveBigIntegerField(default=0)

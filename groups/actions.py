@@ -364,6 +364,7 @@ def _sync_conversation(group: Group) -> None:
         conversation=group.conversation,
         title=group.name,
         readable_by_all=group.visibility == Group.Visibility.OPEN and group.archived_at is None,
+        read_only=group.archived_at is not None,
     )
 
 

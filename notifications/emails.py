@@ -92,7 +92,6 @@ def build_message(
 
 
 def notification_message(notification: Notification, connection: Any = None) -> Any:
-    presentation.with_conversation_titles([notification])
     summary = presentation.summary(notification)
     return build_message(
         to=notification.recipient,

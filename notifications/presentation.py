@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 
 from notifications.models import Notification
@@ -72,34 +71,6 @@ def excerpt(data: dict[str, Any]) -> str:
     if len(text) > EXCERPT_CHARS:
         text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
     return text
-
-
-def with_conversation_titles(notifications: list[Notification]) -> list[Notification]:
-    """Fill in the conversation title of mentions that do not carry a group name, in
-    one query (in memory only; chat's model is read through the app registry because
-    chat sits above notifications in the import order)."""
-    missing = {
-        conversation_id(n.data)
-        for n in notifications
-        if n.kind == Notification.Kind.MENTION
-        and isinstance(n.data, dict)
-        and group_name(n.data) == "einer Gruppe"
-        and conversation_id(n.data).isdigit()
-    }
-    if not missing:
-        return notifications
-    conversation_model = apps.get_model("chat", "Conversation")
-    titles = dict(
-        conversation_model._default_manager.filter(
-            pk__in=[int(key) for key in missing]
-        ).values_list("pk", "title")
-    )
-    for notification in notifications:
-        key = conversation_id(notification.data) if isinstance(notification.data, dict) else ""
-        title = titles.get(int(key)) if key.isdigit() else None
-        if notification.kind == Notification.Kind.MENTION and title:
-            notification.data = {**notification.data, "conversation_title": title}
-    return notifications
 
 
 def target_path(notification: Notification) -> str:

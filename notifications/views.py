@@ -48,9 +48,7 @@ def centre(request: HttpRequest) -> HttpResponse:
         "notifications/centre.html",
         {
             "page": page,
-            "entries": [
-                entry(n) for n in presentation.with_conversation_titles(list(page.object_list))
-            ],
+            "entries": [entry(n) for n in page.object_list],
             "only_unread": only_unread,
             "unread_total": unread_count(request.user),
         },

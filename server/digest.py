@@ -268,7 +268,6 @@ def other_notifications(user: Any, since: datetime) -> list[Item]:
         .exclude(kind__in=SECTION_KINDS)
         .order_by("created_at")[:MAX_ITEMS]
     )
-    presentation.with_conversation_titles(notifications)
     return [
         Item(
             summary=presentation.summary(n),

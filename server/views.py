@@ -50,7 +50,7 @@ def signed_in_context(user: Any) -> dict[str, Any]:
             "summary": presentation.summary(notification),
             "unread": notification.read_at is None,
         }
-        for notification in presentation.with_conversation_titles(latest)
+        for notification in latest
     ]
     return {
         "my_groups": groups,

@@ -235,6 +235,23 @@ def test_archive_stops_joining_and_reading_by_outsiders(open_cast: Cast):
     assert owner.post(f"{base(open_cast)}/archive", {"archived": "ja"}).status_code == 400
 
 
+def test_archived_group_keeps_its_history_but_takes_no_messages(open_cast: Cast):
+    owner = Api(open_cast.owner)
+    messages = f"/conversations/{open_cast.group.conversation_id}/messages"
+    sent = owner.post(messages, {"body": "Letzte Runde vor der Pause", "client_id": "c-1"})
+    assert sent.status_code == 201
+    owner.post(f"{base(open_cast)}/archive")
+
+    refused = owner.post(messages, {"body": "Noch eine Nachricht", "client_id": "c-2"})
+    assert refused.status_code == 403
+    history = owner.get(messages).json()["results"]
+    assert [m["body"] for m in history] == ["Letzte Runde vor der Pause"]
+
+    owner.post(f"{base(open_cast)}/archive", {"archived": False})
+    again = owner.post(messages, {"body": "Wir sind zurück", "client_id": "c-3"})
+    assert again.status_code == 201
+
+
 # --- join, withdraw, approve, decline -------------------------------------------
 
 

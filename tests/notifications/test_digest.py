@@ -76,6 +76,7 @@ def test_digest_reports_messages_requests_members_and_direct_messages(
         kind="mention",
         data={
             "conversation": stahl.conversation_id,
+            "conversation_title": "Stahlbau Ruhr",
             "author": {"display_name": "Jörg Müller"},
             "preview": "@Anna Becker bringen Sie den Prospekt mit?",
         },
