@@ -9,6 +9,7 @@
     python bench/run.py stall        # 20 clients stop reading: bounded or not?
     python bench/run.py all          # every scenario of docs/performance.md
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
+    python bench/run.py fanout --app bench.experiment_socket_write:application  # a variant
 
 Method (../shared/BENCH-ANCHORS.md): the server under test is pinned to core 0 with
 taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
@@ -130,11 +131,11 @@ class Server:
         self.log_path = RESULTS / f"server-{kind}-{time.strftime('%H%M%S')}.log"
         if kind == "netzn":
             command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-            command += ["asgi:application"]
+            command += [APP["app"]]
         elif kind == "uvicorn":
             # The same netzn application under uvicorn (uvloop, httptools, websockets),
             # from a separate venv that sees .venv's packages: an option, not the default.
-            command = [UVICORN_PYTHON, "-m", "uvicorn", "asgi:application", "--host"]
+            command = [UVICORN_PYTHON, "-m", "uvicorn", APP["app"], "--host"]
             command += ["127.0.0.1", "--port", str(port), "--no-access-log"]
             command += ["--lifespan", "off", "--ws", "websockets", "--loop", "uvloop"]
         else:
@@ -182,6 +183,7 @@ class Server:
 
 
 PROFILE: dict[str, str] = {}  # set by --profile: py-spy binary and the output label
+APP = {"app": "asgi:application"}  # --app: an experiment module serving a variant
 
 
 @contextlib.contextmanager
@@ -312,6 +314,9 @@ def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any
     result["memory_marks_kb"] = memory_marks
     result["server"] = server.kind
     result["code"] = server.code
+    result["app"] = APP["app"]
+    if APP["app"] != "asgi:application" and server.kind != "raw":
+        result["server"] = f"{server.kind} ({APP['app'].split(':')[0].rsplit('.', 1)[-1]})"
     result["loadavg_before"] = load_before
     result["loadavg_after"] = loadavg()
     result["when"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -542,6 +547,10 @@ def main(argv: list[str]) -> None:
         PROFILE["py_spy"] = argv[at + 1]
         argv = argv[:at] + argv[at + 2 :]
         PROFILE["label"] = "-".join(argv).replace("--", "")
+    if "--app" in argv:
+        at = argv.index("--app")
+        APP["app"] = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
     options = parse(argv)
     if options.scenario == "all":
         servers = "netzn,uvicorn,raw" if Path(UVICORN_PYTHON).exists() else "netzn,raw"
