@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_pubsub_prefix() -> None:
     settings.NETZN_REDIS_PREFIX = RUN_PREFIX
+
+
+class FastPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's hasher with one iteration: the tests create people by the dozen and
+    hashing strength is not under test. Its hashes name their iteration count, so the
+    server processes the tests start verify them with the default hasher."""
+
+    iterations = 1
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    settings.PASSWORD_HASHERS = ["tests.conftest.FastPBKDF2PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

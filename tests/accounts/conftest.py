@@ -11,13 +11,6 @@ from django.test import Client
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """PBKDF2 with Django's iteration count costs ~0.3 s per check; the tests check
-    behaviour, not the hash, so they use the fast hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class JsonClient:
     """Django's test client speaking JSON to /api/v1/."""
 

@@ -9,14 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from asgiref.sync import SyncToAsync
-from django.conf import settings
 from django.db import connections
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _fast_passwords() -> None:
-    """People are created by the dozen here; hashing strength is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True, scope="session")

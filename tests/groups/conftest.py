@@ -42,12 +42,6 @@ class Api:
         return self.call("DELETE", path)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """The groups tests create many people; their passwords need no real hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class Cast:
     """One group with a person in every role of the permission table."""

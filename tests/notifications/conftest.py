@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -15,12 +14,6 @@ from chat.models import Conversation, Message, Participant
 from groups.models import Group, JoinRequest, Membership
 
 _numbers = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """These tests sign people in with force_login; hashing need not be slow."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class Api:
