@@ -3,7 +3,8 @@
     python bench/report.py --since "2026-11-26 23:56:00"
 
 Runs of the same scenario and server since that time are merged to the median of
-each figure (bench/run.py runs every measurement twice by default).
+each figure (bench/run.py runs every measurement twice by default); runs sampled by
+py-spy are left out.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def load(since: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for line in RESULTS.read_text().splitlines():
         row = json.loads(line)
-        if row.get("when", "") >= since and "label" in row:
+        if row.get("when", "") >= since and "label" in row and not row.get("profiled"):
             groups[(row["label"], row["server"])].append(row)
     return groups
 

@@ -315,6 +315,7 @@ def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any
     result["server"] = server.kind
     result["code"] = server.code
     result["app"] = APP["app"]
+    result["profiled"] = bool(PROFILE)  # py-spy's sampling costs the server CPU
     if APP["app"] != "asgi:application" and server.kind != "raw":
         result["server"] = f"{server.kind} ({APP['app'].split(':')[0].rsplit('.', 1)[-1]})"
     result["loadavg_before"] = load_before
