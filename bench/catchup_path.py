@@ -31,7 +31,7 @@ django.setup()
 from accounts.models import User  # noqa: E402
 from chat.consumers import load_subscription  # noqa: E402
 from chat.events import message_frame  # noqa: E402
-from chat.models import Conversation  # noqa: E402
+from chat.models import Conversation, Message  # noqa: E402
 from realtime import frames  # noqa: E402
 
 
@@ -54,6 +54,7 @@ def main() -> None:
     last_seq = Conversation.objects.get(pk=conversation_id).last_seq
     database: list[float] = []
     encoding: list[float] = []
+    rows_only: list[float] = []
     for _ in range(args.rounds):
         started = time.perf_counter()
         page, _ = load_subscription(user, conversation_id, last_seq - args.missed)
@@ -63,6 +64,27 @@ def main() -> None:
         assert len(texts) == args.missed
         database.append(loaded - started)
         encoding.append(done - loaded)
+        # The same backlog rows as plain tuples, without model instances: what a
+        # leaner backlog query would cost.
+        started = time.perf_counter()
+        rows = list(
+            Message.objects.filter(conversation_id=conversation_id, seq__gt=last_seq - args.missed)
+            .order_by("seq")
+            .values_list(
+                "id",
+                "seq",
+                "body",
+                "client_id",
+                "created_at",
+                "edited_at",
+                "deleted_at",
+                "author_id",
+                "author__display_name",
+                "author__company_name",
+            )[: args.missed + 1]
+        )
+        rows_only.append(time.perf_counter() - started)
+        assert len(rows) == args.missed
     print(
         json.dumps(
             {
@@ -70,6 +92,8 @@ def main() -> None:
                 "rounds": args.rounds,
                 "database_p50_ms": round(1000 * percentile(database, 50), 2),
                 "database_p99_ms": round(1000 * percentile(database, 99), 2),
+                "values_query_p50_ms": round(1000 * percentile(rows_only, 50), 2),
+                "values_query_p99_ms": round(1000 * percentile(rows_only, 99), 2),
                 "encode_p50_ms": round(1000 * percentile(encoding, 50), 2),
                 "encode_p99_ms": round(1000 * percentile(encoding, 99), 2),
                 "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
