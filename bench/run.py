@@ -9,11 +9,11 @@
     python bench/run.py stall        # 20 clients stop reading: bounded or not?
     python bench/run.py all          # every scenario of docs/performance.md
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
-    python bench/run.py fanout --app bench.experiment_socket_write:application  # a variant
+    python bench/run.py fanout --app mymodule:application  # serve a variant to compare
 
 Method (../shared/BENCH-ANCHORS.md): the server under test is pinned to core 0 with
 taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
-netzn server is `daphne asgi:application` with DEBUG=1 on the `netzn_bench` database;
+netzn server is `daphne asgi:application` with DEBUG=0 on the `netzn_bench` database;
 the comparison is bench/raw_server.py on the same load. Server CPU is read from
 /proc/<pid>/stat over the measured window (the generator prints marks), peak memory
 from VmHWM and a VmRSS sampler. Each measurement is repeated `--runs` times
@@ -64,10 +64,23 @@ DEFAULT_ENV = {
 
 
 def bench_env() -> dict[str, str]:
+    """The environment of the bench commands (create_bench_users needs DEBUG on)."""
     env = {**os.environ, "DEBUG": "1"}
     for key, value in DEFAULT_ENV.items():
         env.setdefault(key, value)
     return env
+
+
+def server_env() -> dict[str, str]:
+    """The servers under test run as in production: DEBUG off (Django then keeps no
+    query log per connection), plain HTTP on loopback."""
+    return {
+        **bench_env(),
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-not-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "0",
+    }
 
 
 def log(text: str) -> None:
@@ -144,7 +157,7 @@ class Server:
             self.process = subprocess.Popen(
                 ["taskset", "-c", SERVER_CORE, *command],
                 cwd=ROOT,
-                env={**bench_env(), **(extra_env or {})},
+                env={**server_env(), **(extra_env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

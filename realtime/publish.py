@@ -32,8 +32,10 @@ def _sync_redis() -> Any:
     if _redis_client is None:
         import redis
 
+        # A refused or unreachable Redis fails fast (connect timeout); a loaded one
+        # gets time to answer: a timed-out PUBLISH costs live delivery of that event.
         _redis_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2.0
         )
     return _redis_client
 
