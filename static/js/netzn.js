@@ -2,6 +2,7 @@
 // Plain ES modules, no build step; loaded only for signed-in people.
 
 import { Connection } from "./connection.js";
+import { watchMembers } from "./members.js";
 import { Notifier } from "./notify.js";
 import { ChatPanel } from "./panel.js";
 import { watchUnread } from "./unread.js";
@@ -31,6 +32,7 @@ function start() {
     if (Number(root.dataset.conversationId)) panels.push(new ChatPanel(root, connection, me, notifier));
   }
   watchUnread(connection, me, new Set(panels.map((panel) => panel.conversationId)));
+  watchMembers(connection, me);
   notifier.loadCountIfUnknown();
   connection.connect();
 }

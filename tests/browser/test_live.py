@@ -19,6 +19,7 @@ from chat.actions import do_get_or_create_direct_conversation, do_send_message
 from chat.models import Participant
 from groups.actions import (
     do_approve_join_request,
+    do_change_member_role,
     do_create_group,
     do_join_group,
     do_remove_member,
@@ -531,3 +532,37 @@ def test_inbox_counts_unread_messages_live(live_server_process, person_factory, 
     expect(items).to_have_text([re.compile("Anna Becker"), re.compile("Clara Nowak")])
     expect(items.first.locator(".badge")).to_have_text("3")
     assert_clean(ben)
+
+
+def test_the_member_list_follows_joins_roles_and_leaves_live(
+    live_server_process, person_factory, make_user
+) -> None:
+    anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
+    ben_user = make_user("Ben Yilmaz", company_name="Logistik Herne", job_title="Disponent")
+    group = group_with(anna_user)
+    anna = person_factory(anna_user, live_server_process)
+    anna.login()
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    members = anna.page.locator("#member-list .item")
+    expect(members).to_have_count(1)
+    expect(members.first.get_by_role("button", name="Nachricht senden")).to_have_count(0)
+
+    membership = do_join_group(actor=ben_user, group=group)
+    ben_item = anna.page.locator(f'#member-list .item[data-user-id="{ben_user.pk}"]')
+    expect(ben_item).to_contain_text("Ben Yilmaz")
+    expect(ben_item).to_contain_text("Disponent, Logistik Herne")
+    expect(anna.page.locator("#member-count")).to_have_text("2 Mitglieder")
+
+    do_change_member_role(actor=anna_user, group=group, user_id=ben_user.pk, role="admin")
+    expect(ben_item.locator(".pill")).to_have_text("Admin")
+
+    # "Nachricht senden" from the member list opens the direct conversation.
+    ben_item.get_by_role("button", name="Nachricht senden").click()
+    expect(anna.page).to_have_url(re.compile(r"/nachrichten/\d+/$"))
+    expect(anna.page.get_by_role("heading", level=1)).to_have_text("Ben Yilmaz")
+
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    do_remove_member(actor=anna_user, group=group, user_id=membership.user_id)
+    expect(anna.page.locator("#member-list .item")).to_have_count(1)
+    expect(anna.page.locator("#member-count")).to_have_text("1 Mitglied")
+    assert_clean(anna)

@@ -1,0 +1,93 @@
+// The live member list of a group page: member_joined / member_left /
+// member_role_changed frames (docs/groups.md) arrive on the group's conversation,
+// which the page's chat panel is subscribed to.
+
+import { csrfToken } from "./api.js";
+
+const ROLE_LABELS = { owner: "Inhaber", admin: "Admin" };
+
+function setCount(count) {
+  const element = document.getElementById("member-count");
+  if (!element || typeof count !== "number") return;
+  element.dataset.memberCount = String(count);
+  element.textContent = `${count} ${count === 1 ? "Mitglied" : "Mitglieder"}`;
+}
+
+function rolePill(role) {
+  if (!ROLE_LABELS[role]) return null;
+  const pill = document.createElement("span");
+  pill.className = "pill";
+  pill.textContent = ROLE_LABELS[role];
+  return pill;
+}
+
+function messageButton(userId) {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = `/nachrichten/an/${userId}/`;
+  form.className = "inline-form";
+  const token = document.createElement("input");
+  token.type = "hidden";
+  token.name = "csrfmiddlewaretoken";
+  token.value = csrfToken();
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.className = "button button-quiet button-small";
+  button.textContent = "Nachricht senden";
+  form.append(token, button);
+  return form;
+}
+
+function memberItem(member, me) {
+  const item = document.createElement("li");
+  item.className = "item";
+  item.dataset.userId = String(member.id);
+  item.dataset.role = member.role;
+  const main = document.createElement("span");
+  main.className = "item-main";
+  const name = document.createElement("a");
+  name.className = "item-title";
+  name.href = `/personen/${Number(member.id)}/`;
+  name.textContent = member.display_name;
+  main.append(name);
+  const pill = rolePill(member.role);
+  if (pill) main.append(pill);
+  const sub = [member.job_title, member.company].filter(Boolean).join(", ");
+  if (sub) {
+    const line = document.createElement("span");
+    line.className = "item-sub";
+    line.textContent = sub;
+    main.append(line);
+  }
+  item.append(main);
+  if (member.id !== me.id) item.append(messageButton(member.id));
+  return item;
+}
+
+export function watchMembers(connection, me) {
+  const list = document.getElementById("member-list");
+  const conversationId = list ? Number(list.dataset.conversationId) : 0;
+  const forThisGroup = (frame) => Number(frame.conversation) === conversationId;
+  const itemOf = (userId) => list.querySelector(`li[data-user-id="${Number(userId)}"]`);
+
+  connection.on("member_joined", (frame) => {
+    if (!forThisGroup(frame)) return;
+    setCount(frame.member_count);
+    if (!list || itemOf(frame.member.id)) return;
+    list.append(memberItem(frame.member, me));
+  });
+  connection.on("member_left", (frame) => {
+    if (!forThisGroup(frame)) return;
+    setCount(frame.member_count);
+    if (list) itemOf(frame.user_id)?.remove();
+  });
+  connection.on("member_role_changed", (frame) => {
+    if (!forThisGroup(frame) || !list) return;
+    const item = itemOf(frame.user_id);
+    if (!item) return;
+    item.dataset.role = frame.role;
+    item.querySelector(".pill")?.remove();
+    const pill = rolePill(frame.role);
+    if (pill) item.querySelector(".item-title").after(pill);
+  });
+}
