@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -251,10 +251,47 @@ class SendRequest:
 
 SendResult = tuple[Message, bool] | ClientError
 
-TAKE_SEQS_SQL = (
-    "UPDATE chat_conversation SET last_seq = last_seq + %s, last_message_at = %s "
-    "WHERE id = %s AND NOT read_only RETURNING last_seq"
+# One statement stores a whole batch of a group conversation: it checks each send
+# (its author takes part; its client_id is not stored yet), takes the seqs of the sends
+# that pass under the conversation's row lock, inserts them and moves each author's
+# read marker to their newest message. The row lock is held inside PostgreSQL for this
+# one statement and the commit, never across a round trip to the server process.
+STORE_BATCH_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(%(authors)s::bigint[], %(bodies)s::text[], %(client_ids)s::text[])
+        WITH ORDINALITY AS v(author_id, body, client_id, ord)
+), s AS (
+    SELECT v.*,
+        EXISTS (SELECT 1 FROM chat_participant p
+                WHERE p.conversation_id = %(conversation)s AND p.user_id = v.author_id)
+            AS participant,
+        EXISTS (SELECT 1 FROM chat_message e
+                WHERE e.author_id = v.author_id AND e.client_id = v.client_id) AS stored
+    FROM v
+), ok AS (
+    SELECT author_id, body, client_id, row_number() OVER (ORDER BY ord) AS n
+    FROM s WHERE participant AND NOT stored
+), c AS (
+    UPDATE chat_conversation
+    SET last_seq = last_seq + (SELECT count(*) FROM ok), last_message_at = %(now)s
+    WHERE id = %(conversation)s AND kind = %(group)s AND NOT read_only
+        AND EXISTS (SELECT 1 FROM ok)
+    RETURNING last_seq
+), m AS (
+    INSERT INTO chat_message (conversation_id, seq, author_id, body, client_id, created_at)
+    SELECT %(conversation)s, c.last_seq - (SELECT count(*) FROM ok) + ok.n,
+        ok.author_id, ok.body, ok.client_id, %(now)s
+    FROM ok CROSS JOIN c
+    RETURNING id, seq, author_id, client_id
+), r AS (
+    UPDATE chat_participant p SET last_read_seq = GREATEST(p.last_read_seq, x.seq)
+    FROM (SELECT author_id, max(seq) AS seq FROM m GROUP BY author_id) x
+    WHERE p.conversation_id = %(conversation)s AND p.user_id = x.author_id
 )
+SELECT s.participant, m.id, m.seq
+FROM s LEFT JOIN m ON m.author_id = s.author_id AND m.client_id = s.client_id
+ORDER BY s.ord
+"""
 
 
 def do_send_messages(*, conversation_id: int, sends: list[SendRequest]) -> list[SendResult]:
@@ -287,7 +324,7 @@ def do_send_messages(*, conversation_id: int, sends: list[SendRequest]) -> list[
     if len(batch) > 1:
         try:
             stored = _store_batch(conversation_id, [sends[i] for i in batch])
-        except (IntegrityError, _NotForBatch):
+        except IntegrityError:
             single = sorted(single + batch)
         else:
             for index, result in zip(batch, stored, strict=True):
@@ -312,79 +349,43 @@ def do_send_messages(*, conversation_id: int, sends: list[SendRequest]) -> list[
     return [result for result in results if result is not None]
 
 
-class _NotForBatch(Exception):
-    """This batch goes through the single-send path instead."""
-
-
 def _store_batch(conversation_id: int, sends: list[SendRequest]) -> list[SendResult | None]:
-    """None in the result: decide this send on the single path (a retry)."""
-    kind = Conversation.objects.filter(pk=conversation_id).values_list("kind", flat=True).first()
-    if kind != Conversation.Kind.GROUP:
-        raise _NotForBatch
+    """None in the result: decide this send on the single path (a retry of a stored
+    client_id; every send of a direct or read-only conversation)."""
     results: list[SendResult | None] = [None] * len(sends)
+    now = timezone.now()
+    params: dict[str, Any] = {
+        "conversation": conversation_id,
+        "group": Conversation.Kind.GROUP.value,
+        "now": now,
+        "authors": [send.actor.pk for send in sends],
+        "bodies": [send.body for send in sends],
+        "client_ids": [send.client_id for send in sends],
+    }
     with transaction.atomic():
-        authors = {send.actor.pk for send in sends}
-        participants = set(
-            Participant.objects.filter(
-                conversation_id=conversation_id, user_id__in=authors
-            ).values_list("user_id", flat=True)
-        )
-        retries = set(
-            Message.objects.filter(
-                author_id__in=authors, client_id__in=[send.client_id for send in sends]
-            ).values_list("author_id", "client_id")
-        )
-        new: list[int] = []
-        for index, send in enumerate(sends):
-            if send.actor.pk not in participants:
-                results[index] = forbidden()
-            elif (send.actor.pk, send.client_id) not in retries:
-                new.append(index)
-        if not new:
-            return results
-        now = timezone.now()
         with connection.cursor() as cursor:
-            cursor.execute(TAKE_SEQS_SQL, [len(new), now, conversation_id])
-            row = cursor.fetchone()
-        if row is None:
-            raise _NotForBatch
-        first_seq = int(row[0]) - len(new) + 1
-        messages = Message.objects.bulk_create(
-            [
-                Message(
-                    conversation_id=conversation_id,
-                    seq=first_seq + offset,
-                    author=sends[index].actor,
-                    body=sends[index].body,
-                    client_id=sends[index].client_id,
-                    created_at=now,
-                )
-                for offset, index in enumerate(new)
-            ]
-        )
-        newest_by_author: dict[int, int] = {}
-        for message in messages:
-            newest_by_author[message.author_id] = message.seq
-        Participant.objects.filter(
-            conversation_id=conversation_id, user_id__in=list(newest_by_author)
-        ).update(
-            last_read_seq=Greatest(
-                F("last_read_seq"),
-                Case(
-                    *(
-                        When(user_id=user, then=Value(seq))
-                        for user, seq in newest_by_author.items()
-                    ),
-                    default=F("last_read_seq"),
-                    output_field=models.PositiveBigIntegerField(),
-                ),
+            cursor.execute(STORE_BATCH_SQL, params)
+            rows = cursor.fetchall()
+        for index, (send, (participant, message_id, seq)) in enumerate(
+            zip(sends, rows, strict=True)
+        ):
+            if not participant:
+                results[index] = forbidden()
+                continue
+            if message_id is None:
+                continue
+            message = Message(
+                id=message_id,
+                conversation_id=conversation_id,
+                seq=seq,
+                author=send.actor,
+                body=send.body,
+                client_id=send.client_id,
+                created_at=now,
             )
-        )
-        for offset, index in enumerate(new):
-            message = messages[offset]
             publish_on_commit(conversation_topic(conversation_id), message_frame(message))
-            if "@" in message.body:
-                _notify_mentions(message, sends[index].actor)
+            if "@" in send.body:
+                _notify_mentions(message, send.actor)
             results[index] = (message, True)
     return results
 
