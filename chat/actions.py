@@ -25,7 +25,7 @@ from chat.models import Conversation, Message, MessageReport, NotificationLevel,
 from notifications.actions import do_mark_read_by_key, do_notify
 from realtime.errors import ClientError, forbidden
 from realtime.frames import conversation_topic, user_topic
-from realtime.publish import publish_on_commit
+from realtime.publish import publish_all_on_commit, publish_on_commit
 
 CLIENT_ID_MAX_CHARS = 64
 REPORT_REASON_MAX_CHARS = 1000
@@ -362,6 +362,7 @@ def _store_batch(conversation_id: int, sends: list[SendRequest]) -> list[SendRes
         "bodies": [send.body for send in sends],
         "client_ids": [send.client_id for send in sends],
     }
+    stored: list[Message] = []
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(STORE_BATCH_SQL, params)
@@ -383,10 +384,16 @@ def _store_batch(conversation_id: int, sends: list[SendRequest]) -> list[SendRes
                 client_id=send.client_id,
                 created_at=now,
             )
-            publish_on_commit(conversation_topic(conversation_id), message_frame(message))
-            if "@" in send.body:
-                _notify_mentions(message, send.actor)
+            stored.append(message)
             results[index] = (message, True)
+        # The batch's message frames go out together (one Redis round trip), before
+        # the mention notifications that point at them.
+        publish_all_on_commit(
+            conversation_topic(conversation_id), [message_frame(m) for m in stored]
+        )
+        for message in stored:
+            if "@" in message.body:
+                _notify_mentions(message, message.author)
     return results
 
 

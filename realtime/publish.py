@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -42,24 +42,45 @@ def _sync_redis() -> Any:
 
 def publish_now(topic: str, payload: str) -> None:
     """Send an already serialised payload to every process's subscribers of `topic`."""
+    publish_all_now(topic, [payload])
+
+
+def publish_all_now(topic: str, payloads: Sequence[str]) -> None:
+    """Send several serialised payloads to `topic`, in order, in one Redis round trip."""
     global _redis_down_until
     if settings.REDIS_URL:
         if time.monotonic() < _redis_down_until:
             return
+        channel = f"{settings.NETZN_REDIS_PREFIX}:{topic}"
         try:
-            _sync_redis().publish(f"{settings.NETZN_REDIS_PREFIX}:{topic}", payload)
+            if len(payloads) == 1:
+                _sync_redis().publish(channel, payloads[0])
+            else:
+                pipeline = _sync_redis().pipeline(transaction=False)
+                for payload in payloads:
+                    pipeline.publish(channel, payload)
+                pipeline.execute()
         except Exception as exc:
             _redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
-            logger.warning("redis publish failed on %s: %s", topic, exc)
+            logger.warning("redis publish of %d events failed on %s: %s", len(payloads), topic, exc)
         return
     hub = current_hub()
     if hub is not None:
-        hub.publish_threadsafe(topic, payload)
+        for payload in payloads:
+            hub.publish_threadsafe(topic, payload)
 
 
 def publish_on_commit(topic: str, frame: Mapping[str, Any]) -> None:
     """Queue `frame` for `topic`, to go out when the current transaction commits."""
     transaction.on_commit(partial(publish_now, topic, frames.encode(frame)), robust=True)
+
+
+def publish_all_on_commit(topic: str, batch: Sequence[Mapping[str, Any]]) -> None:
+    """Queue several frames for one topic, to go out in order, together, after the
+    commit (a group-committed batch of messages: one Redis round trip, not one each)."""
+    if batch:
+        payloads = [frames.encode(frame) for frame in batch]
+        transaction.on_commit(partial(publish_all_now, topic, payloads), robust=True)
 
 
 def disconnect_user(user_id: int, *, session_key: str | None = None) -> None:
