@@ -1,6 +1,6 @@
-// The live member list of a group page: member_joined / member_left /
-// member_role_changed frames (docs/groups.md) arrive on the group's conversation,
-// which the page's chat panel is subscribed to.
+// The live member list and name of a group page: member_joined / member_left /
+// member_role_changed / group_updated frames (docs/groups.md) arrive on the group's
+// conversation, which the page's chat panel is subscribed to.
 
 import { csrfToken } from "./api.js";
 
@@ -89,5 +89,11 @@ export function watchMembers(connection, me) {
     item.querySelector(".pill")?.remove();
     const pill = rolePill(frame.role);
     if (pill) item.querySelector(".item-title").after(pill);
+  });
+  connection.on("group_updated", (frame) => {
+    if (!forThisGroup(frame) || typeof frame.name !== "string") return;
+    const heading = document.getElementById("group-name");
+    if (heading) heading.textContent = frame.name;
+    document.title = `${frame.name} · netzn`;
   });
 }

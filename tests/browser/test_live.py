@@ -23,6 +23,7 @@ from groups.actions import (
     do_create_group,
     do_join_group,
     do_remove_member,
+    do_update_group,
 )
 from groups.models import Group
 from tests.browser.conftest import Person
@@ -534,7 +535,7 @@ def test_inbox_counts_unread_messages_live(live_server_process, person_factory, 
     assert_clean(ben)
 
 
-def test_the_member_list_follows_joins_roles_and_leaves_live(
+def test_the_member_list_and_name_follow_changes_live(
     live_server_process, person_factory, make_user
 ) -> None:
     anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
@@ -555,6 +556,8 @@ def test_the_member_list_follows_joins_roles_and_leaves_live(
 
     do_change_member_role(actor=anna_user, group=group, user_id=ben_user.pk, role="admin")
     expect(ben_item.locator(".pill")).to_have_text("Admin")
+    do_update_group(actor=anna_user, group=group, name="Ausbildungsverbund Witten")
+    expect(anna.page.locator("#group-name")).to_have_text("Ausbildungsverbund Witten")
 
     # "Nachricht senden" from the member list opens the direct conversation.
     ben_item.get_by_role("button", name="Nachricht senden").click()
