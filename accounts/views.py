@@ -6,12 +6,15 @@ action's `ClientError` becomes German messages next to the form fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -95,21 +98,27 @@ def logout_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/logout.html")
 
 
+def _search_page(
+    request: HttpRequest, form: forms.Form, find: Callable[..., QuerySet[Any]]
+) -> tuple[list[Any], dict[str, str | None]]:
+    """One page of a directory search and its links; a bad form or cursor shows its
+    error on the form (and the page answers 400)."""
+    if not form.is_valid():
+        return [], {}
+    try:
+        rows, next_cursor = page_of(
+            find(**form.cleaned_data), cursor=request.GET.get("cursor", ""), limit=DEFAULT_PAGE_SIZE
+        )
+    except ClientError as error:
+        form.add_error(None, error.detail)
+        return [], {}
+    return rows, _page_links(request, next_cursor)
+
+
 @login_required
 def people_list(request: HttpRequest) -> HttpResponse:
     form = PeopleSearchForm(request.GET)
-    rows: list[User] = []
-    links: dict[str, str | None] = {}
-    if form.is_valid():
-        queryset = find_people(**form.cleaned_data)
-        try:
-            rows, next_cursor = page_of(
-                queryset, cursor=request.GET.get("cursor", ""), limit=DEFAULT_PAGE_SIZE
-            )
-        except ClientError as error:
-            form.add_error(None, error.detail)
-        else:
-            links = _page_links(request, next_cursor)
+    rows, links = _search_page(request, form, find_people)
     profiles = [public_profile(request.user, person) for person in rows]
     return render(
         request,
@@ -151,18 +160,7 @@ def person_block(request: HttpRequest, person_id: int) -> HttpResponse:
 
 def company_list(request: HttpRequest) -> HttpResponse:
     form = CompanySearchForm(request.GET)
-    rows: list[Company] = []
-    links: dict[str, str | None] = {}
-    if form.is_valid():
-        queryset = find_companies(**form.cleaned_data)
-        try:
-            rows, next_cursor = page_of(
-                queryset, cursor=request.GET.get("cursor", ""), limit=DEFAULT_PAGE_SIZE
-            )
-        except ClientError as error:
-            form.add_error(None, error.detail)
-        else:
-            links = _page_links(request, next_cursor)
+    rows, links = _search_page(request, form, find_companies)
     return render(
         request,
         "accounts/company_list.html",

@@ -514,15 +514,19 @@ def do_delete_message(*, actor: Any, message_id: Any) -> Message:
             raise forbidden()
         if message.author_id != actor.pk and not membership.can_moderate:
             raise forbidden()
-        if message.deleted_at is not None:
-            return message
-        message.deleted_at = timezone.now()
-        message.body = ""
-        message.save(update_fields=["deleted_at", "body"])
-        publish_on_commit(
-            conversation_topic(message.conversation_id), message_deleted_frame(message)
-        )
+        _erase(message)
     return message
+
+
+def _erase(message: Message) -> None:
+    """Mark a (locked) message deleted, keeping its seq and dropping its text; emit
+    `message_deleted` after the commit. Nothing happens to one already deleted."""
+    if message.deleted_at is not None:
+        return
+    message.deleted_at = timezone.now()
+    message.body = ""
+    message.save(update_fields=["deleted_at", "body"])
+    publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
 
 
 def do_delete_message_as_operator(*, actor: Any, message_id: int) -> Message:
@@ -539,13 +543,7 @@ def do_delete_message_as_operator(*, actor: Any, message_id: int) -> Message:
         )
         if message is None:
             raise forbidden()
-        if message.deleted_at is None:
-            message.deleted_at = timezone.now()
-            message.body = ""
-            message.save(update_fields=["deleted_at", "body"])
-            publish_on_commit(
-                conversation_topic(message.conversation_id), message_deleted_frame(message)
-            )
+        _erase(message)
     return message
 
 

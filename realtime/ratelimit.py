@@ -118,16 +118,33 @@ def shared_local_buckets() -> LocalBuckets:
     return _shared_local
 
 
-class UserRateLimiter:
-    """The send limit of PROTOCOL.md, per user, shared by all processes via Redis."""
+class _RedisBucketLimiter:
+    """What the async and the sync limiter share: the per-user bucket in Redis (one
+    Lua script call), and the per-process buckets while Redis does not answer."""
 
     def __init__(self) -> None:
         self.burst = settings.NETZN_RATE_BURST
         self.rate = settings.NETZN_RATE_PER_SECOND
         self.local = shared_local_buckets()
-        self.redis: Any = None
         self.script: Any = None
         self.redis_down_until = 0.0
+
+    def key(self, user_id: int) -> str:
+        return f"{settings.NETZN_REDIS_PREFIX}:rate:{user_id}"
+
+    def use_redis(self) -> bool:
+        return bool(settings.REDIS_URL) and time.monotonic() >= self.redis_down_until
+
+    def script_args(self) -> list[Any]:
+        return [self.burst, self.rate, f"{time.time():.6f}", 1]
+
+    def redis_failed(self, exc: Exception) -> None:
+        self.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+        logger.warning("rate limiter: redis unavailable, limiting per process: %s", exc)
+
+
+class UserRateLimiter(_RedisBucketLimiter):
+    """The send limit of PROTOCOL.md, per user, shared by all processes via Redis."""
 
     def limits(self) -> dict[str, float]:
         return {"burst": self.burst, "per_second": self.rate}
@@ -136,23 +153,20 @@ class UserRateLimiter:
         if self.script is None:
             import redis.asyncio as aioredis
 
-            self.redis = aioredis.Redis.from_url(
+            client = aioredis.Redis.from_url(
                 settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
             )
-            self.script = self.redis.register_script(BUCKET_SCRIPT)
+            self.script = client.register_script(BUCKET_SCRIPT)
         return self.script
 
     async def take(self, user_id: int) -> Decision:
-        key = f"{settings.NETZN_REDIS_PREFIX}:rate:{user_id}"
-        if settings.REDIS_URL and time.monotonic() >= self.redis_down_until:
+        key = self.key(user_id)
+        if self.use_redis():
             try:
-                allowed, retry_ms = await self._script()(
-                    keys=[key], args=[self.burst, self.rate, f"{time.time():.6f}", 1]
-                )
+                allowed, retry_ms = await self._script()(keys=[key], args=self.script_args())
                 return Decision(bool(allowed), int(retry_ms) / 1000)
             except Exception as exc:
-                self.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
-                logger.warning("rate limiter: redis unavailable, limiting per process: %s", exc)
+                self.redis_failed(exc)
         return self.local.take(key)
 
 
@@ -171,34 +185,27 @@ def get_rate_limiter() -> UserRateLimiter:
     return limiter
 
 
-class SyncUserRateLimiter:
+class SyncUserRateLimiter(_RedisBucketLimiter):
     """The same per-user bucket for synchronous callers (the HTTP send endpoint)."""
 
-    def __init__(self) -> None:
-        self.burst = settings.NETZN_RATE_BURST
-        self.rate = settings.NETZN_RATE_PER_SECOND
-        self.local = shared_local_buckets()
-        self.script: Any = None
-        self.redis_down_until = 0.0
+    def _script(self) -> Any:
+        if self.script is None:
+            import redis
+
+            client = redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+            )
+            self.script = client.register_script(BUCKET_SCRIPT)
+        return self.script
 
     def take(self, user_id: int) -> Decision:
-        key = f"{settings.NETZN_REDIS_PREFIX}:rate:{user_id}"
-        if settings.REDIS_URL and time.monotonic() >= self.redis_down_until:
+        key = self.key(user_id)
+        if self.use_redis():
             try:
-                if self.script is None:
-                    import redis
-
-                    client = redis.Redis.from_url(
-                        settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
-                    )
-                    self.script = client.register_script(BUCKET_SCRIPT)
-                allowed, retry_ms = self.script(
-                    keys=[key], args=[self.burst, self.rate, f"{time.time():.6f}", 1]
-                )
+                allowed, retry_ms = self._script()(keys=[key], args=self.script_args())
                 return Decision(bool(allowed), int(retry_ms) / 1000)
             except Exception as exc:
-                self.redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
-                logger.warning("rate limiter: redis unavailable, limiting per process: %s", exc)
+                self.redis_failed(exc)
         return self.local.take(key)
 
 
