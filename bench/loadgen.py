@@ -676,11 +676,17 @@ async def run_connect(args: argparse.Namespace) -> dict[str, Any]:
     users = load_users(args.users)
     if len(users) < args.connections:
         raise SystemExit(f"{args.users} holds {len(users)} users, {args.connections} needed")
-    connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+    connector = Connector(args.url, args.local_ips.split(","), args.connections)
+    gate = asyncio.Semaphore(args.parallel)
     times: list[float] = []
     failures: dict[str, int] = {}
 
     async def open_one(user: dict[str, Any]) -> ClientConnection | None:
+        # Each handshake's time counts from its start, not from waiting for the gate.
+        async with gate:
+            return await timed_open(user)
+
+    async def timed_open(user: dict[str, Any]) -> ClientConnection | None:
         started = time.monotonic()
         try:
             ws, _ = await connector.open(user["token"])
@@ -697,10 +703,10 @@ async def run_connect(args: argparse.Namespace) -> dict[str, Any]:
     connect_seconds = time.monotonic() - started
     mark("measure_end")
     sockets = [ws for ws in opened if ws is not None]
-    gate = asyncio.Semaphore(200)
+    closing = asyncio.Semaphore(200)
 
     async def close(ws: ClientConnection) -> None:
-        async with gate:
+        async with closing:
             await ws.close()
 
     await asyncio.gather(*(close(ws) for ws in sockets), return_exceptions=True)
