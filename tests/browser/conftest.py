@@ -91,8 +91,9 @@ class Person:
     csp_violations: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
 
-    def goto(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
+    def goto(self, path: str) -> Any:
+        """Open the page; the HTTP response of the document."""
+        return self.page.goto(f"{self.base_url}{path}")
 
     def login(self) -> None:
         """Sign in without the form (it is tested once, in the sign-up test): a
