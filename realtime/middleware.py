@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 from realtime.errors import ClientError
-from realtime.text import is_storable
+from realtime.text import INVALID_CHARACTER, is_storable
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class RequestGuardMiddleware:
     - a view that cannot reach the database, or gets no pooled connection within
       the pool's timeout, answers 503 with Retry-After (JSON on the API, a page
       elsewhere); an error the database raises for input it refuses is a 400.
-    JSON bodies are checked by the API's parser (`server.api.CheckedParser`)."""
+    JSON bodies are checked where they are parsed (`realtime.text.parse_json_body`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -175,9 +175,6 @@ class RequestGuardMiddleware:
             )
             return error_answer(request, unavailable())
         return None
-
-
-INVALID_CHARACTER = "Ungültiges Zeichen (NUL oder ein einzelnes Surrogat)."
 
 
 def is_json(response: HttpResponse) -> bool:

@@ -9,7 +9,11 @@ input is a 400 naming the field and nothing else fails with it.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+from realtime.errors import ClientError
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -40,3 +44,26 @@ def unstorable_fields(values: object, prefix: str = "") -> list[str]:
         elif isinstance(value, list | tuple):
             stack.extend((name, item) for item in value)
     return sorted(set(found))
+
+
+INVALID_CHARACTER = "Ungültiges Zeichen (NUL oder ein einzelnes Surrogat)."
+
+
+def parse_json_body(raw: bytes | str) -> Any:
+    """A request body as JSON, checked: malformed or too deeply nested JSON, and any
+    string in it (keys too) that `is_storable` refuses, are a `bad_request` naming
+    the fields, before any of it reaches an action."""
+    try:
+        data = json.loads(raw)
+    except RecursionError as exc:
+        raise ClientError("bad_request", "Das JSON ist zu tief verschachtelt.") from exc
+    except ValueError as exc:
+        raise ClientError("bad_request", "Kein gültiges JSON.") from exc
+    bad = unstorable_fields(data)
+    if bad:
+        raise ClientError(
+            "bad_request",
+            "Ungültiges Zeichen im Text.",
+            fields={name: [INVALID_CHARACTER] for name in bad},
+        )
+    return data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -20,8 +19,8 @@ from chat.api import router as chat_router
 from groups.api import router as groups_router
 from notifications.api import router as notifications_router
 from realtime.errors import STATUS_BY_CODE, ClientError
-from realtime.middleware import INVALID_CHARACTER, unavailable
-from realtime.text import unstorable_fields
+from realtime.middleware import unavailable
+from realtime.text import parse_json_body
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -63,24 +62,11 @@ auth = SessionOrToken()
 
 
 class CheckedParser(Parser):
-    """JSON bodies: malformed or too deeply nested JSON is a 400 in German, and so is
-    a string anywhere in the body (a key too) holding NUL or a lone surrogate, which
-    no database can store: the request fails before any field reaches an action."""
+    """JSON bodies through `realtime.text.parse_json_body`: malformed or too deeply
+    nested JSON, and NUL or a lone surrogate in any string, are a 400 in German."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        try:
-            data = json.loads(request.body)
-        except RecursionError as exc:
-            raise ClientError("bad_request", "Das JSON ist zu tief verschachtelt.") from exc
-        except ValueError as exc:
-            raise ClientError("bad_request", "Kein gültiges JSON.") from exc
-        bad = unstorable_fields(data)
-        if bad:
-            raise ClientError(
-                "bad_request",
-                "Ungültiges Zeichen im Text.",
-                fields={name: [INVALID_CHARACTER] for name in bad},
-            )
+        data: dict[str, Any] = parse_json_body(request.body)
         return data
 
 

@@ -222,3 +222,20 @@ def test_unknown_api_paths_and_methods_answer_the_json_error(anna: Any) -> None:
     response = as_user(anna).call("put", "/me", {})
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_bodies_parsed_outside_the_schema_are_checked_the_same(anna: Any) -> None:
+    """The join call reads an optional body itself: deep JSON and a lone surrogate are
+    400 there too, and nobody joins."""
+    from groups.actions import do_create_group
+    from groups.models import Membership
+
+    group = do_create_group(actor=anna, name="Ausbildung Ruhr")
+    bernd_client = as_user(
+        anna.__class__.objects.create_user(email="b@example.de", display_name="B")
+    )
+    for body in ("[" * 20_000 + "]" * 20_000, '{"message": "\\ud800"}', '{"message": "a\\u0000"}'):
+        response = bernd_client.post(f"/groups/{group.slug}/join", body)
+        assert response.status_code == 400, response.content
+        assert error_of(response)["code"] == "bad_request"
+    assert Membership.objects.filter(group=group).count() == 1
