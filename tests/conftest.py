@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ def start_server(
     port: int | None = None,
     redis_url: str | None = None,
     database_url: str | None = None,
-    extra_env: dict[str, str | None] | None = None,
+    extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
     """Run `daphne -b 127.0.0.1 -p PORT asgi:application` (the command line of `make
     run`) against the test database (or `database_url`), on `port` (to restart a server
