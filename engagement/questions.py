@@ -3,10 +3,11 @@ and who can likely answer them (docs/engagement.md, "Questions get answered").
 
 A message asks something when it has a question mark, starts with a German question
 word ("Wer", "Wie", "Welche" ...) or asks for someone ("Kennt jemand", "Hat jemand",
-"Gibt es"). It is answered once anyone else wrote in the same conversation after it:
-netzn's conversations have no threads (a reply is the next message), so a later message
-by someone else is the answer people see; we rather miss a question than nag a group
-that is talking.
+"Gibt es"). It is answered once someone else wrote in the same conversation after it, unless that
+later message only asks a question of its own (has a question mark and does not
+`@`-name the asker): netzn's conversations have no threads (a reply is the next
+message), so that is the answer people see; we rather miss a question than nag a
+group that is talking.
 
 Only members of the group are ever chosen: the people who may read a closed group's
 question are its members, and nobody else learns it exists.
@@ -20,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from accounts.models import Block, CompanyMember
 from chat.models import Conversation, Message, NotificationLevel, Participant
@@ -67,9 +69,14 @@ ROUTING_LOOKBACK = timedelta(days=7)
 OPEN_FOR = timedelta(days=14)
 
 
+ADDRESSED = re.compile(r"@\w", re.UNICODE)
+
+
 def is_question(body: str) -> bool:
+    """Asks the group something. A question to someone by name (`@Name ...`) is not
+    for the group: the named person already got a `mention`."""
     text = body.strip()
-    if not text:
+    if not text or ADDRESSED.search(text):
         return False
     if "?" in text:
         return True
@@ -99,10 +106,15 @@ def responsibility_terms(responsibility: str) -> list[str]:
 
 
 def answered_later() -> Exists:
-    """A later message in the same conversation by someone else."""
+    """A later message in the same conversation by someone else that answers: one that
+    does not itself ask (no question mark), or one that names the asker (`@Name`)."""
     return Exists(
         Message.objects.filter(conversation=OuterRef("conversation"), seq__gt=OuterRef("seq"))
         .exclude(author=OuterRef("author"))
+        .filter(
+            ~Q(body__contains="?")
+            | Q(body__icontains=Concat(Value("@"), OuterRef("author__display_name")))
+        )
         .values("pk")
     )
 

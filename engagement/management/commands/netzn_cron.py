@@ -11,6 +11,7 @@ The jobs and their schedules are listed in `engagement/cron.py` and docs/engagem
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -47,6 +48,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Auch nicht fällige Aufgaben ausführen."
         )
+        parser.add_argument(
+            "--now",
+            type=datetime.fromisoformat,
+            default=None,
+            metavar="ISO8601",
+            help="So tun, als wäre es dieser Zeitpunkt (für Tests und Nachholläufe).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = {job.name for job in JOBS}
@@ -57,9 +65,10 @@ class Command(BaseCommand):
             )
         while True:
             close_old_connections()
-            outcomes = run_due_jobs(
-                now=timezone.now(), only=options["job"] or None, force=options["force"]
-            )
+            now = options["now"] or timezone.now()
+            if timezone.is_naive(now):
+                now = timezone.make_aware(now)
+            outcomes = run_due_jobs(now=now, only=options["job"] or None, force=options["force"])
             for outcome in outcomes:
                 if outcome.state == "not_due" and options["verbosity"] < 2:
                     continue
