@@ -1,7 +1,8 @@
 """`netzn_cron`: every periodic job in one list, run when due, one at a time per job.
 
 Register a job with one line in `JOBS` (a name, when it is due, the function). A job
-function takes the moment of the run and returns a short German summary.
+function takes the moment of the run and returns how many things it did and a short
+German summary.
 
 Safety on several machines at once: each job runs under a lock held for the whole
 run, a PostgreSQL session advisory lock (`pg_try_advisory_lock`) or, on SQLite, an
@@ -63,7 +64,7 @@ def daily_at(hh_mm: str) -> Due:
 class Job:
     name: str
     due: Due
-    run: Callable[[datetime], str]
+    run: Callable[[datetime], tuple[int, str]]
 
 
 JOBS: list[Job] = [
@@ -109,6 +110,7 @@ class Outcome:
     job: str
     state: str  # "ran", "not_due", "locked", "failed"
     summary: str = ""
+    done: int = 0
 
 
 def run_due_jobs(
@@ -129,12 +131,12 @@ def run_due_jobs(
                 continue
             do_start_job(name=job.name, at=now)
             try:
-                summary = job.run(now)
+                done, summary = job.run(now)
             except Exception:
                 # One broken job stops no other; it is due again next time.
                 logger.exception("periodic job %s failed", job.name)
                 outcomes.append(Outcome(job.name, "failed"))
                 continue
             do_finish_job(name=job.name, at=now, summary=summary)
-            outcomes.append(Outcome(job.name, "ran", summary))
+            outcomes.append(Outcome(job.name, "ran", summary, done))
     return outcomes

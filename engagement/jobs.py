@@ -1,7 +1,8 @@
 """The periodic jobs `netzn_cron` runs (registered in `engagement/cron.py`).
 
 Each takes the moment of the run, so tests drive them with a chosen clock, and
-returns a German one-line summary for the log and `JobRun.summary`.
+returns how many things it did (e-mails, notifications) and a German one-line summary
+for the log and `JobRun.summary`.
 """
 
 from __future__ import annotations
@@ -28,25 +29,31 @@ from notifications.emails import send_due_emails
 QUIET_AFTER = timedelta(days=14)
 
 
-def send_notification_emails(now: datetime) -> str:
+def send_notification_emails(now: datetime) -> tuple[int, str]:
     result = send_due_emails(now=now)
-    return (
+    return len(result.sent) + len(result.failed), (
         f"{len(result.sent)} E-Mails gesendet, {len(result.skipped)} übersprungen, "
         f"{len(result.failed)} fehlgeschlagen"
     )
 
 
-def send_daily_digests(now: datetime) -> str:
+def send_daily_digests(now: datetime) -> tuple[int, str]:
     run = send_digests(now=now)
-    return f"{run.sent} Zusammenfassungen, {run.quiet} ohne Neues, {run.failed} fehlgeschlagen"
+    return (
+        run.sent + run.failed,
+        f"{run.sent} Zusammenfassungen, {run.quiet} ohne Neues, {run.failed} fehlgeschlagen",
+    )
 
 
-def send_weekly_catch_ups(now: datetime) -> str:
+def send_weekly_catch_ups(now: datetime) -> tuple[int, str]:
     run = send_catch_ups(now=now)
-    return f"{run.sent} Wochen-E-Mails, {run.quiet} ohne Neues, {run.failed} fehlgeschlagen"
+    return (
+        run.sent + run.failed,
+        f"{run.sent} Wochen-E-Mails, {run.quiet} ohne Neues, {run.failed} fehlgeschlagen",
+    )
 
 
-def route_unanswered_questions(now: datetime) -> str:
+def route_unanswered_questions(now: datetime) -> tuple[int, str]:
     """Questions older than `NETZN_UNANSWERED_AFTER_MINUTES` (but at most a week) that
     nobody else answered and that were not routed yet go to who can likely answer."""
     due_before = now - unanswered_after()
@@ -76,7 +83,8 @@ def route_unanswered_questions(now: datetime) -> str:
         ):
             routed += 1
             people += len(recipients)
-    return f"{routed} offene Fragen an {people} Personen weitergegeben"
+    questions = "offene Frage" if routed == 1 else "offene Fragen"
+    return people, f"{routed} {questions} weitergegeben, {people} Personen gefragt"
 
 
 def quiet_suggestions(group: Group) -> list[str]:
@@ -95,7 +103,7 @@ def quiet_suggestions(group: Group) -> list[str]:
     return ideas
 
 
-def nudge_quiet_groups(now: datetime) -> str:
+def nudge_quiet_groups(now: datetime) -> tuple[int, str]:
     """Owners and admins of a group without a message for 14 days hear it once per
     quiet spell (the spell starts at the last message, or the founding)."""
     cutoff = now - QUIET_AFTER
@@ -127,4 +135,4 @@ def nudge_quiet_groups(now: datetime) -> str:
         }
         if do_nudge_quiet_group(group=group, since=since, managers=managers, data=data, at=now):
             nudged += 1
-    return f"{nudged} stille Gruppen angestoßen"
+    return nudged, f"{nudged} stille Gruppen angestoßen"

@@ -1,12 +1,14 @@
 """Shared setup for the engagement tests: a fixed clock and a small network.
 
-Every job takes the moment of its run, so the tests pick one (`NOW`, a Tuesday at
-10:00 in Berlin) and place messages and visits relative to it: no test sleeps.
+Every job takes the moment of its run, so the tests pick one (`NOW`, 10:00 in Berlin
+two days from today) and place messages and visits relative to it: no test sleeps.
+Rows stamped with the real clock (a membership's `joined_at`, a notification's
+`created_at`) are then two days old, as if the network had been set up beforehand.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +20,8 @@ from tests.notifications.conftest import add_member, make_group, post_message
 
 __all__ = ["NOW", "add_member", "ago", "company_contact", "make_group", "post_message", "seen"]
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime.combine(datetime.now(BERLIN).date() + timedelta(days=2), time(10, 0), tzinfo=BERLIN)
 
 
 def ago(**delta: float) -> datetime:

@@ -64,13 +64,13 @@ class Command(BaseCommand):
                 f"Unbekannte Aufgabe: {', '.join(unknown)}. Bekannt: {', '.join(sorted(names))}"
             )
         while True:
-            close_old_connections()
             now = options["now"] or timezone.now()
             if timezone.is_naive(now):
                 now = timezone.make_aware(now)
             outcomes = run_due_jobs(now=now, only=options["job"] or None, force=options["force"])
             for outcome in outcomes:
-                if outcome.state == "not_due" and options["verbosity"] < 2:
+                quiet = outcome.state == "not_due" or (outcome.state == "ran" and not outcome.done)
+                if quiet and options["verbosity"] < 2:
                     continue
                 detail = f": {outcome.summary}" if outcome.summary else ""
                 self.stdout.write(f"{outcome.job}: {STATE_WORDS[outcome.state]}{detail}")
@@ -80,3 +80,5 @@ class Command(BaseCommand):
                 time.sleep(max(1.0, float(options["loop"])))
             except KeyboardInterrupt:
                 return
+            # A long-running loop drops connections the database may have closed.
+            close_old_connections()
