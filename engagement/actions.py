@@ -25,10 +25,12 @@ def locked_rhythm(user_id: int) -> PersonRhythm:
 def do_record_visit(*, user_id: int, at: datetime) -> None:
     """Note that the person was here (a page or a WebSocket hello). Called by the
     visit middleware and the hello hook at most every few minutes per person.
-    Emits nothing; the last visit only ever moves forward."""
-    PersonRhythm.objects.bulk_create([PersonRhythm(user_id=user_id)], ignore_conflicts=True)
-    PersonRhythm.objects.filter(user_id=user_id).exclude(last_seen_at__gte=at).update(
-        last_seen_at=at
+    One statement (an upsert). Emits nothing."""
+    PersonRhythm.objects.bulk_create(
+        [PersonRhythm(user_id=user_id, last_seen_at=at)],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["last_seen_at"],
     )
 
 

@@ -105,18 +105,22 @@ def responsibility_terms(responsibility: str) -> list[str]:
     return [part.strip() for part in parts if len(part.strip()) >= 2]
 
 
-def answered_later() -> Exists:
-    """A later message in the same conversation by someone else that answers: one that
-    does not itself ask (no question mark), or one that names the asker (`@Name`)."""
-    return Exists(
+def answers() -> QuerySet[Message]:
+    """The answers to the outer message: later messages in the same conversation by
+    someone else that do not only ask back (no question mark), or that name the asker
+    (`@Name`)."""
+    return (
         Message.objects.filter(conversation=OuterRef("conversation"), seq__gt=OuterRef("seq"))
         .exclude(author=OuterRef("author"))
         .filter(
             ~Q(body__contains="?")
             | Q(body__icontains=Concat(Value("@"), OuterRef("author__display_name")))
         )
-        .values("pk")
     )
+
+
+def answered_later() -> Exists:
+    return Exists(answers().values("pk"))
 
 
 def unanswered_group_messages(since: datetime, until: datetime) -> QuerySet[Message]:
