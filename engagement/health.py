@@ -161,4 +161,3 @@ def weeks(*, days: int, now: datetime) -> list[Week]:
         )
         monday = monday + timedelta(days=7)
     return result
-

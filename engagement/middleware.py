@@ -1,9 +1,10 @@
 """The last visit of a person, cheaply: at most one write per person every few minutes.
 
 A visit is a page (a GET outside /api/ and /static/) of a signed-in browser session;
-the API calls a page makes and programs with tokens do not count again. The cache (Redis in production,
-per-process memory when embedded) remembers that the visit was just recorded, so a
-busy person costs one cache round trip per request and one UPDATE per interval.
+the API calls a page makes and programs with tokens do not count again. The cache
+(Redis in production, per-process memory when embedded) remembers that the visit was
+just recorded, so a busy person costs one cache round trip per page and one upsert
+per interval.
 """
 
 from __future__ import annotations

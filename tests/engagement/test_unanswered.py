@@ -71,7 +71,10 @@ def test_question_without_reply_goes_once_to_the_likely_experts_and_the_admins(
         group.conversation, nina, "Wer bildet 2027 noch Mechatroniker aus?", ago(hours=5)
     )
 
-    assert route_unanswered_questions(NOW) == (6, "1 offene Frage weitergegeben, 6 Personen gefragt")
+    assert route_unanswered_questions(NOW) == (
+        6,
+        "1 offene Frage weitergegeben, 6 Personen gefragt",
+    )
 
     by_name = {n.recipient.display_name: n for n in unanswered()}
     # Carla (responsibility, score 3) first, then the four most recently active of the
@@ -100,7 +103,10 @@ def test_question_without_reply_goes_once_to_the_likely_experts_and_the_admins(
 
     # Once per message: a second run, and new members with the topic later, get nothing.
     join(group, ausbildung["otto"])
-    assert route_unanswered_questions(NOW) == (0, "0 offene Fragen weitergegeben, 0 Personen gefragt")
+    assert route_unanswered_questions(NOW) == (
+        0,
+        "0 offene Fragen weitergegeben, 0 Personen gefragt",
+    )
     assert len(unanswered()) == 6
 
 
