@@ -106,11 +106,13 @@ def responsibility_terms(responsibility: str) -> list[str]:
 
 
 def answers() -> QuerySet[Message]:
-    """The answers to the outer message: later messages in the same conversation by
-    someone else that do not only ask back (no question mark), or that name the asker
-    (`@Name`)."""
+    """The answers to the outer message: later messages (not deleted) in the same
+    conversation by someone else that do not only ask back (no question mark), or that
+    name the asker (`@Name`)."""
     return (
-        Message.objects.filter(conversation=OuterRef("conversation"), seq__gt=OuterRef("seq"))
+        Message.objects.filter(
+            conversation=OuterRef("conversation"), seq__gt=OuterRef("seq"), deleted_at__isnull=True
+        )
         .exclude(author=OuterRef("author"))
         .filter(
             ~Q(body__contains="?")
