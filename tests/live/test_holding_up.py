@@ -105,10 +105,9 @@ async def test_a_revoked_tokens_sockets_close_on_every_process(
 
 
 async def test_concurrent_senders_on_sqlite_are_all_stored_in_order(
-    embedded_server: Deployment, request: pytest.FixtureRequest
+    embedded_server: Deployment,
 ) -> None:
     live = embedded_server
-    known_issue(request, live, {EMBEDDED}, "4, group commit is PostgreSQL-only")
     people = [live.person(f"Person {n}") for n in range(10)]
     conversation = live.group(people[0], *people[1:])["conversation_id"]
     # Five tabs per person, 50 sockets sending at once; six sends each stays within
@@ -144,10 +143,7 @@ async def test_a_deeply_nested_frame_is_a_bad_request(
     await socket.close()
 
 
-async def test_a_lone_surrogate_is_refused_and_harms_nobody_else(
-    live: Deployment, request: pytest.FixtureRequest
-) -> None:
-    known_issue(request, live, {EMBEDDED, PRODUCTION}, "5, a lone surrogate is 503/500")
+async def test_a_lone_surrogate_is_refused_and_harms_nobody_else(live: Deployment) -> None:
     anna, ben = live.person("Anna Becker"), live.person("Ben Öztürk")
     conversation = live.group(anna, ben)["conversation_id"]
     bad = await live.socket(anna)
@@ -192,12 +188,7 @@ async def test_a_lone_surrogate_is_refused_and_harms_nobody_else(
         ("post", "/groups", {"name": "Nul\x00l", "description": "", "visibility": "open"}),
     ],
 )
-def test_nul_bytes_are_a_bad_request(
-    live: Deployment, request: pytest.FixtureRequest, method: str, path: str, body: Any
-) -> None:
-    known_issue(
-        request, live, {EMBEDDED, PRODUCTION}, "5, NUL is 503 on PostgreSQL, stored on SQLite"
-    )
+def test_nul_bytes_are_a_bad_request(live: Deployment, method: str, path: str, body: Any) -> None:
     anna = live.person("Anna Becker")
     with api(live.http_url, anna) as client:
         response = client.request(method, path, json=body)
@@ -209,8 +200,7 @@ def test_nul_bytes_are_a_bad_request(
     assert groups["results"] == []
 
 
-def test_a_huge_request_body_is_413_json(live: Deployment, request: pytest.FixtureRequest) -> None:
-    known_issue(request, live, {EMBEDDED, PRODUCTION}, "5, RequestDataTooBig is a 500")
+def test_a_huge_request_body_is_413_json(live: Deployment) -> None:
     anna = live.person("Anna Becker")
     with api(live.http_url, anna) as client:
         response = client.patch(
@@ -222,10 +212,7 @@ def test_a_huge_request_body_is_413_json(live: Deployment, request: pytest.Fixtu
     assert response.json()["error"]["code"] == "too_large"
 
 
-def test_an_unknown_api_path_is_a_json_404(
-    live: Deployment, request: pytest.FixtureRequest
-) -> None:
-    known_issue(request, live, {EMBEDDED, PRODUCTION}, "5, Django's HTML 404 under /api/v1/")
+def test_an_unknown_api_path_is_a_json_404(live: Deployment) -> None:
     with api(live.http_url) as client:
         response = client.get("/gibt-es-nicht")
     assert response.status_code == 404
