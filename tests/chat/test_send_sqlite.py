@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import websockets
 
+from tests.chat import send_scenario
 from tests.conftest import ROOT, ServerProcess, start_server
 
 SENDERS = 50
@@ -157,3 +158,34 @@ async def test_a_retried_send_on_sqlite_gets_the_same_ack(
     assert [ack["type"] for ack in acks] == ["ack", "ack"]
     assert acks[0]["id"] == acks[1]["id"]
     assert acks[0]["seq"] == acks[1]["seq"] == 1
+
+
+EXPECTED = {
+    "mixed": ["forbidden", [1, False], [2, True], "bad_request", [2, False], [3, True]],
+    "markers": [2, 3],
+    "pair": [[1, True], [2, True]],
+    "blocked": ["forbidden"],
+    "archived": ["forbidden"],
+    "conflict": ["conflict"],
+    "bodies": ["alt", "@Ben Öztürk neu", "100 % 'sicher' %s"],
+    "mentions": 1,
+    "direct_notifications": 2,
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mixed_batch_answers_the_same_on_sqlite_and_postgresql(tmp_path: Path) -> None:
+    """The same scenario (`tests.chat.send_scenario`) here on PostgreSQL and in
+    `manage.py shell` on SQLite: outsiders, retries, repeats in the batch, an
+    unstorable body, quotes and percent signs, a direct conversation before and after
+    a block, an archived group, a client_id used elsewhere."""
+    on_postgresql = send_scenario.run("pg")
+    database = tmp_path / "netzn.sqlite3"
+    manage(database, "migrate", "--noinput")
+    script = (
+        "import json; from tests.chat import send_scenario; "
+        "print(json.dumps(send_scenario.run('sq')))"
+    )
+    on_sqlite = json.loads(manage(database, "shell", "-c", script).splitlines()[-1])
+    assert on_postgresql == EXPECTED
+    assert on_sqlite == EXPECTED
