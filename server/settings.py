@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "groups",
+    "engagement",
     "server",
 ]
 
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "engagement.middleware.LastVisitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -216,3 +218,8 @@ NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
 )
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
+# Engagement (docs/engagement.md): a group question without a reply from anyone else
+# for this long is brought to the members who can likely answer.
+NETZN_UNANSWERED_AFTER_MINUTES = int(os.environ.get("NETZN_UNANSWERED_AFTER_MINUTES", "240"))
+# When `netzn_cron` sends the daily digest (Europe/Berlin, HH:MM).
+NETZN_DIGEST_TIME = os.environ.get("NETZN_DIGEST_TIME", "07:15")
