@@ -21,10 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
+import pytest
 
 from groups.actions import do_create_group
 from tests.chat.helpers import token_for
 from tests.conftest import ROOT, ServerProcess, database_url_of_test_db
+
+pytestmark = pytest.mark.postgres("the pool is PostgreSQL's (psycopg_pool); SQLite has none")
 
 POOL_MAX = 4
 DB_THREADS = 2
