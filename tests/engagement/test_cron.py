@@ -158,3 +158,16 @@ def test_two_processes_at_once_send_nothing_twice(make_user: Any) -> None:
     assert Notification.objects.filter(emailed_at__isnull=False).count() == 8
     assert PersonRhythm.objects.filter(digest_sent_at=NOW).count() == 8
     assert PersonRhythm.objects.filter(weekly_sent_at=NOW).count() == 8
+
+
+def test_operators_see_the_last_runs_in_the_admin(make_user: Any) -> None:
+    from django.test import Client
+
+    run_due_jobs(now=NOW, only=["quiet_groups"])
+    operator = make_user("Betrieb", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(operator)
+    page = client.get("/admin/engagement/jobrun/").content.decode()
+    assert "quiet_groups" in page
+    assert "0 stille Gruppen angestoßen" in page
+    assert client.get("/admin/engagement/jobrun/add/").status_code == 403
