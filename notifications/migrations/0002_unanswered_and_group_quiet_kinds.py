@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('join_request', 'Beitrittsanfrage'), ('join_approved', 'Beitritt angenommen'), ('join_declined', 'Beitritt abgelehnt'), ('direct_message', 'Direktnachricht'), ('mention', 'Erwähnung'), ('role_changed', 'Rolle geändert'), ('invitation', 'Einladung'), ('unanswered', 'Unbeantwortete Frage'), ('group_quiet', 'Stille Gruppe')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("join_request", "Beitrittsanfrage"),
+                    ("join_approved", "Beitritt angenommen"),
+                    ("join_declined", "Beitritt abgelehnt"),
+                    ("direct_message", "Direktnachricht"),
+                    ("mention", "Erwähnung"),
+                    ("role_changed", "Rolle geändert"),
+                    ("invitation", "Einladung"),
+                    ("unanswered", "Unbeantwortete Frage"),
+                    ("group_quiet", "Stille Gruppe"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
