@@ -136,6 +136,11 @@ def test_digest_reports_messages_requests_members_and_direct_messages(
     assert PersonRhythm.objects.get(user=anna).digest_sent_at == now
 
 
+def only_digest_body() -> str:
+    (message,) = mail.outbox
+    return str(message.body)
+
+
 def test_nothing_new_means_no_email(network: dict[str, Any]) -> None:
     now, anna, jorg = network["now"], network["anna"], network["jorg"]
     post_message(network["kreativ"].conversation, jorg, "Vorgestern", now - timedelta(hours=30))
@@ -143,6 +148,13 @@ def test_nothing_new_means_no_email(network: dict[str, Any]) -> None:
     assert send_digests(now=now).sent == 0
     assert mail.outbox == []
     assert PersonRhythm.objects.get(user=anna).digest_sent_at == network["yesterday"]
+    # One new message from someone else, and the digest goes out with it alone.
+    post_message(network["kreativ"].conversation, jorg, "Neu von Jörg", now - timedelta(hours=1))
+    assert send_digests(now=now).sent == 1
+    body = only_digest_body()
+    assert "Neu von Jörg" in body
+    assert "Vorgestern" not in body
+    assert "Von mir selbst" not in body
 
 
 def test_old_open_requests_alone_do_not_repeat_the_digest(network: dict[str, Any]) -> None:
@@ -168,6 +180,15 @@ def test_muted_and_mentions_only_groups_are_left_out(network: dict[str, Any]) ->
     post_message(network["kreativ"].conversation, jorg, "Stumm", now - timedelta(hours=1))
     post_message(network["stahl"].conversation, jorg, "Nur Erwähnungen", now - timedelta(hours=1))
     assert send_digests(now=now).sent == 0
+    assert mail.outbox == []
+    # Unmuted, that group is in the next digest; the mentions-only one still is not.
+    Participant.objects.filter(user=anna, conversation=network["kreativ"].conversation).update(
+        notification_level="all"
+    )
+    assert send_digests(now=now).sent == 1
+    body = only_digest_body()
+    assert "Stumm" in body
+    assert "Nur Erwähnungen" not in body
 
 
 def test_read_messages_are_not_reported(network: dict[str, Any]) -> None:
@@ -179,6 +200,14 @@ def test_read_messages_are_not_reported(network: dict[str, Any]) -> None:
         last_read_seq=message.seq
     )
     assert send_digests(now=now).sent == 0
+    assert mail.outbox == []
+    post_message(
+        network["kreativ"].conversation, jorg, "Noch ungelesen", now - timedelta(minutes=5)
+    )
+    assert send_digests(now=now).sent == 1
+    body = only_digest_body()
+    assert "Noch ungelesen" in body
+    assert "Schon gelesen" not in body
 
 
 @pytest.mark.parametrize("frequency", ["immediate", "off"])
@@ -190,6 +219,9 @@ def test_only_people_who_chose_the_digest_get_it(network: dict[str, Any], freque
     )
     assert send_digests(now=now).sent == 0
     assert mail.outbox == []
+    User.objects.filter(pk=anna.pk).update(email_frequency="digest")
+    assert send_digests(now=now).sent == 1
+    assert mail.outbox[0].to == [anna.email]
 
 
 def test_second_run_sends_nothing_twice(network: dict[str, Any]) -> None:
