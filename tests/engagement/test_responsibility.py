@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.db import connection
 from django.test import Client
 
@@ -54,6 +55,7 @@ def test_who_handles_ausbildung_at_stahlbau_witten(make_user: Any) -> None:
     assert "Carla Krüger" in html and "Dieter Vertrieb" not in html
 
 
+@pytest.mark.postgres("the trigram index exists on PostgreSQL only")
 def test_the_responsibility_filter_can_use_its_index(db: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
