@@ -100,6 +100,7 @@ def own_profile(user: User) -> dict[str, Any]:
     profile = public_profile(user, user)
     profile["email"] = user.email
     profile["phone"] = user.phone
+    profile["email_confirmed"] = user.email_confirmed
     profile["email_visibility"] = user.email_visibility
     profile["phone_visibility"] = user.phone_visibility
     return profile
@@ -150,7 +151,12 @@ def is_company_admin(user: Any, company: Company) -> bool:
 def contact_persons(company: Company) -> list[CompanyMember]:
     """Confirmed people of a company, admins first."""
     return list(
-        CompanyMember.objects.filter(company=company, confirmed=True, user__is_active=True)
+        CompanyMember.objects.filter(
+            company=company,
+            confirmed=True,
+            user__is_active=True,
+            user__email_confirmed_at__isnull=False,
+        )
         .select_related("user")
         .order_by("role", "user__display_name")
     )

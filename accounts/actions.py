@@ -11,17 +11,32 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import sessions
 from accounts.access import is_company_admin
-from accounts.models import AccessToken, Block, Company, CompanyMember, User, Visibility
+from accounts.models import (
+    AccessToken,
+    Block,
+    Company,
+    CompanyMember,
+    User,
+    UserSession,
+    Visibility,
+)
+from accounts.throttle import limit_action, verify_current_password
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
+from realtime.publish import disconnect_user
 
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 40
@@ -103,11 +118,16 @@ def _email(errors: FieldErrors, value: Any) -> str:
     return email
 
 
-def do_signup_person(*, email: Any, password: Any, display_name: Any) -> User:
-    """Create a person (anyone may sign up). Contact fields start private.
+def do_signup_person(
+    *, email: Any, password: Any, display_name: Any, confirmed: bool = False
+) -> User:
+    """Create a person (anyone may sign up). Contact fields start private; the
+    e-mail address is unconfirmed until the link of the mail sent here is used.
 
     Raises `bad_request` with `fields` for invalid input (password rules from Django's
-    validators) and `conflict` (409) for an e-mail address that is taken."""
+    validators) and `conflict` (409) for an e-mail address that is taken.
+    `confirmed=True` is for trusted callers that vouch for the address (the demo
+    data): no mail, confirmed at once."""
     errors = FieldErrors()
     email = _email(errors, email)
     name = _text(errors, "display_name", display_name, limit=120, required=True)
@@ -130,9 +150,205 @@ def do_signup_person(*, email: Any, password: Any, display_name: Any) -> User:
         raise taken
     try:
         with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, display_name=name)
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                display_name=name,
+                email_confirmed_at=timezone.now() if confirmed else None,
+            )
     except IntegrityError as exc:
         raise taken from exc
+    send_confirmation_mail(user)
+    return user
+
+
+EMAIL_CONFIRM_SALT = "netzn.accounts.email-confirm"
+EMAIL_CHANGE_SALT = "netzn.accounts.email-change"
+EMAIL_LINK_MAX_AGE = 3 * 86400
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + reverse(name, kwargs={"token": token})
+
+
+def send_confirmation_mail(user: User) -> None:
+    """Mail the link that confirms `user`'s current address (nothing if confirmed)."""
+    if user.email_confirmed:
+        return
+    token = signing.dumps({"u": user.pk, "e": user.email}, salt=EMAIL_CONFIRM_SALT)
+    send_mail(
+        "netzn: Bitte bestätigen Sie Ihre E-Mail-Adresse",
+        f"Guten Tag {user.display_name},\n\n"
+        "bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link (drei Tage gültig):\n"
+        f"{_link('email_confirm', token)}\n\n"
+        "Erst danach erscheinen Sie im Personenverzeichnis und können Ansprechperson "
+        "eines Unternehmens werden. Schreiben in Gruppen können Sie schon jetzt.\n\n"
+        "Wenn Sie sich nicht bei netzn registriert haben, ignorieren Sie diese E-Mail.",
+        None,
+        [user.email],
+    )
+
+
+def do_resend_confirmation(*, actor: User) -> None:
+    """Send the confirmation link again (the person, limited per hour)."""
+    if actor.email_confirmed:
+        raise ClientError("conflict", "Ihre E-Mail-Adresse ist bereits bestätigt.")
+    limit_action("confirmation_mail", actor.pk)
+    send_confirmation_mail(actor)
+
+
+def _bad_link() -> ClientError:
+    return ClientError("bad_request", "Der Link ist ungültig oder abgelaufen.")
+
+
+def do_confirm_email(*, token: Any) -> User:
+    """Use a confirmation link (no sign-in needed: the signed token is the proof). A
+    link for an address the person no longer has is invalid; using it twice is fine."""
+    try:
+        data = signing.loads(str(token), salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise _bad_link() from exc
+    user = User.objects.filter(pk=data.get("u"), email=data.get("e"), is_active=True).first()
+    if user is None:
+        raise _bad_link()
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=user.email_confirmed_at)
+    return user
+
+
+def end_other_credentials(user: User, *, keep_session: str | None) -> None:
+    """End every browser session of `user` except `keep_session`, revoke every
+    access token, and close the sockets of both on every process (after the commit).
+    Used by a password change (keeps the tab that made it) and a reset (keeps none)."""
+    sessions.end_sessions(user, sessions.session_keys(user, except_key=keep_session))
+    AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    disconnect_user(user.pk, except_session=keep_session)
+
+
+def _new_password(errors: FieldErrors, user: User, password: Any, field: str) -> str:
+    if not isinstance(password, str) or not password:
+        errors.add(field, "Bitte ein neues Passwort angeben.")
+        return ""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            errors.add(field, message)
+    return password
+
+
+def do_change_password(
+    *,
+    actor: User,
+    current_password: Any,
+    new_password: Any,
+    ip: str,
+    current_session: str | None,
+) -> None:
+    """The signed-in person sets a new password, proving the current one. Every other
+    session and every token end, their sockets close; `current_session` (the browser
+    that asks) stays signed in."""
+    errors = FieldErrors()
+    password = _new_password(errors, actor, new_password, "new_password")
+    errors.raise_if_any()
+    verify_current_password(actor, current_password, ip)
+    with transaction.atomic():
+        actor.set_password(password)
+        actor.save(update_fields=["password"])
+        end_other_credentials(actor, keep_session=current_session)
+
+
+def do_reset_password(*, user: User, new_password: str) -> None:
+    """A password set through the reset link (Django's view checked the token and the
+    password rules): every session and every token end, all sockets close."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        end_other_credentials(user, keep_session=None)
+
+
+def do_request_email_change(*, actor: User, password: Any, email: Any, ip: str) -> str:
+    """Ask to move the account to another address: a link goes to the new address
+    and takes effect only when used; the old address is told. Returns the address."""
+    errors = FieldErrors()
+    new_email = _email(errors, email)
+    errors.raise_if_any()
+    if new_email == actor.email:
+        raise ClientError(
+            "bad_request",
+            "Das ist schon Ihre Adresse.",
+            fields={"email": ["Das ist schon Ihre Adresse."]},
+        )
+    verify_current_password(actor, password, ip)
+    if User.objects.filter(email=new_email).exists():
+        message = "Diese E-Mail-Adresse ist bereits registriert."
+        raise ClientError("conflict", message, fields={"email": [message]})
+    limit_action("confirmation_mail", actor.pk)
+    token = signing.dumps({"u": actor.pk, "o": actor.email, "e": new_email}, salt=EMAIL_CHANGE_SALT)
+    send_mail(
+        "netzn: Neue E-Mail-Adresse bestätigen",
+        f"Guten Tag {actor.display_name},\n\n"
+        "Sie möchten Ihr netzn-Konto auf diese Adresse umstellen. Bitte bestätigen Sie "
+        f"das mit diesem Link (drei Tage gültig):\n{_link('email_change_confirm', token)}\n\n"
+        "Danach melden Sie sich mit der neuen Adresse an; Ihre anderen Sitzungen enden.",
+        None,
+        [new_email],
+    )
+    send_mail(
+        "netzn: Änderung Ihrer E-Mail-Adresse angefragt",
+        f"Guten Tag {actor.display_name},\n\n"
+        f"für Ihr netzn-Konto wurde die Umstellung auf {new_email} angefragt. Sie wird "
+        "erst wirksam, wenn der Link an die neue Adresse benutzt wird. Waren Sie das "
+        "nicht, ändern Sie bitte sofort Ihr Passwort.",
+        None,
+        [actor.email],
+    )
+    return new_email
+
+
+def do_confirm_email_change(*, token: Any, current_session: str | None) -> User:
+    """Use the link sent to the new address: the account moves to it (confirmed), and
+    every other session ends with its sockets (tokens stay: they do not carry the
+    address). A link for an address taken meanwhile, or used twice, is invalid."""
+    try:
+        data = signing.loads(str(token), salt=EMAIL_CHANGE_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise _bad_link() from exc
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=data.get("u"), email=data.get("o"), is_active=True)
+            .first()
+        )
+        if user is None or User.objects.filter(email=data.get("e")).exists():
+            raise _bad_link()
+        user.email = str(data["e"])
+        user.email_confirmed_at = timezone.now()
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_confirmed_at"])
+        except IntegrityError as exc:
+            raise _bad_link() from exc
+        keep = (
+            current_session
+            if UserSession.objects.filter(user=user, session_key=current_session).exists()
+            else None
+        )
+        sessions.end_sessions(user, sessions.session_keys(user, except_key=keep))
+        disconnect_user(user.pk, except_session=keep)
+    return user
+
+
+def do_end_session(*, actor: User, session_id: Any) -> None:
+    """End one of the actor's own browser sessions ("abmelden") and close its
+    sockets. Someone else's session or a missing one is `not_found`."""
+    row = UserSession.objects.filter(pk=session_id, user=actor).first()
+    if row is None:
+        raise ClientError("not_found", "Nicht gefunden.")
+    with transaction.atomic():
+        sessions.end_sessions(actor, [row.session_key])
+        disconnect_user(actor.pk, session_key=row.session_key)
 
 
 def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
@@ -227,6 +443,7 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
     confirmed admin (and gets it as company name if the profile has none yet).
     Without `slug` one is made from the name (made unique); an explicit slug that is
     taken is a `conflict`."""
+    _require_confirmed_email(actor)
     errors = FieldErrors()
     values = _company_values(errors, {"name": fields.get("name", ""), **fields})
     wanted = None
@@ -265,6 +482,14 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
     return company
 
 
+def _require_confirmed_email(actor: User) -> None:
+    if not actor.email_confirmed:
+        raise ClientError(
+            "forbidden",
+            "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse (Link in der Willkommens-E-Mail).",
+        )
+
+
 def _require_admin(actor: User, company: Company) -> None:
     if not is_company_admin(actor, company):
         raise ClientError("forbidden", "Nur die Verwaltung des Unternehmens darf das.")
@@ -286,6 +511,7 @@ def do_update_company(*, actor: User, company: Company, changes: Mapping[str, An
 def do_claim_company(*, actor: User, company: Company, responsibility: Any = "") -> CompanyMember:
     """The actor says "I work here". The claim stays unlisted until an admin of the
     company confirms it. A second claim of the same person is a `conflict`."""
+    _require_confirmed_email(actor)
     errors = FieldErrors()
     responsibility = _text(errors, "responsibility", responsibility, limit=160)
     errors.raise_if_any()

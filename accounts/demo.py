@@ -287,7 +287,9 @@ def _person(entry: tuple[str, str, str, str, str, list[str], str, bool]) -> User
     existing = User.objects.filter(email=email).first()
     if existing is not None:
         return existing
-    user = actions.do_signup_person(email=email, password=DEMO_PASSWORD, display_name=name)
+    user = actions.do_signup_person(
+        email=email, password=DEMO_PASSWORD, display_name=name, confirmed=True
+    )
     visibility = Visibility.MEMBERS if open_to_members else Visibility.PRIVATE
     changes: dict[str, Any] = {
         "job_title": job_title,

@@ -79,7 +79,8 @@ def search_people(
     *, q: str = "", city: str = "", company: str = "", topic: str = ""
 ) -> QuerySet[User]:
     """Active people matching all given criteria, best matches first."""
-    queryset = people()
+    # Unconfirmed addresses stay out of the directory until the link is used.
+    queryset = people().filter(email_confirmed_at__isnull=False)
     if city.strip():
         queryset = queryset.filter(city__istartswith=city.strip())
     if company.strip():

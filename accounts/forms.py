@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest
 
 from accounts import throttle
+from accounts.actions import do_reset_password
 from accounts.models import CompanyMember, User, Visibility
 from realtime.errors import ClientError
 
@@ -150,3 +152,44 @@ class CompanySearchForm(forms.Form):
     q = forms.CharField(label="Suche", max_length=200, required=False)
     city = forms.CharField(label="Ort", max_length=100, required=False)
     industry = forms.CharField(label="Branche", max_length=120, required=False)
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label="Aktuelles Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="Neues Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Mindestens 8 Zeichen, nicht nur Ziffern, nicht zu ähnlich zu Name oder E-Mail.",
+    )
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="Neue E-Mail-Adresse", max_length=254)
+    password = forms.CharField(
+        label="Aktuelles Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ResetSetPasswordForm(SetPasswordForm):
+    """The last step of a password reset: the new password goes through the action,
+    which ends every session and token of the person."""
+
+    def save(self, commit: bool = True) -> Any:
+        do_reset_password(user=self.user, new_password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Ihr Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    delete_messages = forms.BooleanField(
+        label="Auch meine Nachrichten löschen",
+        required=False,
+        help_text="Sonst bleiben sie stehen, als Autor erscheint „Ehemaliges Mitglied“.",
+    )

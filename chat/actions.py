@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.access import is_blocked_between
 from accounts.models import User
 from chat.access import access_message, direct_key_for, mention_candidates
-from chat.events import message_deleted_frame, message_frame, read_frame
+from chat.events import author_payload, message_deleted_frame, message_frame, read_frame
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify
 from realtime.errors import ClientError, forbidden
@@ -402,6 +402,11 @@ def preview(body: str) -> str:
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
+def author_ref(user: Any) -> dict[str, Any]:
+    payload = author_payload(user)
+    return {"id": payload["id"], "display_name": payload["display_name"]}
+
+
 def _notify_direct_message(message: Message, recipient: Participant) -> None:
     """One `direct_message` notification per conversation and unread stretch: the key
     carries the recipient's read marker, which stays put until they read."""
@@ -412,7 +417,7 @@ def _notify_direct_message(message: Message, recipient: Participant) -> None:
             "conversation": message.conversation_id,
             "message": message.pk,
             "seq": message.seq,
-            "author": {"id": message.author.pk, "display_name": message.author.display_name},
+            "author": author_ref(message.author),
             "preview": preview(message.body),
         },
         dedupe_key=f"dm:{message.conversation_id}:{recipient.last_read_seq}",
@@ -527,6 +532,14 @@ def _erase(message: Message) -> None:
     message.body = ""
     message.save(update_fields=["deleted_at", "body"])
     publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
+
+
+def erase_messages_of(user: Any) -> None:
+    """Account deletion with "delete my messages too": every message of `user` is
+    erased as a delete would (text gone, seq kept, `message_deleted` after the
+    commit). Called by the deletion action only."""
+    for message in Message.objects.select_for_update().filter(author=user, deleted_at=None):
+        _erase(message)
 
 
 def do_delete_message_as_operator(*, actor: Any, message_id: int) -> Message:

@@ -13,7 +13,7 @@ from chat.models import Message
 
 
 class AuthorPayload(TypedDict):
-    id: int
+    id: int | None
     display_name: str
     company: str
 
@@ -63,8 +63,14 @@ class AckFrame(TypedDict, total=False):
     created_at: str
 
 
+FORMER_MEMBER = "Ehemaliges Mitglied"
+
+
 def author_payload(user: Any) -> AuthorPayload:
-    """Name and company only: never contact fields (e-mail, phone)."""
+    """Name and company only: never contact fields (e-mail, phone). A deleted
+    account's messages have no author: `id` null, "Ehemaliges Mitglied"."""
+    if user is None:
+        return {"id": None, "display_name": FORMER_MEMBER, "company": ""}
     return {"id": user.pk, "display_name": user.display_name, "company": user.company_name}
 
 

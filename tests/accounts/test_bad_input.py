@@ -13,7 +13,13 @@ from tests.accounts.conftest import JsonClient, anonymous, as_user, error_of
 
 pytestmark = pytest.mark.django_db
 
-OPEN = {("post", "/auth/signup"), ("post", "/auth/login"), ("post", "/auth/tokens")}
+OPEN = {
+    ("post", "/auth/signup"),
+    ("post", "/auth/login"),
+    ("post", "/auth/tokens"),
+    ("post", "/auth/confirm-email"),
+    ("post", "/auth/confirm-email-change"),
+}
 # method, path (with {person}, {slug}, {user}), takes a JSON body
 ENDPOINTS = [
     ("post", "/auth/signup", True),
@@ -25,6 +31,15 @@ ENDPOINTS = [
     ("get", "/me", False),
     ("patch", "/me", True),
     ("get", "/me/blocked", False),
+    ("post", "/auth/confirm-email", True),
+    ("post", "/auth/confirm-email-change", True),
+    ("post", "/me/email/confirmation", False),
+    ("post", "/me/email", True),
+    ("post", "/me/password", True),
+    ("get", "/me/sessions", False),
+    ("delete", "/me/sessions/{session}", False),
+    ("get", "/me/export", False),
+    ("delete", "/me", True),
     ("get", "/people", False),
     ("get", "/people/{person}", False),
     ("post", "/people/{person}/block", False),
@@ -52,6 +67,7 @@ def test_the_list_covers_every_accounts_endpoint() -> None:
         (
             method,
             path.replace("{person}", "{person_id}")
+            .replace("{session}", "{session_id}")
             .replace("{user}", "{user_id}")
             .replace("/tokens/1", "/tokens/{token_id}"),
         )
@@ -63,7 +79,7 @@ def test_the_list_covers_every_accounts_endpoint() -> None:
 @pytest.fixture
 def targets(anna: Any, bernd: Any) -> dict[str, Any]:
     company = do_create_company(actor=anna, fields={"name": "Elektro Schäfer"}, slug="elektro")
-    return {"person": bernd.pk, "slug": company.slug, "user": anna.pk}
+    return {"person": bernd.pk, "slug": company.slug, "user": anna.pk, "session": 1}
 
 
 def fill(path: str, targets: dict[str, Any]) -> str:
