@@ -69,6 +69,13 @@ class UserAdmin(DjangoUserAdmin):
         for person in queryset:
             do_delete_person(actor=request.user, person=person)  # type: ignore[arg-type]
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """The confirmation page lists what goes; the deletion itself is the action's,
+        which may remove rows the operator cannot delete one by one (reports made,
+        notifications), so those do not block it."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
     def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
         """The audit entry of a deletion names the account number, not the person."""
         from django.contrib.admin.models import DELETION, LogEntry
