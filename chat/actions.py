@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.access import is_blocked_between
 from accounts.models import User
+from accounts.throttle import limit_action
 from chat.access import access_message, direct_key_for, mention_candidates
 from chat.events import author_payload, message_deleted_frame, message_frame, read_frame
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
@@ -645,6 +646,7 @@ def do_report_message(*, actor: Any, message_id: Any, reason: Any) -> tuple[Mess
         raise ClientError("conflict", "Die Nachricht wurde bereits gelöscht.")
     if message.author_id == actor.pk:
         raise ClientError("bad_request", "Eigene Nachrichten können nicht gemeldet werden.")
+    limit_action("report", actor.pk)
     try:
         with transaction.atomic():
             report = MessageReport.objects.create(

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from accounts.throttle import limit_action
 from chat.actions import (
     do_add_participant,
     do_create_group_conversation,
@@ -389,6 +390,7 @@ def do_create_group(
     visibility = clean_visibility(visibility)
     topics = clean_topics(topics)
     city = clean_city(city)
+    limit_action("group_create", actor.pk)
     try:
         with transaction.atomic():
             if _name_taken(name):
@@ -516,6 +518,7 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
                     "Ihre letzte Anfrage wurde abgelehnt. "
                     f"Sie können ab {when} Uhr erneut anfragen.",
                 )
+        limit_action("join_request", actor.pk)
         request = JoinRequest.objects.create(group=group, user=actor, message=message)
         data = {
             "group": group_ref(group),
@@ -641,6 +644,7 @@ def do_invite_to_group(*, actor: Any, group: Group, user_id: Any) -> Invitation 
         _require_not_archived(group)
         if _locked_membership(group, invitee.pk) is not None:
             raise ClientError("conflict", f"{invitee.display_name} ist bereits Mitglied.")
+        limit_action("invitation", actor.pk)
         pending = (
             JoinRequest.objects.select_for_update(of=("self",))
             .select_related("user")
