@@ -142,6 +142,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "netzn <noreply@netzn.
 # Absolute base for links in e-mails (no request at hand when a worker sends them).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+CSRF_FAILURE_VIEW = "server.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True
