@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
+    # Serves the API docs page's Swagger UI from our own origin (the CSP allows no CDN).
+    "ninja",
     "realtime",
     "accounts",
     "notifications",

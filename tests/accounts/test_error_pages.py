@@ -69,3 +69,15 @@ def test_a_failed_csrf_check_explains_itself() -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post("/anmelden/", {"email": "a@b.de", "password": "x"})
     page(response, 403, "Das Formular ist abgelaufen")
+
+
+def test_the_api_docs_page_loads_everything_from_our_origin() -> None:
+    import re
+
+    response = Client().get("/api/v1/docs")
+    html = response.content.decode()
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(source.startswith("/static/") for source in sources), sources
+    inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)
+    assert inline == []
