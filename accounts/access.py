@@ -82,11 +82,13 @@ def public_profile(viewer: Any, person: User) -> dict[str, Any]:
         "city": person.city,
         "bio": person.bio,
         "topics": list(person.topics or []),
+        "company_verified": person.company_verified,
         "companies": [
             {
                 "slug": membership.company.slug,
                 "name": membership.company.name,
                 "responsibility": membership.responsibility,
+                "verified": membership.company.verified,
             }
             for membership in confirmed_memberships(person)
         ],
@@ -203,6 +205,17 @@ def company_contact(viewer: Any, membership: CompanyMember) -> dict[str, Any]:
     }
 
 
+def verification_of(company: Company) -> dict[str, Any]:
+    """Whether the page is "bestätigt" and by what: the chamber's staff (`staff`), an
+    e-mail on the company's own domain (`domain`), or the chamber's register
+    (`register`)."""
+    return {
+        "verified": company.verified,
+        "verification": company.verification or None,
+        "verified_at": company.verified_at.isoformat() if company.verified_at else None,
+    }
+
+
 def company_profile(viewer: Any, company: Company) -> dict[str, Any]:
     """A company with its contact persons. Anonymous visitors get the company only:
     the names of people are for signed-in members."""
@@ -210,10 +223,14 @@ def company_profile(viewer: Any, company: Company) -> dict[str, Any]:
         "slug": company.slug,
         "name": company.name,
         "industry": company.industry,
+        "wz_code": company.wz_code,
         "city": company.city,
         "address": company.address,
         "website": company.website,
+        "domain": company.domain,
+        "register_number": company.register_number,
         "description": company.description,
+        **verification_of(company),
     }
     if viewer.is_authenticated:
         data["contact_persons"] = [
@@ -242,6 +259,7 @@ def company_summary(company: Company) -> dict[str, Any]:
         "name": company.name,
         "industry": company.industry,
         "city": company.city,
+        "verified": company.verified,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -31,6 +32,7 @@ from accounts.models import (
     CompanyMember,
     User,
     UserSession,
+    Verification,
     Visibility,
 )
 from accounts.throttle import limit_action, verify_current_password
@@ -46,7 +48,7 @@ RESERVED_SLUGS = {"neu"}
 GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 PROFILE_LIMITS = {"display_name": 120, "job_title": 120, "company_name": 160, "city": 100}
-COMPANY_LIMITS = {"name": 160, "industry": 120, "city": 100, "address": 255}
+COMPANY_LIMITS = {"name": 160, "industry": 120, "city": 100, "address": 255, "wz_code": 8}
 
 
 class FieldErrors:
@@ -429,9 +431,45 @@ def _company_values(errors: FieldErrors, changes: Mapping[str, Any]) -> dict[str
             values[field] = _text(errors, field, value, limit=4000)
         elif field == "website":
             values[field] = _website(errors, value)
+        elif field == "domain":
+            values[field] = _domain(errors, value)
+        elif field == "register_number":
+            values[field] = " ".join(_text(errors, field, value, limit=60).split())
         else:
             errors.add(field, "Dieses Feld gibt es nicht.")
+    if values.get("website") and not values.get("domain") and "domain" not in changes:
+        values["domain"] = domain_of(values["website"])
     return values
+
+
+DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def domain_of(website: str) -> str:
+    """The web domain of a website address: "https://www.ruether.de/kontakt" ->
+    "ruether.de"."""
+    host = urlsplit(website if "://" in website else f"https://{website}").hostname or ""
+    host = host.lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def _domain(errors: FieldErrors, value: Any) -> str:
+    domain = domain_of(_text(errors, "domain", value, limit=253)) if value else ""
+    if domain and not DOMAIN.match(domain):
+        errors.add("domain", "Bitte eine Web-Domain angeben, z. B. beispiel-gmbh.de.")
+    return domain
+
+
+def _refuse_duplicates(values: Mapping[str, Any], *, exclude_pk: int | None) -> None:
+    """A second page for the same web domain or register number is refused (409)."""
+    others = Company.objects.exclude(pk=exclude_pk) if exclude_pk else Company.objects.all()
+    if values.get("domain") and others.filter(domain__iexact=values["domain"]).exists():
+        message = "Für diese Web-Domain gibt es schon ein Unternehmensprofil."
+        raise ClientError("conflict", message, fields={"domain": [message]})
+    register = values.get("register_number")
+    if register and others.filter(register_number__iexact=register).exists():
+        message = "Für diese Registernummer gibt es schon ein Unternehmensprofil."
+        raise ClientError("conflict", message, fields={"register_number": [message]})
 
 
 def slug_for(name: str) -> str:
@@ -456,6 +494,7 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
             wanted = slug
     errors.raise_if_any()
     with transaction.atomic():
+        _refuse_duplicates(values, exclude_pk=None)
         if wanted is not None:
             if Company.objects.filter(slug=wanted).exists():
                 raise ClientError(
@@ -501,10 +540,27 @@ def do_update_company(*, actor: User, company: Company, changes: Mapping[str, An
     errors = FieldErrors()
     values = _company_values(errors, changes)
     errors.raise_if_any()
-    if values:
-        Company.objects.filter(pk=company.pk).update(**values)
-        for field, value in values.items():
-            setattr(company, field, value)
+    moved = any(
+        field in values and values[field].lower() != getattr(company, field).lower()
+        for field in ("domain", "register_number")
+    )
+    if moved and company.verification in (Verification.DOMAIN, Verification.REGISTER):
+        # The proof was for the old domain or register entry.
+        values["verification"] = ""
+        values["verified_at"] = None
+    with transaction.atomic():
+        _refuse_duplicates(values, exclude_pk=company.pk)
+        if values:
+            try:
+                with transaction.atomic():
+                    Company.objects.filter(pk=company.pk).update(**values)
+            except IntegrityError as exc:
+                taken = "Diese Angaben hat schon ein anderes Profil."
+                raise ClientError("conflict", taken) from exc
+            for field, value in values.items():
+                setattr(company, field, value)
+        if "verification" in values:
+            sync_company_verified(company_id=company.pk)
     return company
 
 
@@ -545,6 +601,7 @@ def do_confirm_company_member(*, actor: User, company: Company, user_id: int) ->
             CompanyMember.objects.filter(pk=membership.pk).update(confirmed=True)
             membership.confirmed = True
             User.objects.filter(pk=user_id, company_name="").update(company_name=company.name)
+            sync_company_verified(user_ids=[user_id])
     return membership
 
 
@@ -569,6 +626,7 @@ def do_remove_company_member(*, actor: User, company: Company, user_id: int) -> 
                 "conflict", "Das Unternehmen braucht mindestens eine Person in der Verwaltung."
             )
         CompanyMember.objects.filter(pk=membership.pk).delete()
+        sync_company_verified(user_ids=[user_id])
 
 
 def do_set_company_member(
@@ -600,6 +658,109 @@ def do_set_company_member(
             for field, value in values.items():
                 setattr(membership, field, value)
     return membership
+
+
+def sync_company_verified(
+    *, user_ids: list[int] | None = None, company_id: int | None = None
+) -> None:
+    """Recompute `User.company_verified` (the badge in message frames) for these
+    people, or for every person of this company."""
+    if company_id is not None:
+        user_ids = list(
+            CompanyMember.objects.filter(company_id=company_id).values_list("user_id", flat=True)
+        )
+    ids = list(user_ids or [])
+    at_verified = set(
+        CompanyMember.objects.filter(user_id__in=ids, confirmed=True)
+        .exclude(company__verification="")
+        .values_list("user_id", flat=True)
+    )
+    User.objects.filter(pk__in=at_verified).update(company_verified=True)
+    User.objects.filter(pk__in=set(ids) - at_verified).update(company_verified=False)
+
+
+def do_verify_company(*, actor: User, company: Company, verified: bool = True) -> Company:
+    """The chamber (site staff) confirms a company page, or takes the confirmation
+    back. Its confirmed people get the badge."""
+    if not actor.is_staff:
+        raise ClientError("forbidden", "Nur das Team der Kammer bestätigt Unternehmen.")
+    values: dict[str, Any] = (
+        {"verification": Verification.STAFF, "verified_at": timezone.now()}
+        if verified
+        else {"verification": "", "verified_at": None}
+    )
+    with transaction.atomic():
+        Company.objects.filter(pk=company.pk).update(**values)
+        for field, value in values.items():
+            setattr(company, field, value)
+        sync_company_verified(company_id=company.pk)
+    return company
+
+
+COMPANY_PROOF_SALT = "netzn.accounts.company-domain"
+
+
+def do_request_domain_proof(*, actor: User, company: Company, email: Any) -> str:
+    """A confirmed person of the company proves the company's web domain: a link goes
+    to an address on that domain (the company's own, e.g. info@ruether.de). Using it
+    marks the company "bestätigt". Returns the address."""
+    membership = CompanyMember.objects.filter(company=company, user=actor, confirmed=True).first()
+    if membership is None:
+        raise ClientError(
+            "forbidden", "Nur bestätigte Ansprechpersonen des Unternehmens können das."
+        )
+    _require_confirmed_email(actor)
+    if not company.domain:
+        message = "Tragen Sie zuerst die Website oder Web-Domain des Unternehmens ein."
+        raise ClientError("conflict", message, fields={"domain": [message]})
+    errors = FieldErrors()
+    address = _email(errors, email)
+    errors.raise_if_any()
+    host = address.rpartition("@")[2]
+    if host != company.domain and not host.endswith(f".{company.domain}"):
+        message = f"Die Adresse muss auf @{company.domain} enden."
+        raise ClientError("bad_request", message, fields={"email": [message]})
+    limit_action("confirmation_mail", actor.pk)
+    token = signing.dumps(
+        {"c": company.pk, "u": actor.pk, "d": company.domain}, salt=COMPANY_PROOF_SALT
+    )
+    send_mail(
+        f"netzn: {company.name} bestätigen",
+        f"Guten Tag,\n\n{actor.display_name} möchte das Profil von {company.name} bei "
+        "netzn als bestätigt kennzeichnen und hat dafür diese Adresse angegeben. "
+        f"Wenn das in Ordnung ist, öffnen Sie diesen Link (drei Tage gültig):\n"
+        f"{_link('company_proof', token)}\n\n"
+        "Andernfalls ignorieren Sie diese E-Mail; dann ändert sich nichts.",
+        None,
+        [address],
+    )
+    return address
+
+
+def do_confirm_domain_proof(*, token: Any) -> Company:
+    """Use the link of the domain proof: the company is "bestätigt" (by its domain)
+    if the domain is still the same and the person still works there."""
+    try:
+        data = signing.loads(str(token), salt=COMPANY_PROOF_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise _bad_link() from exc
+    with transaction.atomic():
+        company = (
+            Company.objects.select_for_update().filter(pk=data.get("c"), domain=data.get("d"))
+        ).first()
+        works_there = CompanyMember.objects.filter(
+            company_id=data.get("c"), user_id=data.get("u"), confirmed=True
+        ).exists()
+        if company is None or not works_there:
+            raise _bad_link()
+        if not company.verification:
+            company.verification = Verification.DOMAIN
+            company.verified_at = timezone.now()
+            Company.objects.filter(pk=company.pk).update(
+                verification=company.verification, verified_at=company.verified_at
+            )
+            sync_company_verified(company_id=company.pk)
+    return company
 
 
 def do_block_person(*, actor: User, person: User) -> None:

@@ -114,6 +114,8 @@ class CompanyIn(Body):
     city: str = ""
     address: str = ""
     website: str = ""
+    domain: str = ""
+    register_number: str = ""
     description: str = ""
 
 
@@ -123,7 +125,17 @@ class CompanyPatch(Body):
     city: str | None = None
     address: str | None = None
     website: str | None = None
+    domain: str | None = None
+    register_number: str | None = None
     description: str | None = None
+
+
+class VerifyIn(Body):
+    verified: bool
+
+
+class DomainProofIn(Body):
+    email: str
 
 
 class ClaimIn(Body):
@@ -404,6 +416,30 @@ def update_company(request: HttpRequest, slug: str, payload: CompanyPatch) -> JS
     actions.do_update_company(
         actor=signed_in(request), company=company, changes=set_fields(payload)
     )
+    return company_profile(request.user, company)
+
+
+@router.post("/companies/{slug}/verify", response=JSON)
+def verify_company(request: HttpRequest, slug: str, payload: VerifyIn) -> JSON:
+    """The chamber's staff confirm a company page (or take it back)."""
+    company = access_company(slug)
+    actions.do_verify_company(actor=signed_in(request), company=company, verified=payload.verified)
+    return company_profile(request.user, company)
+
+
+@router.post("/companies/{slug}/domain-proof", response={202: JSON})
+def domain_proof(request: HttpRequest, slug: str, payload: DomainProofIn) -> Status[JSON]:
+    """A confirmed person of the company asks for the link to an address on its domain."""
+    address = actions.do_request_domain_proof(
+        actor=signed_in(request), company=access_company(slug), email=payload.email
+    )
+    return Status(202, {"sent_to": address})
+
+
+@router.post("/auth/confirm-company", auth=None, response=JSON)
+def confirm_company(request: HttpRequest, payload: TokenProof) -> JSON:
+    """The link of the domain proof: the signed token is the proof."""
+    company = actions.do_confirm_domain_proof(token=payload.token)
     return company_profile(request.user, company)
 
 

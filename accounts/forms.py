@@ -122,6 +122,16 @@ class CompanyForm(forms.Form):
     city = forms.CharField(label="Ort", max_length=100, required=False)
     address = forms.CharField(label="Anschrift", max_length=255, required=False)
     website = forms.CharField(label="Website", max_length=200, required=False)
+    domain = forms.CharField(
+        label="Web-Domain",
+        max_length=253,
+        required=False,
+        help_text="z. B. beispiel-gmbh.de; leer: aus der Website. Mit einer E-Mail-Adresse "
+        "dieser Domain bestätigen Sie das Profil.",
+    )
+    register_number = forms.CharField(
+        label="Handelsregisternummer", max_length=60, required=False, help_text="z. B. HRB 12345"
+    )
     description = forms.CharField(
         label="Beschreibung", max_length=4000, required=False, widget=forms.Textarea
     )
@@ -192,4 +202,12 @@ class DeleteAccountForm(forms.Form):
         label="Auch meine Nachrichten löschen",
         required=False,
         help_text="Sonst bleiben sie stehen, als Autor erscheint „Ehemaliges Mitglied“.",
+    )
+
+
+class DomainProofForm(forms.Form):
+    email = forms.EmailField(
+        label="E-Mail-Adresse auf der Firmen-Domain",
+        max_length=254,
+        help_text="z. B. info@ oder Ihre eigene Adresse im Unternehmen",
     )

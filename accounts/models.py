@@ -84,6 +84,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Until the link of the confirmation e-mail is used: not in the directory, not a
     # company's contact person (docs/accounts.md, "E-mail confirmation").
     email_confirmed_at = models.DateTimeField("E-Mail bestätigt", null=True, blank=True)
+    # A confirmed contact person of a verified company: the badge next to the name in
+    # every message frame, kept in step by the company actions (no query per message).
+    company_verified = models.BooleanField("Bei bestätigtem Unternehmen", default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

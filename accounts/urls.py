@@ -58,6 +58,13 @@ urlpatterns = [
     path("unternehmen/<slug:slug>/", views.company_detail, name="company_detail"),
     path("unternehmen/<slug:slug>/bearbeiten/", views.company_edit, name="company_edit"),
     path("unternehmen/<slug:slug>/zuordnen/", views.company_claim, name="company_claim"),
+    path("unternehmen/<slug:slug>/bestaetigen/", views.company_verify, name="company_verify"),
+    path(
+        "unternehmen/<slug:slug>/domain-nachweis/",
+        views.company_domain_proof,
+        name="company_domain_proof",
+    ),
+    path("unternehmensnachweis/<str:token>/", views.company_proof_confirm, name="company_proof"),
     path(
         "unternehmen/<slug:slug>/personen/<int:user_id>/",
         views.company_member,

@@ -41,6 +41,7 @@ from accounts.forms import (
     CompanyForm,
     CompanySearchForm,
     DeleteAccountForm,
+    DomainProofForm,
     EmailChangeForm,
     MemberForm,
     PasswordChangeForm,
@@ -50,7 +51,7 @@ from accounts.forms import (
     TokenForm,
     apply_client_error,
 )
-from accounts.models import AccessToken, Company, User, UserSession
+from accounts.models import AccessToken, Company, User, UserSession, Verification
 from realtime.errors import ClientError
 
 
@@ -209,8 +210,65 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "company": company_profile(request.user, company),
         "claim_form": ClaimForm(),
+        "proof_form": DomainProofForm(),
+        "verification_label": VERIFIED_BY.get(company.verification, ""),
+        "verified_at": company.verified_at,
     }
     return render(request, "accounts/company_detail.html", context)
+
+
+VERIFIED_BY: dict[str, str] = {
+    Verification.STAFF: "von der Kammer",
+    Verification.DOMAIN: "über eine E-Mail-Adresse der Firmen-Domain",
+    Verification.REGISTER: "aus dem Mitgliederverzeichnis der Kammer",
+}
+
+
+@login_required
+@require_POST
+def company_verify(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    verified = request.POST.get("verified") != "0"
+    try:
+        actions.do_verify_company(actor=signed_in(request), company=company, verified=verified)
+    except ClientError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(
+            request, "Das Profil ist bestätigt." if verified else "Die Bestätigung ist entfernt."
+        )
+    return redirect("company_detail", slug=slug)
+
+
+@login_required
+@require_POST
+def company_domain_proof(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    form = DomainProofForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Bitte eine gültige E-Mail-Adresse angeben.")
+        return redirect("company_detail", slug=slug)
+    try:
+        address = actions.do_request_domain_proof(
+            actor=signed_in(request), company=company, email=form.cleaned_data["email"]
+        )
+    except ClientError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Der Bestätigungslink ist an {address} unterwegs.")
+    return redirect("company_detail", slug=slug)
+
+
+def company_proof_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the domain proof: GET asks, POST confirms (no sign-in needed)."""
+    if request.method == "POST":
+        try:
+            company = actions.do_confirm_domain_proof(token=token)
+        except ClientError as error:
+            return render(request, "accounts/email_link.html", {"error": error.detail}, status=400)
+        messages.success(request, f"{company.name} ist jetzt bestätigt. Danke!")
+        return redirect("company_detail", slug=company.slug)
+    return render(request, "accounts/email_link.html", {"kind": "company"})
 
 
 @login_required

@@ -19,6 +19,7 @@ OPEN = {
     ("post", "/auth/tokens"),
     ("post", "/auth/confirm-email"),
     ("post", "/auth/confirm-email-change"),
+    ("post", "/auth/confirm-company"),
 }
 # method, path (with {person}, {slug}, {user}), takes a JSON body
 ENDPOINTS = [
@@ -49,6 +50,9 @@ ENDPOINTS = [
     ("get", "/companies/{slug}", False),
     ("patch", "/companies/{slug}", True),
     ("post", "/companies/{slug}/claim", True),
+    ("post", "/companies/{slug}/verify", True),
+    ("post", "/companies/{slug}/domain-proof", True),
+    ("post", "/auth/confirm-company", True),
     ("post", "/companies/{slug}/members/{user}/confirm", False),
     ("patch", "/companies/{slug}/members/{user}", True),
     ("delete", "/companies/{slug}/members/{user}", False),

@@ -213,7 +213,12 @@ def test_messages_stay_with_an_anonymous_author_and_groups_find_new_owners(
     do_delete_person(actor=cast["xan"], person=cast["xan"], password=PASSWORD)
     history = as_user(cast["paul"]).get(f"/conversations/{cast['open'].conversation_id}/messages")
     first = history.json()["results"][0]
-    assert first["author"] == {"id": None, "display_name": "Ehemaliges Mitglied", "company": ""}
+    assert first["author"] == {
+        "id": None,
+        "display_name": "Ehemaliges Mitglied",
+        "company": "",
+        "company_verified": False,
+    }
     assert first["body"].startswith("Knallfroschgesang")
     # The only owner's closed group passes to its longest member; the lonely one is archived.
     owners = Membership.objects.filter(group=cast["own"], role="owner")
