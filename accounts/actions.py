@@ -437,7 +437,7 @@ def _company_values(errors: FieldErrors, changes: Mapping[str, Any]) -> dict[str
             values[field] = " ".join(_text(errors, field, value, limit=60).split())
         else:
             errors.add(field, "Dieses Feld gibt es nicht.")
-    if values.get("website") and not values.get("domain") and "domain" not in changes:
+    if values.get("website") and not values.get("domain"):
         values["domain"] = domain_of(values["website"])
     return values
 

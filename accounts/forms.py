@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from accounts import throttle
 from accounts.actions import do_reset_password
+from accounts.directory import wz_industries
 from accounts.models import CompanyMember, User, Visibility
 from realtime.errors import ClientError
 
@@ -161,7 +162,14 @@ class PeopleSearchForm(forms.Form):
 class CompanySearchForm(forms.Form):
     q = forms.CharField(label="Suche", max_length=200, required=False)
     city = forms.CharField(label="Ort", max_length=100, required=False)
-    industry = forms.CharField(label="Branche", max_length=120, required=False)
+    # The WZ 2008 titles of the listed companies; any other text still filters.
+    industry = forms.CharField(label="Branche (WZ 2008)", max_length=120, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].widget = forms.Select(
+            choices=[("", "Alle Branchen"), *wz_industries()]
+        )
 
 
 class PasswordChangeForm(forms.Form):
