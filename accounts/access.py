@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Block, Company, CompanyMember, User, Visibility
 from realtime.errors import ClientError
@@ -103,6 +104,7 @@ def own_profile(user: User) -> dict[str, Any]:
     profile["email"] = user.email
     profile["phone"] = user.phone
     profile["email_confirmed"] = user.email_confirmed
+    profile["two_factor"] = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     profile["email_visibility"] = user.email_visibility
     profile["phone_visibility"] = user.phone_visibility
     return profile

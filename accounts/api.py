@@ -17,7 +17,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
-from accounts import actions, privacy, sessions, throttle
+from accounts import actions, privacy, sessions, throttle, twofactor
 from accounts.access import (
     access_company,
     access_person,
@@ -56,12 +56,22 @@ class SignupIn(Body):
 class LoginIn(Body):
     email: str
     password: str
+    otp: str | None = None  # the app's code, for people with two-factor sign-in
 
 
 class TokenIn(Body):
     email: str
     password: str
     name: str
+    otp: str | None = None
+
+
+class CodeIn(Body):
+    code: str
+
+
+class PasswordIn(Body):
+    password: str
 
 
 class TokenProof(Body):
@@ -188,6 +198,7 @@ def login_session(request: HttpRequest, payload: LoginIn) -> User:
     user = throttle.check_password(
         request, email=payload.email, password=payload.password, ip=throttle.client_ip(request)
     )
+    twofactor.check_code(user, payload.otp)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     get_token(request)
     return user
@@ -204,6 +215,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[JSON]:
     user = throttle.check_password(
         request, email=payload.email, password=payload.password, ip=throttle.client_ip(request)
     )
+    twofactor.check_code(user, payload.otp)
     token, raw = actions.do_create_token(actor=user, name=payload.name)
     return Status(201, {"id": token.pk, "name": token.name, "token": raw})
 
@@ -282,6 +294,27 @@ def change_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[N
     )
     if current is not None:
         sessions.keep_signed_in(request, user)
+    return Status(204, None)
+
+
+@router.post("/me/two-factor", response={201: JSON})
+def start_two_factor(request: HttpRequest) -> Status[JSON]:
+    """A new secret for the TOTP app, shown once; confirm with a first code."""
+    device = twofactor.start_enrolment(signed_in(request))
+    return Status(201, {"secret": twofactor.secret_of(device), "otpauth_url": device.config_url})
+
+
+@router.post("/me/two-factor/confirm", response=JSON)
+def confirm_two_factor(request: HttpRequest, payload: CodeIn) -> JSON:
+    twofactor.do_confirm_enrolment(actor=signed_in(request), code=payload.code)
+    return {"two_factor": True}
+
+
+@router.delete("/me/two-factor", response={204: None})
+def disable_two_factor(request: HttpRequest, payload: PasswordIn) -> Status[None]:
+    twofactor.do_disable(
+        actor=signed_in(request), password=payload.password, ip=throttle.client_ip(request)
+    )
     return Status(204, None)
 
 

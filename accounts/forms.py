@@ -219,3 +219,14 @@ class DomainProofForm(forms.Form):
         max_length=254,
         help_text="z. B. info@ oder Ihre eigene Adresse im Unternehmen",
     )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code aus der Authenticator-App",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="Sechs Ziffern, z. B. 123 456",
+    )

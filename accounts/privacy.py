@@ -20,6 +20,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import sessions
 from accounts.access import own_profile
@@ -141,6 +142,19 @@ def _export_sessions(person: User) -> list[dict[str, Any]]:
     ]
 
 
+def _export_two_factor(person: User) -> list[dict[str, Any]]:
+    """Whether and since when; never the secret."""
+    return [
+        {
+            "name": d.name,
+            "confirmed": d.confirmed,
+            "created_at": iso(d.created_at),
+            "last_used_at": iso(d.last_used_at),
+        }
+        for d in TOTPDevice.objects.filter(user=person)
+    ]
+
+
 def _export_blocks(person: User) -> list[dict[str, Any]]:
     return [
         {
@@ -170,6 +184,7 @@ register(
 register(Section("companies_created", ("accounts.Company",), _export_companies_created))
 register(Section("tokens", ("accounts.AccessToken",), _export_tokens))
 register(Section("sessions", ("accounts.UserSession",), _export_sessions))
+register(Section("two_factor", ("otp_totp.TOTPDevice",), _export_two_factor))
 # Blocks by others of this person are theirs, not the person's: they go with the row.
 register(Section("blocks", ("accounts.Block",), _export_blocks))
 

@@ -5,19 +5,12 @@ from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
 from accounts import views
-from accounts.forms import LoginForm, ResetSetPasswordForm
+from accounts.forms import ResetSetPasswordForm
 
 urlpatterns = [
     path("registrieren/", views.signup, name="signup"),
-    path(
-        "anmelden/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("anmelden/", views.LoginView.as_view(), name="login"),
+    path("anmelden/code/", views.login_code, name="login_code"),
     path("abmelden/", views.logout_page, name="logout"),
     path(
         "passwort-vergessen/",
@@ -86,6 +79,11 @@ urlpatterns = [
     path("einstellungen/sicherheit/", views.settings_security, name="settings_security"),
     path("einstellungen/sicherheit/passwort/", views.password_change, name="password_change"),
     path("einstellungen/sicherheit/e-mail/", views.email_change, name="email_change"),
+    path(
+        "einstellungen/sicherheit/zwei-faktor/",
+        views.two_factor_setup,
+        name="two_factor_setup",
+    ),
     path(
         "einstellungen/sicherheit/bestaetigung/",
         views.confirmation_resend,

@@ -7,6 +7,7 @@ action's `ClientError` becomes German messages next to the form fields.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -20,9 +21,10 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import actions, privacy, sessions, throttle
+from accounts import actions, privacy, sessions, throttle, twofactor
 from accounts.access import (
     access_company,
     access_person,
@@ -38,11 +40,13 @@ from accounts.directory import search_companies as find_companies
 from accounts.directory import search_people as find_people
 from accounts.forms import (
     ClaimForm,
+    CodeForm,
     CompanyForm,
     CompanySearchForm,
     DeleteAccountForm,
     DomainProofForm,
     EmailChangeForm,
+    LoginForm,
     MemberForm,
     PasswordChangeForm,
     PeopleSearchForm,
@@ -462,6 +466,7 @@ def _security_page(request: HttpRequest, **forms_and_status: Any) -> HttpRespons
             "-created_at"
         ),
         "email_confirmed": user.email_confirmed,
+        "two_factor": twofactor.enabled(user),
         **forms_and_status,
     }
     return render(request, "accounts/settings_security.html", context, status=status)
@@ -619,3 +624,109 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         {"form": form, "section": "daten", "companies_admin": owned},
         status=status,
     )
+
+
+PENDING_KEY = "netzn_otp_pending"
+PENDING_SECONDS = 300
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with a second step for people with two-factor sign-in: the
+    password check passes, the session remembers who (five minutes), and the code
+    page signs in."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if not twofactor.enabled(user):
+            return super().form_valid(form)
+        self.request.session[PENDING_KEY] = {
+            "user": user.pk,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("login_code")
+
+
+def login_code(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        request.session.pop(PENDING_KEY, None)
+        messages.error(request, "Bitte melden Sie sich erneut an.")
+        return redirect("login")
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.check_code(user, form.cleaned_data["code"])
+        except ClientError as error:
+            form.add_error("code", error.detail)
+            status = 400
+        else:
+            request.session.pop(PENDING_KEY, None)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            target = str(pending.get("next") or "/")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = "/"
+            return redirect(target)
+    elif form.errors:
+        status = 400
+    return render(request, "accounts/login_code.html", {"form": form}, status=status)
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Switch on: show the QR code of a fresh secret, confirm with a first code.
+    Switch off: with the password."""
+    user = signed_in(request)
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        try:
+            twofactor.do_disable(
+                actor=user,
+                password=request.POST.get("password", ""),
+                ip=throttle.client_ip(request),
+            )
+        except ClientError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, "Die Zwei-Faktor-Anmeldung ist ausgeschaltet.")
+        return redirect("settings_security")
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.do_confirm_enrolment(actor=user, code=form.cleaned_data["code"])
+        except ClientError as error:
+            apply_client_error(form, error)
+            status = error.status
+        else:
+            messages.success(
+                request,
+                "Die Zwei-Faktor-Anmeldung ist eingeschaltet. Ab jetzt fragen wir "
+                "bei der Anmeldung nach dem Code aus Ihrer App.",
+            )
+            return redirect("settings_security")
+    if twofactor.enabled(user):
+        return redirect("settings_security")
+    device = twofactor.pending_device(user) if request.method == "POST" else None
+    if device is None:
+        device = twofactor.start_enrolment(user)
+    response = render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "form": form,
+            "qr": twofactor.qr_data_uri(device),
+            "secret": twofactor.secret_of(device),
+            "section": "sicherheit",
+        },
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
+    # Optional two-factor sign-in with TOTP apps (accounts/twofactor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Serves the API docs page's Swagger UI from our own origin (the CSP allows no CDN).
     "ninja",
     "realtime",
@@ -120,6 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+OTP_TOTP_ISSUER = "netzn"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
