@@ -101,7 +101,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 "Willkommen bei netzn! Wir haben Ihnen einen Link zur Bestätigung Ihrer "
                 "E-Mail-Adresse geschickt. Ergänzen Sie jetzt Ihr Profil.",
             )
-            return redirect("settings_profile")
+            return redirect("engagement:welcome")
     if form.errors and status == 200:
         status = 400
     return render(request, "accounts/signup.html", {"form": form}, status=status)

@@ -1,7 +1,7 @@
 """The export and deletion sections of the apps above `accounts` (docs/privacy.md).
 
 `accounts.privacy` holds the registry and the people's own tables; this module, in
-the layer that composes every app, adds groups, chat and notifications. It is
+the layer that composes every app, adds groups, chat, notifications and engagement. It is
 registered at start-up by `server.apps.ServerConfig.ready`.
 """
 
@@ -16,6 +16,7 @@ from accounts.privacy import Section, iso, register
 from chat.actions import erase_messages_of
 from chat.events import FORMER_MEMBER
 from chat.models import Message, MessageReport, Participant
+from engagement.models import PersonRhythm
 from groups.actions import leave_all_groups_on_deletion
 from groups.models import Group, Invitation, JoinRequest, Membership
 from notifications.models import Notification
@@ -154,6 +155,17 @@ def erase_notifications(person: User, delete_messages: bool) -> None:
         Notification.objects.filter(pk=notification.pk).update(data=data)
 
 
+def export_activity(person: User) -> dict[str, Any]:
+    rhythm = PersonRhythm.objects.filter(user=person).first()
+    if rhythm is None:
+        return {}
+    return {
+        "last_seen_at": iso(rhythm.last_seen_at),
+        "digest_sent_at": iso(rhythm.digest_sent_at),
+        "weekly_sent_at": iso(rhythm.weekly_sent_at),
+    }
+
+
 def connect() -> None:
     register(
         Section(
@@ -182,3 +194,4 @@ def connect() -> None:
             order=30,
         )
     )
+    register(Section("activity", ("engagement.PersonRhythm",), export_activity, order=40))

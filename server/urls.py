@@ -22,6 +22,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="notification_preferences"),
     ),
     path("benachrichtigungen/", include("notifications.urls")),
+    path("", include("engagement.urls")),
 ]
 
 handler400 = "server.errors.bad_request"

@@ -31,11 +31,11 @@ def test_old_read_notifications_and_revoked_tokens_go(anna: Any) -> None:
     active, _ = do_create_token(actor=anna, name="aktiv")
 
     out = StringIO()
-    call_command("apply_retention", stdout=out)
-    assert "notifications: 1 gelöscht" in out.getvalue()
+    call_command("netzn_cron", "--job", "retention", stdout=out)
+    assert "notifications: 1" in out.getvalue()
     remaining = set(Notification.objects.values_list("pk", flat=True))
     assert remaining == {fresh.pk, unread.pk}
     assert old.pk not in remaining
     assert list(AccessToken.objects.values_list("pk", flat=True)) == [active.pk]
-    call_command("apply_retention", stdout=StringIO())
+    call_command("netzn_cron", "--job", "retention", "--force", stdout=StringIO())
     assert Notification.objects.count() == 2
