@@ -83,11 +83,23 @@ def publish_all_on_commit(topic: str, batch: Sequence[Mapping[str, Any]]) -> Non
         transaction.on_commit(partial(publish_all_now, topic, payloads), robust=True)
 
 
-def disconnect_user(user_id: int, *, session_key: str | None = None) -> None:
+def disconnect_user(
+    user_id: int,
+    *,
+    session_key: str | None = None,
+    except_session: str | None = None,
+    token_id: int | None = None,
+) -> None:
     """Close the user's open sockets in every process, after the current commit: all
-    of them (deactivation), or only those of one browser session (logout). Clients
-    reconnect, and a handshake without a valid session or token is refused."""
+    of them (deactivation, deletion, password reset), only those of one browser
+    session (logout), all but those of one session (a password change keeps the tab
+    that made it), or those opened with one token (revocation). Clients reconnect,
+    and a handshake without a valid session or token is refused."""
     frame: dict[str, Any] = {"type": "_disconnect"}
     if session_key is not None:
         frame["session"] = session_key
+    if except_session is not None:
+        frame["except_session"] = except_session
+    if token_id is not None:
+        frame["token"] = token_id
     publish_on_commit(frames.user_topic(user_id), frame)

@@ -333,6 +333,7 @@ async def test_typing_reaches_others_not_myself_and_is_throttled(people, convers
             "id": people["anna"].pk,
             "display_name": "Anna Becker",
             "company": "Stahlbau Witten",
+            "company_verified": False,
         },
         "conversation": conversation.pk,
     }
