@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,15 +106,18 @@ def start_server(
     *,
     port: int | None = None,
     redis_url: str | None = None,
-    extra_env: dict[str, str] | None = None,
+    database_url: str | None = None,
+    extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
-    """Run `daphne asgi:application` against the test database, on `port` (to restart
-    a server where its clients expect it) or a free one."""
+    """Run `daphne -b 127.0.0.1 -p PORT asgi:application` (the command line of `make
+    run`) against the test database (or `database_url`), on `port` (to restart a server
+    where its clients expect it) or a free one. `extra_env` overrides the environment;
+    a value of None removes the variable."""
     port = port or free_port()
-    env = {
+    env: dict[str, str | None] = {
         # The browser tests allow the ORM beside Playwright's loop; a server never does.
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database_url_of_test_db(),
+        "DATABASE_URL": database_url or database_url_of_test_db(),
         "REDIS_URL": settings.REDIS_URL if redis_url is None else redis_url,
         "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
         "DEBUG": "1",
@@ -135,7 +138,7 @@ def start_server(
                 "asgi:application",
             ],
             cwd=ROOT,
-            env=env,
+            env={key: value for key, value in env.items() if value is not None},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
