@@ -7,7 +7,7 @@
 - anonymous, an unknown token, an inactive user or a foreign Origin: refused (HTTP 403).
 - the database unreachable: refused with HTTP 503 (the client retries), never a 500.
 
-The lookups run in the loop's thread pool (`thread_sensitive=False`), not on the one
+The lookups run in the process's database threads (`realtime.db`), not on the one
 thread that Channels' `database_sync_to_async` shares by default: a storm of
 handshakes must not queue behind each other's queries.
 """
@@ -20,7 +20,6 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlparse
 
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
@@ -31,6 +30,7 @@ from django.http.request import validate_host
 
 from accounts.models import AccessToken
 from accounts.tokens import token_for_secret
+from realtime.db import in_db_thread
 from realtime.wire import deny
 
 logger = logging.getLogger(__name__)
@@ -83,13 +83,13 @@ class HandshakeAuth:
         user: Any = None
         try:
             if authorization.startswith("Bearer "):
-                token = await lookup(token_for_secret)(authorization[7:].strip())
+                token = await in_db_thread(token_for_secret)(authorization[7:].strip())
                 scope["auth"] = "token"
                 if token is not None:
                     user = token.user
                     scope["token_id"] = token.pk
             elif origin is not None:
-                user = await lookup(session_user)(scope["session"])
+                user = await in_db_thread(session_user)(scope["session"])
                 scope["auth"] = "session"
         except DatabaseError as exc:
             logger.warning("WebSocket handshake refused, database unavailable: %s", exc)
@@ -100,10 +100,6 @@ class HandshakeAuth:
             return await WebsocketDenier()(scope, receive, send)
         scope["user"] = user
         return await self.inner(scope, receive, send)
-
-
-def lookup(func: Any) -> Any:
-    return database_sync_to_async(func, thread_sensitive=False)
 
 
 def websocket_auth(inner: Any) -> Any:

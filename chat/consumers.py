@@ -32,11 +32,9 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -63,14 +61,15 @@ from chat.actions import (
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message, Participant
 from realtime import frames
+from realtime.db import in_db_thread
 from realtime.errors import ClientError
 from realtime.hub import Hub, HubUnavailable, get_hub
 from realtime.ratelimit import TokenBucket, get_rate_limiter
+from realtime.text import INVALID_CHARACTER, is_storable, unstorable_fields
 from realtime.wire import DirectWriter, deny, unwrap_send
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 REF_MAX_CHARS = 128
 TYPING_INTERVAL_SECONDS = 3.0
@@ -91,15 +90,6 @@ CLOSE_TRY_AGAIN_LATER = 4013
 # autobahn drops a connection 1 s after its close frame went unanswered; this is the
 # backstop behind it (a close that never reached autobahn, another server).
 ABORT_AFTER_CLOSE_SECONDS = 1.5
-
-DB_EXECUTOR = ThreadPoolExecutor(
-    max_workers=settings.NETZN_DB_THREADS, thread_name_prefix="netzn-db"
-)
-
-
-def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """Run `func` in the database thread pool (closing stale connections around it)."""
-    return database_sync_to_async(func, thread_sensitive=False, executor=DB_EXECUTOR)
 
 
 class _Resume:
@@ -489,13 +479,14 @@ class ChatConsumer:
         if not isinstance(content, dict):
             self.error(BadFrame("Ein Frame ist ein JSON-Objekt."), None)
             return
-        if frames.has_unstorable_text(content):
+        unstorable = unstorable_fields(content)
+        if unstorable:
             # Checked here for every frame, so nothing of it reaches a handler (or
             # a group-committed batch that other people's messages share).
             ref = content.get("ref")
             self.error(
-                BadFrame("Text mit Nullzeichen oder ungültigem Unicode wird nicht angenommen."),
-                ref if isinstance(ref, str) and not frames.has_unstorable_text(ref) else None,
+                BadFrame(f"{INVALID_CHARACTER} Feld: {', '.join(unstorable)}"),
+                ref if isinstance(ref, str) and is_storable(ref) else None,
             )
             return
         ref = content.get("ref")
