@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections import defaultdict
 from typing import Any, Protocol
@@ -130,8 +131,11 @@ class RedisHub(Hub):
 
         self.prefix = prefix
         self.prefix_len = len(prefix) + 1
+        # Named, so `CLIENT LIST` tells the hubs' connections apart.
+        self.client_name = f"netzn-hub:{prefix}:{os.getpid()}"
         self.pool: Any = aioredis.ConnectionPool.from_url(
             url,
+            client_name=self.client_name,
             socket_connect_timeout=2,
             socket_timeout=None,
             health_check_interval=0,
@@ -187,7 +191,10 @@ class RedisHub(Hub):
 
     async def unsubscribe(self, topic: str, subscriber: Subscriber) -> None:
         if self._remove(topic, subscriber):
-            self.waiters.pop(topic, None)
+            # Whoever still waits for this topic has left it meanwhile.
+            for waiter in self.waiters.pop(topic, ()):
+                if not waiter.done():
+                    waiter.set_result(None)
             self.lost.discard(topic)
             self.dirty.add(topic)
             self.wake.set()
