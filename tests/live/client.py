@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 import json
 import time
 import uuid
@@ -35,22 +34,9 @@ class Person:
     password: str = PASSWORD
 
 
-# Sign-ups are limited per client address (accounts/throttle.py, 5 an hour): each new
-# person signs up from an address of their own on the loopback network, as people
-# arriving from many places would.
-SIGNUP_ADDRESSES = itertools.cycle(
-    f"127.0.{high}.{low}" for high in range(1, 8) for low in range(1, 255)
-)
-
-
-def api(
-    base_url: str, person: Person | None = None, *, source: str | None = None, **kwargs: Any
-) -> httpx.Client:
-    """An HTTP client for `/api/v1/`, authenticated with the person's token if given;
-    `source`: the local address to connect from (another client IP)."""
+def api(base_url: str, person: Person | None = None, **kwargs: Any) -> httpx.Client:
+    """An HTTP client for `/api/v1/`, authenticated with the person's token if given."""
     headers = {"Authorization": f"Bearer {person.token}"} if person else {}
-    if source is not None:
-        kwargs["transport"] = httpx.HTTPTransport(local_address=source)
     return httpx.Client(base_url=f"{base_url}/api/v1", headers=headers, timeout=30, **kwargs)
 
 
@@ -65,7 +51,7 @@ def expect(response: httpx.Response, status: int) -> Any:
 def sign_up(base_url: str, display_name: str) -> Person:
     """Sign up a new person and create a personal access token, as a program would."""
     email = f"{display_name.split()[0].lower()}-{uuid.uuid4().hex[:10]}@example.de"
-    with api(base_url, source=next(SIGNUP_ADDRESSES)) as client:
+    with api(base_url) as client:
         user = expect(
             client.post(
                 "/auth/signup",
