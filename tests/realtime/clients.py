@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import os
+import socket
 import struct
 import time
 from http.client import HTTPConnection
@@ -191,12 +192,13 @@ class RawSocket:
     @classmethod
     async def open(cls, url: str, token: str, *, receive_buffer: int | None = None) -> RawSocket:
         parts = urlparse(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port, limit=2**22)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer is not None:
-            import socket as socket_module
-
-            sock = writer.get_extra_info("socket")
-            sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, receive_buffer)
+            # Before connecting: the window is agreed in the handshake.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=2**22)
         key = base64.b64encode(os.urandom(16)).decode()
         writer.write(
             (
