@@ -109,10 +109,10 @@ def start_server(
     database_url: str | None = None,
     extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
-    """Run `daphne -b 127.0.0.1 -p PORT asgi:application` (the command line of `make
-    run`) against the test database (or `database_url`), on `port` (to restart a server
-    where its clients expect it) or a free one. `extra_env` overrides the environment;
-    a value of None removes the variable."""
+    """Run `daphne -e tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application`
+    (the command line of `make run`) against the test database (or `database_url`), on
+    `port` (to restart a server where its clients expect it) or a free one. `extra_env`
+    overrides the environment; a value of None removes the variable."""
     port = port or free_port()
     env: dict[str, str | None] = {
         # The browser tests allow the ORM beside Playwright's loop; a server never does.
@@ -131,10 +131,8 @@ def start_server(
                 sys.executable,
                 "-m",
                 "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
+                "-e",
+                f"tcp:port={port}:interface=127.0.0.1:backlog=2048",
                 "asgi:application",
             ],
             cwd=ROOT,
