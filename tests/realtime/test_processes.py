@@ -19,7 +19,7 @@ import pytest
 import redis
 from channels.db import database_sync_to_async
 from django.conf import settings
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.models import User
 from chat.actions import SendRequest, do_remove_participant, do_send_messages
@@ -28,7 +28,14 @@ from realtime import publish
 from tests.chat.helpers import group_with, token_for
 from tests.conftest import free_port
 from tests.live.conftest import PRODUCTION_ENV
-from tests.realtime.clients import RawSocket, Socket, follow, revoke_over_http
+from tests.realtime.clients import (
+    RawSocket,
+    Socket,
+    TcpProxy,
+    follow,
+    refused_status,
+    revoke_over_http,
+)
 
 FAST_LIMITS = {"NETZN_RATE_BURST": "5", "NETZN_RATE_PER_SECOND": "0.1"}
 
@@ -278,3 +285,40 @@ async def test_a_client_too_slow_to_keep_up_is_closed_4013_and_its_connection_en
     assert await slow.ended_by_server(within=10)
     _, seen = await follow(server.ws_url, people["ben"], conversation, after=0, until=50)
     assert seen == list(range(1, 51))
+
+
+async def test_a_handshake_while_the_database_is_down_is_refused_with_503(server_factory, people):
+    """PostgreSQL goes away (here: the server reaches it through a proxy the test
+    stops): a new WebSocket is refused with HTTP 503, cleanly, open sockets stay, and
+    handshakes work again once it is back."""
+    database = settings.DATABASES["default"]
+    proxy = TcpProxy(
+        free_port(), (database.get("HOST") or "127.0.0.1", int(database.get("PORT") or 5432))
+    )
+    await proxy.start()
+    user = database.get("USER") or "postgres"
+    server = server_factory(
+        database_url=f"postgres://{user}@127.0.0.1:{proxy.port}/{database['NAME']}",
+        extra_env={**PRODUCTION_ENV, "DATABASE_POOL_TIMEOUT": "1"},
+    )
+    try:
+        open_socket = await Socket.open(server.ws_url, people["anna"])
+        await proxy.stop()
+        assert await refused_status(server.ws_url, people["ben"]) == 503
+        assert await open_socket.ping()
+        await proxy.start()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                again = await Socket.open(server.ws_url, people["ben"])
+                break
+            except InvalidStatus as refused:
+                assert refused.response.status_code == 503
+                assert time.monotonic() < deadline, "handshakes did not recover"
+                await asyncio.sleep(0.5)
+        assert await again.ping()
+        log = server.log.read_text()
+        assert "Exception inside application" not in log
+        assert "Traceback" not in log
+    finally:
+        await proxy.stop()
