@@ -1,14 +1,24 @@
 """Shared fixtures: real PostgreSQL and Redis, and real server processes.
 
-The suite runs against the database and Redis named by DATABASE_URL and REDIS_URL
-(`make test` points them at the local PostgreSQL and Redis). pytest-django creates and
-drops `test_<name>`. Each run gets its own pub/sub prefix, so concurrent runs on one
-Redis do not hear each other, and the cache is emptied around every test.
+The suite runs against the database and Redis named by DATABASE_URL and REDIS_URL.
+`make test` runs it twice (docs/testing.md):
+
+- the full run: every test, on PostgreSQL and Redis (pytest-django creates and drops
+  `test_<name>`);
+- the embedded run (`NETZN_TEST_EMBEDDED=1`, no DATABASE_URL, no REDIS_URL): the
+  contract tests (marker `contract`, given here by path) on what `make run` serves,
+  SQLite in a test file and the in-process fan-out. Tests marked `postgres` or `redis`
+  are skipped there with their reason.
+
+In CI (`CI` set) a missing part fails instead of skipping. Each run gets its own
+pub/sub prefix, so concurrent runs on one Redis do not hear each other, and the cache
+is emptied around every test.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,11 +37,120 @@ from django.core.cache import cache
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PREFIX = f"netzn-test-{uuid.uuid4().hex[:8]}"
 
+# Not part of the wire contract (HTTP API and WebSocket): the HTML pages, the admin,
+# the e-mail workers and digests, the demo data, deploy checks, pinned query counts,
+# the browser and the benchmark tools. Every other test module is a contract test and
+# also runs in the embedded run.
+NOT_CONTRACT_DIRS = ("browser", "bench")
+NOT_CONTRACT_MODULES = frozenset(
+    {
+        "test_pages.py",
+        "test_admin.py",
+        "test_admin_and_demo.py",
+        "test_demo.py",
+        "test_deploy_check.py",
+        "test_digest.py",
+        "test_emails.py",
+        "test_query_counts.py",
+        "test_smoke.py",
+    }
+)
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last: sync Playwright keeps an event loop running in the main
-    thread while its browser is open, which async tests and the ORM cannot share."""
+# Contract tests that fail on the embedded default because of a known bug that another
+# change is fixing: expected to fail there (strictly: once fixed, the entry must go).
+# Strict where the failure is certain.
+KNOWN_EMBEDDED_FAILURES: dict[str, tuple[str, bool]] = {
+    "tests/accounts/test_directory.py::test_filters": (
+        "issue 16.7: the directory's SQLite search path matches topic=Logis in Logistik",
+        True,
+    ),
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def embedded_run() -> bool:
+    return os.environ.get("NETZN_TEST_EMBEDDED", "") == "1"
+
+
+def require(available: bool, message: str) -> None:
+    """A part a test needs (a binary, a service): skip loudly on a developer machine,
+    fail in CI, so a CI run never passes without having run the test."""
+    if available:
+        return
+    message = f"!!! NOT RUN: {message} !!!"
+    if in_ci():
+        pytest.fail(message)
+    sys.stderr.write(f"\n{message}\n")
+    pytest.skip(message)
+
+
+def chromium_path() -> str | None:
+    """Chromium as `.ci/run` finds it (`command -v chromium`)."""
+    return shutil.which("chromium")
+
+
+def is_contract_test(item: pytest.Item) -> bool:
+    parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
+    return parts[0] not in NOT_CONTRACT_DIRS and parts[-1] not in NOT_CONTRACT_MODULES
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse a run that would test less than it claims."""
+    postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if embedded_run():
+        if postgres or settings.REDIS_URL:
+            raise pytest.UsageError(
+                "NETZN_TEST_EMBEDDED=1 is the SQLite run without Redis: unset "
+                "DATABASE_URL and REDIS_URL"
+            )
+    elif in_ci() and not (postgres and settings.REDIS_URL):
+        raise pytest.UsageError("CI runs the full suite on PostgreSQL and Redis")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Contract tests get their marker; in the embedded run tests that need PostgreSQL
+    or Redis are skipped with their reason. Browser tests run last: sync Playwright
+    keeps an event loop running in the main thread while its browser is open, which
+    async tests and the ORM cannot share."""
+    for item in items:
+        if is_contract_test(item):
+            item.add_marker(pytest.mark.contract)
+        if not embedded_run():
+            continue
+        for name in ("postgres", "redis"):
+            marker = item.get_closest_marker(name)
+            if marker is not None:
+                reason = marker.args[0] if marker.args else "(no reason given)"
+                item.add_marker(pytest.mark.skip(reason=f"needs {name}: {reason}"))
+        known = KNOWN_EMBEDDED_FAILURES.get(item.nodeid)
+        if known is not None:
+            reason, strict = known
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=strict))
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run in which no test passed proves nothing: in CI it fails (pytest's own
+    "no tests collected", exit 5, fails `make` as well)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    passed = len(reporter.stats.get("passed", [])) if reporter is not None else 0
+    if in_ci() and exitstatus == 0 and passed == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLite's test database is a file, not memory (as `make run` has it): the server
+    processes a test starts must open the same database."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -68,8 +187,10 @@ def free_port() -> int:
 def database_url_of_test_db() -> str:
     """The URL of the test database pytest-django created, for server subprocesses."""
     db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
     if db["ENGINE"] != "django.db.backends.postgresql":
-        raise RuntimeError("server processes in tests need PostgreSQL (DATABASE_URL)")
+        raise RuntimeError(f"no URL for a test database on {db['ENGINE']}")
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     host = db.get("HOST") or "127.0.0.1"
@@ -101,6 +222,20 @@ class ServerProcess:
                 self.process.wait()
 
 
+SERVER_ACTION_LIMITS = ",".join(
+    f"{action}=100000/3600"
+    for action in (
+        "signup",
+        "password_reset",
+        "confirmation_mail",
+        "group_create",
+        "join_request",
+        "invitation",
+        "report",
+    )
+)
+
+
 def start_server(
     tmp_path: Path,
     *,
@@ -122,6 +257,9 @@ def start_server(
         "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
         "DEBUG": "1",
         "DATABASE_CONN_MAX_AGE": "0",
+        # Tests sign up and create groups by the dozen from 127.0.0.1; the limits
+        # themselves are tested in tests/accounts/test_action_limits.py.
+        "NETZN_ACTION_LIMITS": SERVER_ACTION_LIMITS,
         **(extra_env or {}),
     }
     log = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"

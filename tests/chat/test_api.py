@@ -59,6 +59,7 @@ def test_send_over_http_is_idempotent(setup: dict[str, Any]) -> None:
         "id": setup["anna"].pk,
         "display_name": "Anna Becker",
         "company": "Stahlbau Witten",
+        "company_verified": False,
     }
     retry = api.post(path, {"body": "Hallo aus Witten", "client_id": "h-1"})
     assert retry.status_code == 200
@@ -171,6 +172,7 @@ def test_forbidden_and_missing_look_alike(setup: dict[str, Any]) -> None:
     assert Client().get(f"/api/v1/conversations/{existing}/messages").status_code == 401
 
 
+@pytest.mark.postgres("German word forms come from PostgreSQL's full-text search (stemming)")
 def test_search_finds_german_word_forms_only_where_i_may_read(
     setup: dict[str, Any], make_user: Any
 ) -> None:

@@ -14,7 +14,6 @@ silently under exactly this load.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections import defaultdict
@@ -49,7 +48,7 @@ class Tracker:
 
     async def read(self) -> None:
         while True:
-            frame = json.loads(await self.socket.connection.recv())
+            frame = await self.socket.receive_new(timeout=3600)
             waiter = self.pending.pop(frame.get("ref", ""), None)
             kind = frame["type"]
             if kind == "subscribed":

@@ -26,7 +26,7 @@ from chat.actions import SendRequest, do_remove_participant, do_send_messages
 from chat.models import Conversation
 from realtime import publish
 from tests.chat.helpers import group_with, token_for
-from tests.conftest import free_port
+from tests.conftest import free_port, require
 from tests.live.conftest import PRODUCTION_ENV
 from tests.realtime.clients import (
     RawSocket,
@@ -36,6 +36,8 @@ from tests.realtime.clients import (
     refused_status,
     revoke_over_http,
 )
+
+pytestmark = pytest.mark.redis("several server processes behind one Redis")
 
 FAST_LIMITS = {"NETZN_RATE_BURST": "5", "NETZN_RATE_PER_SECOND": "0.1"}
 
@@ -98,8 +100,8 @@ async def test_two_processes_behave_as_one_server(server_factory, people):
 def own_redis(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A redis-server this test starts and stops itself."""
     binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
+    require(binary is not None, "the Redis outage test: redis-server is not on PATH")
+    assert binary is not None
     port = free_port()
     state: dict[str, Any] = {"port": port, "process": None}
 
