@@ -276,9 +276,7 @@ ORDER BY v.ord
 
 # Takes the batch's seqs and locks the conversation row until the commit: from here
 # on the transaction holds the lock for two more statements (the insert, the read
-# markers), never for a check. Raw SQL where the ORM has no portable form (RETURNING
-# of an UPDATE) or costs more than the statement (the markers: a Case with one When
-# per author took 1-2 ms of Python per batch).
+# markers), never for a check. Raw SQL: the ORM has no UPDATE ... RETURNING.
 TAKE_SEQS_SQL = (
     "UPDATE chat_conversation SET last_seq = last_seq + %s, last_message_at = %s "
     "WHERE id = %s AND NOT read_only RETURNING last_seq"
@@ -286,8 +284,9 @@ TAKE_SEQS_SQL = (
 
 
 # Moves each author's read marker to their newest message of the batch (never back).
-# No WITH here: Python's sqlite3 reports a rowcount only for statements that start as
-# DML. VALUES columns are column1, column2 on both databases.
+# Raw SQL: the ORM's form (a Case with one When per author) took more Python time
+# than the whole rest of a batch. No WITH: Python's sqlite3 reports a rowcount only
+# for statements that start as DML. VALUES columns are column1, column2 on both.
 MOVE_MARKERS_SQL = (
     "UPDATE chat_participant SET last_read_seq = CASE"
     " WHEN v.column2 > chat_participant.last_read_seq THEN v.column2"
