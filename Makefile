@@ -24,8 +24,13 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The periodic jobs (e-mail outbox, digests, weekly e-mails, unanswered questions, quiet
+# groups) run beside the server, once a minute, and stop with it: e-mails go to the
+# console as production sends them by SMTP.
 run: migrate
 	$(BIN)/python manage.py seed_demo
+	@$(BIN)/python manage.py netzn_cron --loop 60 & cron=$$!; \
+	trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) asgi:application
 
 lint: install

@@ -23,6 +23,8 @@ class Notification(models.Model):
         MENTION = "mention", "Erwähnung"
         ROLE_CHANGED = "role_changed", "Rolle geändert"
         INVITATION = "invitation", "Einladung"
+        UNANSWERED = "unanswered", "Unbeantwortete Frage"
+        GROUP_QUIET = "group_quiet", "Stille Gruppe"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -16,6 +16,7 @@ from ninja.parser import Parser
 from accounts.api import router as accounts_router
 from accounts.tokens import user_for_token
 from chat.api import router as chat_router
+from engagement.api import router as engagement_router
 from groups.api import router as groups_router
 from notifications.api import router as notifications_router
 from realtime.errors import STATUS_BY_CODE, ClientError
@@ -147,3 +148,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", groups_router)
 api.add_router("/", chat_router)
 api.add_router("/", notifications_router)
+api.add_router("/", engagement_router)

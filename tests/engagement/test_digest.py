@@ -1,4 +1,4 @@
-"""The daily digest (server/digest.py, `send_digests`): content, who gets it, once."""
+"""The daily digest (engagement/digest.py, `send_digests`): content, who gets it, once."""
 
 from __future__ import annotations
 
@@ -13,10 +13,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.models import Participant
+from engagement.digest import send_digests
+from engagement.models import PersonRhythm
 from notifications.actions import do_mark_read, do_notify
-from server.digest import send_digests
-
-from .conftest import add_member, direct_conversation, join_request, make_group, post_message
+from tests.notifications.conftest import (
+    add_member,
+    direct_conversation,
+    join_request,
+    make_group,
+    post_message,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +36,8 @@ def network(make_user: Any) -> dict[str, Any]:
     her last digest went out yesterday morning."""
     now = timezone.now()
     yesterday = now - timedelta(hours=24)
-    anna = make_user("Anna Becker", email_frequency="digest", last_digest_at=yesterday)
+    anna = make_user("Anna Becker", email_frequency="digest")
+    PersonRhythm.objects.create(user=anna, digest_sent_at=yesterday)
     jorg = make_user("Jörg Müller")
     petra = make_user("Petra Özdemir")
     stahl = make_group("Stahlbau Ruhr", anna, jorg, visibility="closed")
@@ -126,8 +133,7 @@ def test_digest_reports_messages_requests_members_and_direct_messages(
     html = str(message.alternatives[0][0])
     assert "<h2>Offene Beitrittsanfragen</h2>" in html
     assert "<strong>Petra Özdemir</strong>" in html
-    anna.refresh_from_db()
-    assert anna.last_digest_at == now
+    assert PersonRhythm.objects.get(user=anna).digest_sent_at == now
 
 
 def only_digest_body() -> str:
@@ -141,8 +147,7 @@ def test_nothing_new_means_no_email(network: dict[str, Any]) -> None:
     post_message(network["kreativ"].conversation, anna, "Von mir selbst", now)
     assert send_digests(now=now).sent == 0
     assert mail.outbox == []
-    anna.refresh_from_db()
-    assert anna.last_digest_at == network["yesterday"]
+    assert PersonRhythm.objects.get(user=anna).digest_sent_at == network["yesterday"]
     # One new message from someone else, and the digest goes out with it alone.
     post_message(network["kreativ"].conversation, jorg, "Neu von Jörg", now - timedelta(hours=1))
     assert send_digests(now=now).sent == 1
