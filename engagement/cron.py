@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from engagement import jobs
+from engagement import jobs, retention
 from engagement.actions import do_finish_job, do_start_job
 from engagement.models import JobRun
 
@@ -73,6 +73,8 @@ JOBS: list[Job] = [
     Job("daily_digest", daily_at(settings.NETZN_DIGEST_TIME), jobs.send_daily_digests),
     Job("weekly_catch_up", every(minutes=60), jobs.send_weekly_catch_ups),
     Job("quiet_groups", every(minutes=60), jobs.nudge_quiet_groups),
+    # docs/privacy.md, "Retention".
+    Job("retention", every(minutes=60), retention.apply_retention),
 ]
 
 

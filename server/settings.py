@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
+    # Optional two-factor sign-in with TOTP apps (accounts/twofactor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Serves the API docs page's Swagger UI from our own origin (the CSP allows no CDN).
+    "ninja",
     "realtime",
     "accounts",
     "notifications",
@@ -145,6 +150,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+OTP_TOTP_ISSUER = "netzn"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -169,6 +175,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "netzn <noreply@netzn.
 # Absolute base for links in e-mails (no request at hand when a worker sends them).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+CSRF_FAILURE_VIEW = "server.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -218,6 +225,10 @@ NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
 )
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
+# Retention (docs/privacy.md): days until `apply_retention` deletes them.
+NETZN_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("NETZN_RETAIN_NOTIFICATIONS_DAYS", "180"))
+NETZN_RETAIN_REPORTS_DAYS = int(os.environ.get("NETZN_RETAIN_REPORTS_DAYS", "365"))
+NETZN_RETAIN_REVOKED_TOKENS_DAYS = int(os.environ.get("NETZN_RETAIN_REVOKED_TOKENS_DAYS", "90"))
 # Engagement (docs/engagement.md): a group question without a reply from anyone else
 # for this long is brought to the members who can likely answer.
 NETZN_UNANSWERED_AFTER_MINUTES = int(os.environ.get("NETZN_UNANSWERED_AFTER_MINUTES", "240"))

@@ -23,6 +23,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0002_trigram")]
+    dependencies = [("accounts", "0004_person_at_verified_company")]
 
     operations = [migrations.RunPython(create_index, drop_index)]
