@@ -110,7 +110,7 @@ def verify_current_password(user: User, password: Any, ip: str) -> None:
 
 # Fixed-window limits of actions that cost others attention or mail: (count, seconds).
 # Each is counted per key (a person's id, or the client IP before sign-up) in the
-# cache, shared by all processes through Redis. Overridable in settings.
+# cache, shared by all processes through Redis. Overridable with NETZN_ACTION_LIMITS.
 ACTION_LIMITS: dict[str, tuple[int, int]] = {
     "signup": (5, 3600),
     "password_reset": (5, 3600),
@@ -134,7 +134,7 @@ ACTION_MESSAGES = {
 def limit_action(action: str, key: Any) -> None:
     """Count one `action` for `key`; raise `rate_limited` (429, `retry_after`) once
     the window's budget is used up. The refused attempt is not counted."""
-    limits = {**ACTION_LIMITS, **getattr(settings, "NETZN_ACTION_LIMITS", {})}
+    limits = {**ACTION_LIMITS, **settings.NETZN_ACTION_LIMITS}
     count, length = limits[action]
     now = time.time()
     number = int(now // length)
