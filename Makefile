@@ -27,14 +27,13 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-# The periodic jobs (e-mail outbox, digests, weekly e-mails, unanswered questions, quiet
-# groups) run beside the server, once a minute, and stop with it: e-mails go to the
-# console as production sends them by SMTP.
+# The periodic jobs of `netzn_cron` (e-mail outbox, digests, weekly e-mails, unanswered
+# questions, quiet groups) run once a minute on a thread of the server and stop with it:
+# e-mails go to the console as production sends them by SMTP, and notifications reach
+# open sockets through the server's own hub (engagement/background.py).
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	@$(BIN)/python manage.py netzn_cron --loop 60 & cron=$$!; \
-	trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
+	NETZN_CRON_EVERY_SECONDS=$${NETZN_CRON_EVERY_SECONDS:-60} $(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
 
 lint: install
 	$(BIN)/ruff check .

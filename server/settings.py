@@ -256,3 +256,6 @@ NETZN_RETAIN_REVOKED_TOKENS_DAYS = int(os.environ.get("NETZN_RETAIN_REVOKED_TOKE
 NETZN_UNANSWERED_AFTER_MINUTES = int(os.environ.get("NETZN_UNANSWERED_AFTER_MINUTES", "240"))
 # When `netzn_cron` sends the daily digest (Europe/Berlin, HH:MM).
 NETZN_DIGEST_TIME = os.environ.get("NETZN_DIGEST_TIME", "07:15")
+# `make run` runs the periodic jobs on a thread of the server process every this many
+# seconds (0: off; production runs `netzn_cron` from cron, docs/operations.md).
+NETZN_CRON_EVERY_SECONDS = float(os.environ.get("NETZN_CRON_EVERY_SECONDS", "0"))
