@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.access import is_blocked_between
 from accounts.models import User
 from chat.access import access_message, direct_key_for, mention_candidates
-from chat.events import message_deleted_frame, message_frame, read_frame
+from chat.events import message_deleted_frame, message_frame, post_updated_frame, read_frame
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify
 from realtime.errors import ClientError, forbidden
@@ -157,7 +157,12 @@ def _existing_send(actor: Any, conversation_id: int, client_id: str) -> Message 
 
 
 def do_send_message(
-    *, actor: Any, conversation_id: Any, body: Any, client_id: Any
+    *,
+    actor: Any,
+    conversation_id: Any,
+    body: Any,
+    client_id: Any,
+    post: dict[str, Any] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message from `actor` (a participant of the conversation; in a direct
     conversation only while neither of the two blocked the other) and return
@@ -170,14 +175,17 @@ def do_send_message(
 
     Emits after the commit: `message` on `conv:<id>`; for a direct conversation a
     `direct_message` notification to the other person (one per unread stretch); for a
-    group `mention` notifications to mentioned participants who did not mute it."""
+    group `mention` notifications to mentioned participants who did not mute it.
+
+    `post` is the card of a board post this message shows (set by the board actions
+    only; clients cannot send it)."""
     if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
         raise forbidden()
     body = clean_body(body)
     client_id = clean_client_id(client_id)
     try:
         with transaction.atomic():
-            message = _store_message(actor, conversation_id, body, client_id)
+            message = _store_message(actor, conversation_id, body, client_id, post)
     except IntegrityError:
         # A concurrent (or earlier) send with the same client_id won the unique
         # constraint: this is a retry, answer with the stored message.
@@ -196,7 +204,9 @@ NEXT_SEQ_SQL = (
 )
 
 
-def _store_message(actor: Any, conversation_id: int, body: str, client_id: str) -> Message:
+def _store_message(
+    actor: Any, conversation_id: int, body: str, client_id: str, post: dict[str, Any] | None
+) -> Message:
     if not actor.is_active:
         raise forbidden()
     now = timezone.now()
@@ -214,6 +224,7 @@ def _store_message(actor: Any, conversation_id: int, body: str, client_id: str) 
         body=body,
         client_id=client_id,
         created_at=now,
+        post=post,
     )
     # Moving the sender's read marker doubles as the write-access check: no
     # participant row, no message (the transaction rolls back).
@@ -652,3 +663,15 @@ def do_resolve_report(*, actor: Any, report_ids: list[int], status: str) -> int:
     return MessageReport.objects.filter(
         Q(pk__in=report_ids), Q(status=MessageReport.Status.OPEN)
     ).update(status=status, resolved_at=timezone.now())
+
+
+def do_update_post_card(*, message_ids: list[int], post: dict[str, Any]) -> None:
+    """Replace the board-post card shown by these messages (the post's message in its
+    group and the "Interesse" messages that refer to it). Called by the board actions
+    inside their transaction, after they checked who may change the post. Emits
+    `post_updated` on each message's `conv:<id>` after the commit."""
+    messages = list(Message.objects.select_for_update().filter(pk__in=message_ids).order_by("pk"))
+    for message in messages:
+        message.post = post
+        message.save(update_fields=["post"])
+        publish_on_commit(conversation_topic(message.conversation_id), post_updated_frame(message))

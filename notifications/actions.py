@@ -35,6 +35,7 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.INVITATION,
         Notification.Kind.JOIN_APPROVED,
         Notification.Kind.JOIN_DECLINED,
+        Notification.Kind.MATCH,
     }
 )
 MAX_IDS_PER_CALL = 500

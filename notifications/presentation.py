@@ -119,7 +119,22 @@ def summary(notification: Notification) -> str:
         return f"Ihre Rolle in „{group}“ wurde geändert"
     if kind == Notification.Kind.INVITATION:
         return f"{who} lädt Sie in die Gruppe „{group}“ ein"
+    if kind == Notification.Kind.MATCH:
+        return match_summary(data)
     return "Neue Benachrichtigung"
+
+
+def match_summary(data: dict[str, Any]) -> str:
+    """`data` of a board match: `post` (the new post) and `matched` (`{"type": "post"
+    | "search", "title" | "name"}`), see docs/board.md."""
+    title = field(data, "post.title", default="ein neuer Eintrag")
+    kind = "Angebot" if field(data, "post.kind") == "offer" else "Gesuch"
+    group = field(data, "post.group.name", default="einer Gruppe")
+    if field(data, "matched.type") == "search":
+        name = field(data, "matched.name", default="Ihre Suche")
+        return f"Neu zu Ihrer Suche „{name}“: {kind} „{title}“ in „{group}“"
+    mine = field(data, "matched.title", default="Ihrem Eintrag")
+    return f"Passend zu „{mine}“: {kind} „{title}“ in „{group}“"
 
 
 def detail(notification: Notification) -> str:
@@ -131,6 +146,8 @@ def detail(notification: Notification) -> str:
         return field(data, "message", "request_message")
     if notification.kind == Notification.Kind.JOIN_DECLINED:
         return field(data, "reason")
+    if notification.kind == Notification.Kind.MATCH:
+        return field(data, "post.summary")
     return ""
 
 
@@ -145,4 +162,6 @@ def action_label(notification: Notification) -> str:
         return "Anfrage entscheiden"
     if kind == Notification.Kind.INVITATION:
         return "Einladung ansehen"
+    if kind == Notification.Kind.MATCH:
+        return "Eintrag ansehen"
     return "Gruppe öffnen"

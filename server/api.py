@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.api import router as accounts_router
 from accounts.tokens import user_for_token
+from board.api import router as board_router
 from chat.api import router as chat_router
 from groups.api import router as groups_router
 from notifications.api import router as notifications_router
@@ -120,3 +121,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", groups_router)
 api.add_router("/", chat_router)
 api.add_router("/", notifications_router)
+api.add_router("/", board_router)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "groups",
+    "board",
     "server",
 ]
 

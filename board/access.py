@@ -1,0 +1,125 @@
+"""Every read of posts, matches and saved searches goes through here (CONVENTIONS.md,
+rule 3).
+
+A post is visible exactly to those who may read its group's conversation: any
+signed-in person for an open group, members only for a closed (or archived) one.
+chat decides that (`chat.access.readable_conversations` / `can_read`); the board
+only follows. A missing post and one the person may not see get the same 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+
+from board.filters import BoardFilters, open_q
+from board.models import Match, Post, SavedSearch, Status
+from board.validation import today
+from chat.access import can_read, is_id, readable_conversations
+from groups.access import is_manager, require_signed_in
+from groups.models import Group
+from realtime.errors import ClientError
+
+
+def post_not_found() -> ClientError:
+    return ClientError("not_found", "Diesen Eintrag gibt es nicht (mehr).")
+
+
+def readable_groups(user: Any) -> QuerySet[Group]:
+    return Group.objects.filter(conversation__in=readable_conversations(user).values("pk"))
+
+
+def visible_posts(user: Any) -> QuerySet[Post]:
+    """Every post `user` may see, with `effective_status` annotated."""
+    require_signed_in(user)
+    if not user.is_active:
+        return Post.objects.none()
+    return with_effective_status(
+        Post.objects.filter(group__in=readable_groups(user).values("pk")).select_related(
+            "author", "group"
+        )
+    )
+
+
+def with_effective_status(posts: QuerySet[Post]) -> QuerySet[Post]:
+    return posts.annotate(
+        effective_status=Case(
+            When(Q(status=Status.OPEN, expires_on__lt=today()), then=Value(Status.EXPIRED.value)),
+            default=F("status"),
+            output_field=CharField(),
+        )
+    )
+
+
+def effective_status(post: Post) -> str:
+    annotated = getattr(post, "effective_status", None)
+    if annotated:
+        return str(annotated)
+    if post.status == Status.OPEN and post.expires_on and post.expires_on < today():
+        return Status.EXPIRED
+    return post.status
+
+
+def access_post(user: Any, post_id: Any) -> Post:
+    """A post `user` may see, else 404 (also when it does not exist)."""
+    require_signed_in(user)
+    if not is_id(post_id):
+        raise post_not_found()
+    post = (
+        with_effective_status(Post.objects.select_related("author", "group__conversation"))
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None:
+        raise post_not_found()
+    if not can_read(user, post.group.conversation):
+        raise post_not_found()
+    return post
+
+
+def may_change(user: Any, post: Post) -> bool:
+    """The author, or the group's owners and admins."""
+    if post.author_id == user.pk:
+        return True
+    return is_manager(user, post.group)
+
+
+def board(user: Any, filters: BoardFilters) -> QuerySet[Post]:
+    """The board: posts of groups `user` may read, filtered, newest first."""
+    return filters.apply(visible_posts(user)).order_by("-created_at", "-id")
+
+
+def matches_of_post(user: Any, post: Post) -> QuerySet[Post]:
+    """The posts that matched `post` (either way round) that `user` may see."""
+    ids = Match.objects.filter(Q(post=post) | Q(other=post)).values_list("post_id", "other_id")
+    others = {a if a != post.pk else b for a, b in ids} - {None, post.pk}
+    return visible_posts(user).filter(pk__in=others).order_by("-created_at", "-id")
+
+
+def recent_matches(user: Any, *, limit: int = 6) -> list[Post]:
+    """New open posts that matched my posts or searches, for the start page."""
+    require_signed_in(user)
+    post_ids = (
+        Match.objects.filter(recipient=user)
+        .order_by("-created_at")
+        .values_list("post_id", flat=True)
+    )[: limit * 3]
+    posts = visible_posts(user).filter(open_q(), pk__in=list(post_ids))
+    return list(posts.order_by("-created_at", "-id")[:limit])
+
+
+def my_searches(user: Any) -> QuerySet[SavedSearch]:
+    require_signed_in(user)
+    return SavedSearch.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def access_search(user: Any, search_id: Any) -> SavedSearch:
+    """One of my saved searches; anyone else's or a missing one: 404."""
+    require_signed_in(user)
+    search = (
+        SavedSearch.objects.filter(pk=search_id, user=user).first() if is_id(search_id) else None
+    )
+    if search is None:
+        raise ClientError("not_found", "Diese gespeicherte Suche gibt es nicht.")
+    return search
