@@ -364,7 +364,7 @@ def do_create_saved_search(*, actor: Any, name: Any, filters: Any, alert: Any) -
             kind=parsed.kind,
             category=parsed.category,
             group=group,
-            city=parsed.city.casefold(),
+            city=fold(parsed.city),
             postcode=parsed.postcode,
             occupation=parsed.occupation,
             q=parsed.q,

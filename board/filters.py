@@ -131,7 +131,7 @@ class BoardFilters:
         if self.group:
             posts = posts.filter(group__slug=self.group)
         if self.city:
-            city = self.city.casefold()
+            city = occupations.fold(self.city)
             posts = posts.filter(Q(place_city=city) | Q(dest_city=city))
         if self.postcode:
             posts = posts.filter(

@@ -60,10 +60,10 @@ class Post(models.Model):
     # Copies of the typed fields for matching and filters (set by the actions only).
     place_postcode = models.CharField(max_length=5, blank=True)
     place_region = models.CharField(max_length=2, blank=True)
-    place_city = models.CharField(max_length=100, blank=True)  # casefolded
+    place_city = models.CharField(max_length=100, blank=True)  # folded: board.occupations.fold
     dest_postcode = models.CharField(max_length=5, blank=True)
     dest_region = models.CharField(max_length=2, blank=True)
-    dest_city = models.CharField(max_length=100, blank=True)  # casefolded
+    dest_city = models.CharField(max_length=100, blank=True)  # folded: board.occupations.fold
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     earliest = models.DateField(null=True, blank=True)
@@ -118,7 +118,7 @@ class SavedSearch(models.Model):
     group = models.ForeignKey(
         "groups.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    city = models.CharField(max_length=100, blank=True)  # casefolded
+    city = models.CharField(max_length=100, blank=True)  # folded (board.occupations.fold)
     postcode = models.CharField(max_length=5, blank=True)  # a prefix of 1-5 digits
     occupation = models.CharField(max_length=160, blank=True)
     q = models.CharField(max_length=200, blank=True)

@@ -13,6 +13,12 @@ from tests.board.conftest import Board, apprenticeship, day, freight
 pytestmark = pytest.mark.django_db
 
 
+def card_of(post: dict[str, Any]) -> dict[str, Any]:
+    card = Message.objects.get(pk=post["message_id"]).post
+    assert isinstance(card, dict)
+    return card
+
+
 def create(board: Board, person: Any, body: dict[str, Any], group: str = "mobilitaet") -> Any:
     return board.api(person).post(f"/groups/{group}/posts", body)
 
@@ -173,7 +179,7 @@ def test_author_marks_filled_and_the_card_follows(board: Board) -> None:
     response = board.api(board.haulier).patch(f"/posts/{post['id']}", {"status": "filled"})
     assert response.status_code == 200
     assert response.json()["status"] == "filled"
-    assert Message.objects.get(pk=post["message_id"]).post["status"] == "filled"
+    assert card_of(post)["status"] == "filled"
     again = board.api(board.haulier).patch(f"/posts/{post['id']}", {"status": "withdrawn"})
     assert again.status_code == 409
     bad = board.api(board.haulier).patch(f"/posts/{post['id']}", {"status": "open"})
@@ -206,7 +212,7 @@ def test_do_expire_posts_stores_expired_and_updates_the_card(board: Board) -> No
     assert do_expire_posts() == 1
     assert do_expire_posts() == 0
     assert Post.objects.get(pk=post["id"]).status == "expired"
-    assert Message.objects.get(pk=post["message_id"]).post["status"] == "expired"
+    assert card_of(post)["status"] == "expired"
 
 
 def test_occupations_search_is_german_aware(board: Board) -> None:
