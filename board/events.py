@@ -23,6 +23,7 @@ class PostCard(TypedDict):
     summary: str
     expires_on: str | None
     group: str
+    author_id: int
     url: str
 
 
@@ -59,5 +60,6 @@ def post_card(post: Post) -> PostCard:
         "summary": presentation.summary(post.category, post.fields),
         "expires_on": post.expires_on.isoformat() if post.expires_on else None,
         "group": post.group.slug,
+        "author_id": post.author_id,
         "url": post_url(post),
     }
