@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from groups.actions import do_create_group, do_invite_to_group, do_join_group
 from groups.models import Group
+from tests.chat.conftest import _close_pool_connections  # noqa: F401
 from tests.groups.conftest import Api
 
 
