@@ -31,6 +31,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import EmailFrequency, User
+from board.alerts import DailyAlert, daily_alerts, mark_digested
 from chat.models import Conversation, Message, NotificationLevel, Participant
 from groups.models import Group, JoinRequest, Membership
 from notifications import presentation
@@ -96,6 +97,7 @@ class Digest:
     direct_authors: list[str] = field(default_factory=list)
     direct_new: bool = False
     notifications: list[Item] = field(default_factory=list)
+    board_alerts: list[DailyAlert] = field(default_factory=list)
 
     @property
     def worth_sending(self) -> bool:
@@ -106,6 +108,7 @@ class Digest:
             or self.members
             or self.direct_new
             or self.notifications
+            or self.board_alerts
             or any(requests.new for requests in self.requests)
         )
 
@@ -126,6 +129,9 @@ class Digest:
         if self.notifications:
             count = len(self.notifications)
             parts.append(f"{count} {'Benachrichtigung' if count == 1 else 'Benachrichtigungen'}")
+        if self.board_alerts:
+            hits = len(self.board_alerts)
+            parts.append(f"{hits} {'neuer Treffer' if hits == 1 else 'neue Treffer'}")
         if self.direct_unread:
             parts.append(
                 f"{self.direct_unread} ungelesene "
@@ -286,6 +292,7 @@ def compose(user: Any, *, now: datetime) -> Digest:
     digest.members = new_members(user, since)
     digest.direct_unread, digest.direct_authors, digest.direct_new = direct_messages(user, since)
     digest.notifications = other_notifications(user, since)
+    digest.board_alerts = daily_alerts(user)
     return digest
 
 
@@ -316,6 +323,7 @@ def send_digest(user_id: int, *, now: datetime | None = None, connection: Any = 
             connection=connection,
         ).send()
         User.objects.filter(pk=user.pk).update(last_digest_at=moment)
+        mark_digested(user, moment)
     return True
 
 
