@@ -28,7 +28,7 @@ from chat.actions import do_get_or_create_direct_conversation, do_send_message, 
 from chat.models import Conversation, Message
 from groups.access import access_group, can_write_messages
 from groups.models import Group
-from notifications.actions import do_notify
+from notifications.actions import do_notify_all
 from realtime.errors import ClientError
 
 CONTACT_MESSAGE_MAX = 2000
@@ -190,14 +190,14 @@ def _match(created: Created, group: Group) -> None:
                 match_data(post, {"type": "search", "id": search.pk, "name": search.name}),
             ),
         )
+    notices = []
     for user_id, (person, data) in told.items():
         data["count"] = count[user_id]
-        # One notification per person and new post, however many of their posts
-        # and searches it fits (the dedupe key, unique per recipient).
-        if do_notify(
-            recipient=person, kind="match", data=dict(data), dedupe_key=f"match:{post.pk}"
-        ):
-            created.notified.append(user_id)
+        notices.append((person, dict(data)))
+    # One notification per person and new post, however many of their posts and
+    # searches it fits (the dedupe key is unique per recipient).
+    stored = do_notify_all(kind="match", notices=notices, dedupe_key=f"match:{post.pk}")
+    created.notified = [notification.recipient_id for notification in stored]
 
 
 def match_data(post: Post, matched: dict[str, Any]) -> MatchData:

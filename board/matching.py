@@ -18,11 +18,11 @@ does not grow with the number of posts (pinned in tests/board/test_query_counts.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from accounts.models import Block
-from board.filters import POST_DOCUMENT_SQL, open_q
+from board.filters import open_q
 from board.models import Category, Kind, Post, SavedSearch
 from board.occupations import fold
 from chat.models import Participant
@@ -52,11 +52,18 @@ def not_blocked_q(post: Post, prefix: str) -> Q:
     return ~Q(**{f"{prefix}id__in": blocked}) & ~Q(**{f"{prefix}id__in": blockers})
 
 
-def area_q(region_field: str, city_field: str, region: str, city: str) -> Q:
-    same = Q(**{region_field: region}) if region else Q(pk__in=[])
-    if city:
-        same |= Q(**{city_field: city})
-    return same
+def same_areas_q(post: Post) -> Q:
+    """Same loading area and same unloading area, each by region or city, spelled out
+    as four conjunctions so PostgreSQL can combine two partial indexes (by regions,
+    by cities) instead of scanning every open post of the category."""
+    loading = [("place_region", post.place_region), ("place_city", post.place_city)]
+    unloading = [("dest_region", post.dest_region), ("dest_city", post.dest_city)]
+    combined = Q(pk__in=[])
+    for load_field, load_value in loading:
+        for unload_field, unload_value in unloading:
+            if load_value and unload_value:
+                combined |= Q(**{load_field: load_value, unload_field: unload_value})
+    return combined
 
 
 def matching_posts(post: Post) -> list[Post]:
@@ -67,8 +74,7 @@ def matching_posts(post: Post) -> list[Post]:
     ).exclude(author_id=post.author_id)
     if post.category == Category.FREIGHT:
         candidates = candidates.filter(
-            area_q("place_region", "place_city", post.place_region, post.place_city),
-            area_q("dest_region", "dest_city", post.dest_region, post.dest_city),
+            same_areas_q(post),
             earliest__lte=post.latest,
             latest__gte=post.earliest,
         )
@@ -99,7 +105,9 @@ def prefixes(postcode: str) -> list[str]:
 
 
 def matching_searches(post: Post) -> list[SavedSearch]:
-    """Saved searches (alert not off) whose filters all hold for the new post."""
+    """Saved searches (alert not off) whose filters all hold for the new post, in one
+    query: the structured filters as columns, the free text with the board's German
+    full text on PostgreSQL (every word as a substring elsewhere)."""
     cities = [city for city in (post.place_city, post.dest_city) if city]
     codes = prefixes(post.place_postcode) + prefixes(post.dest_postcode)
     searches = (
@@ -118,30 +126,19 @@ def matching_searches(post: Post) -> list[SavedSearch]:
         .select_related("user")
         .order_by("id")
     )
-    found = list(searches[:MAX_SEARCH_MATCHES])
-    with_words = [search for search in found if search.q]
-    if not with_words:
-        return found
-    fitting = words_fit(post, with_words)
-    return [search for search in found if not search.q or search.pk in fitting]
-
-
-def words_fit(post: Post, searches: list[SavedSearch]) -> set[int]:
-    """The searches whose free text finds the post: the same German full text as the
-    board on PostgreSQL (one query), every word as a substring elsewhere."""
     if settings.IS_POSTGRES:
-        document = POST_DOCUMENT_SQL.replace("title || ' ' || body || ' ' || search_text", "%s")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM board_savedsearch WHERE id = ANY(%s) AND {document} "  # noqa: S608
-                "@@ websearch_to_tsquery('german'::regconfig, q)",
-                [[search.pk for search in searches], document_text(post)],
-            )
-            return {int(row[0]) for row in cursor.fetchall()}
+        words = RawSQL(
+            "SELECT id FROM board_savedsearch WHERE q <> '' AND "
+            "to_tsvector('german'::regconfig, %s) @@ websearch_to_tsquery('german'::regconfig, q)",
+            [document_text(post)],
+        )
+        return list(searches.filter(Q(q="") | Q(pk__in=words))[:MAX_SEARCH_MATCHES])
     folded = fold(document_text(post))
-    return {
-        search.pk for search in searches if all(fold(word) in folded for word in search.q.split())
-    }
+    return [
+        search
+        for search in searches[:MAX_SEARCH_MATCHES]
+        if all(fold(word) in folded for word in search.q.split())
+    ]
 
 
 def document_text(post: Post) -> str:

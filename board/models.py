@@ -74,7 +74,7 @@ class Post(models.Model):
     occupation = models.CharField(max_length=160, blank=True)
     # What the free-text search reads besides title and body (cities, occupation,
     # category words); PostgreSQL indexes it with the German configuration
-    # (migration 0001, `board.search.POST_DOCUMENT_SQL`).
+    # (migration 0001, `board.filters.POST_DOCUMENT_SQL`).
     search_text = models.TextField(blank=True)
 
     class Meta:
@@ -87,6 +87,11 @@ class Post(models.Model):
                 fields=["category", "kind", "place_region", "dest_region"],
                 condition=Q(status="open"),
                 name="board_post_open_match",
+            ),
+            models.Index(
+                fields=["category", "kind", "place_city", "dest_city"],
+                condition=Q(status="open"),
+                name="board_post_open_cities",
             ),
             models.Index(
                 fields=["category", "kind", "occupation", "place_region"],
