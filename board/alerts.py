@@ -1,8 +1,8 @@
 """Daily alerts of saved searches, for the daily digest e-mail.
 
 A saved search with `alert == "daily"` stores its hits as `Match` rows (`daily=True`)
-when a fitting post is created, and tells nobody at once. The digest (server/digest.py,
-which engagement/ takes over) asks `daily_alerts` for the hits still owed and calls
+when a fitting post is created, and tells nobody at once. The digest
+(engagement/digest.py) asks `daily_alerts` for the hits still owed and calls
 `mark_digested` in the transaction that sends the e-mail. Visibility is checked again
 here: a post the person can no longer read, or that is no longer open, is left out.
 """

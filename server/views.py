@@ -13,6 +13,7 @@ from accounts.models import Company
 from board.access import recent_matches
 from board.views import card
 from chat.access import conversations_of
+from engagement.home import home_context
 from groups.models import Group, Membership
 from notifications import presentation
 from notifications.models import Notification
@@ -60,6 +61,7 @@ def signed_in_context(user: Any) -> dict[str, Any]:
         "direct_unread": sum(c["unread_count"] for c in conversations if c["kind"] == "direct"),
         "latest_notifications": notifications,
         "board_matches": [card(post, user) for post in recent_matches(user)],
+        **home_context(user),
     }
 
 

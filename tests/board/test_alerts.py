@@ -9,8 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import EmailFrequency
+from engagement.digest import send_digest
 from groups.actions import do_leave_group
-from server.digest import send_digest
 from tests.board.conftest import Board, freight
 
 pytestmark = pytest.mark.django_db

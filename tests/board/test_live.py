@@ -85,7 +85,7 @@ async def test_a_rolled_back_creation_publishes_nothing(board: Board) -> None:
             raise RuntimeError("rollback")
 
     await database_sync_to_async(fail_after_create)()
-    assert await watcher.nothing(0.5)
+    assert await watcher.nothing()
     assert not await database_sync_to_async(Post.objects.exists)()
     await watcher.close()
 
