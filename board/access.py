@@ -13,8 +13,12 @@ from typing import Any
 
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 
+from accounts.models import Block
+from board import presentation
+from board.events import post_url
 from board.filters import BoardFilters, open_q
 from board.models import Match, Post, SavedSearch, Status
+from board.occupations import fold
 from board.validation import today
 from chat.access import can_read, is_id, readable_conversations
 from groups.access import is_manager, require_signed_in
@@ -123,3 +127,61 @@ def access_search(user: Any, search_id: Any) -> SavedSearch:
     if search is None:
         raise ClientError("not_found", "Diese gespeicherte Suche gibt es nicht.")
     return search
+
+
+SUGGESTION_CANDIDATES = 300
+
+
+def suggested_posts(user: Any, *, limit: int = 5) -> list[dict[str, Any]]:
+    """Open posts of others for `GET /me/suggestions`, chosen by the person's topics
+    (the post's group's topics, its occupation) and city, each with a German
+    `reason` ("Thema Ausbildung, Herne"). Only posts the person may see; never of
+    someone they blocked or who blocked them."""
+    topics = {str(t).casefold(): str(t) for t in (user.topics or []) if str(t).strip()}
+    city = fold(user.city or "")
+    if not topics and not city:
+        return []
+    blocked = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list(
+        "blocker_id", "blocked_id"
+    )
+    hidden = {person for pair in blocked for person in pair} - {user.pk}
+    candidates = (
+        visible_posts(user)
+        .filter(open_q())
+        .exclude(author=user)
+        .exclude(author_id__in=hidden)
+        .order_by("-created_at", "-id")[:SUGGESTION_CANDIDATES]
+    )
+    scored = []
+    for post in candidates:
+        shared = [
+            topics[t] for t in (str(x).casefold() for x in post.group.topics or []) if t in topics
+        ]
+        shared += [
+            v for k, v in topics.items() if post.occupation and k in post.occupation.casefold()
+        ]
+        same_city = bool(city) and city in (post.place_city, post.dest_city)
+        score = 2 * len(shared) + (1 if same_city else 0)
+        if not score:
+            continue
+        parts = []
+        if shared:
+            unique = list(dict.fromkeys(shared))
+            parts.append(("Thema " if len(unique) == 1 else "Themen ") + ", ".join(unique))
+        if same_city:
+            parts.append(user.city.strip())
+        scored.append((score, post, ", ".join(parts)))
+    scored.sort(key=lambda item: (-item[0], -item[1].created_at.timestamp()))
+    return [
+        {
+            "id": post.pk,
+            "kind": post.kind,
+            "category": post.category,
+            "title": post.title,
+            "summary": presentation.summary(post.category, post.fields),
+            "group": {"slug": post.group.slug, "name": post.group.name},
+            "url": post_url(post),
+            "reason": reason,
+        }
+        for _, post, reason in scored[:limit]
+    ]

@@ -228,3 +228,23 @@ def test_match_email_goes_out_once_for_immediate_people(board: Board) -> None:
     assert "„Ladung nach München“" in email.subject
     assert f"/brett/{notification.data['post']['id']}/" in email.body
     assert send_due_emails(now=timezone.now() + timedelta(hours=2)).sent == []
+
+
+def test_suggestions_offer_open_posts_by_topic_and_city(board: Board) -> None:
+    from groups.actions import do_update_group
+
+    do_update_group(actor=board.admin, group=board.open_group, topics=["Logistik"])
+    post(board, board.haulier, freight("offer"))
+    board.outsider.topics = ["Logistik"]
+    board.outsider.city = "Bochum"
+    board.outsider.save()
+    body = board.api(board.outsider).get("/me/suggestions").json()
+    [suggestion] = body["posts"]
+    assert suggestion["title"] == "Freier Laderaum Bochum → München"
+    assert suggestion["reason"] == "Thema Logistik, Bochum"
+    # A closed group's post is never suggested to an outsider.
+    post(board, board.shipper, freight("request"), group="logistikkreis")
+    body = board.api(board.outsider).get("/me/suggestions").json()
+    assert [s["title"] for s in body["posts"]] == ["Freier Laderaum Bochum → München"]
+    Block.objects.create(blocker=board.haulier, blocked=board.outsider)
+    assert board.api(board.outsider).get("/me/suggestions").json()["posts"] == []
