@@ -315,7 +315,7 @@ def main() -> None:
         cursor.execute("ANALYZE")
     codes = sorted(_COORDINATES)
     creates: list[float] = []
-    matched = 0
+    matched = notified = 0
     for _ in range(args.creates):
         body = random_body(rng, codes)
         author = rng.choice(people[1:])
@@ -323,6 +323,7 @@ def main() -> None:
         created = do_create_post(actor=author, group_slug=group.slug, **body)
         creates.append((time.perf_counter() - begin) * 1000)
         matched += len(created.matched_posts)
+        notified += len(created.notified)
     client = Client()
     client.force_login(people[1])
     pages: list[float] = []
@@ -340,6 +341,7 @@ def main() -> None:
                 "seed_seconds": round(seeded, 1),
                 "create_with_matching": summary(creates),
                 "matched_posts_per_create": round(matched / max(1, args.creates), 1),
+                "notified_people_per_create": round(notified / max(1, args.creates), 1),
                 "board_first_page": summary(pages),
                 "load_average": os.getloadavg(),
             },
