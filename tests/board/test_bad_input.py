@@ -34,7 +34,7 @@ def test_garbage_in_any_post_field_is_a_400_or_harmless(board: Board, value: Any
     """Each field in turn gets the value: either it is a valid one for that field
     (201) or the answer is a 400 naming that field; never anything else."""
     api = board.api(board.haulier)
-    cases = [
+    cases: list[tuple[str | None, str | None]] = [
         (name, None) for name in ("kind", "category", "title", "fields", "valid_until", "body")
     ]
     cases += [(None, name) for name in freight("offer")["fields"]]
@@ -86,8 +86,13 @@ def test_bad_patch_contact_and_search_bodies(board: Board) -> None:
         response = shipper.post(f"/posts/{post['id']}/contact", {"message": message})
         assert response.status_code == 400
     assert not Contact.objects.exists()
-    for body in ({"name": 5}, {"name": "x", "filters": []}, {"name": "x", "alert": 1}):
-        assert shipper.post("/searches", body).status_code == 400
+    searches: list[dict[str, Any]] = [
+        {"name": 5},
+        {"name": "x", "filters": []},
+        {"name": "x", "alert": 1},
+    ]
+    for search in searches:
+        assert shipper.post("/searches", search).status_code == 400
     assert not SavedSearch.objects.exists()
     for path in ("/posts/0", "/posts/99999999999999999999", "/posts/abc"):
         assert shipper.get(path).status_code in (400, 404)
