@@ -21,6 +21,7 @@ class PostCard(TypedDict):
     status: str
     kind_label: str
     summary: str
+    excerpt: str
     expires_on: str | None
     group: str
     author_id: int
@@ -58,6 +59,7 @@ def post_card(post: Post) -> PostCard:
         "status": post.status,
         "kind_label": presentation.kind_label(post.category, post.kind),
         "summary": presentation.summary(post.category, post.fields),
+        "excerpt": presentation.excerpt(post.body),
         "expires_on": post.expires_on.isoformat() if post.expires_on else None,
         "group": post.group.slug,
         "author_id": post.author_id,

@@ -78,3 +78,11 @@ def summary(category: str, fields: dict[str, Any]) -> str:
         ]
         return " · ".join(part for part in parts if part)
     return ""
+
+
+EXCERPT_CHARS = 280
+
+
+def excerpt(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1].rstrip() + "…"

@@ -45,6 +45,7 @@ function buildCard(post, me) {
   title.href = localPath(post.url) || `/brett/${encodeURIComponent(post.id)}/`;
   card.append(head, title);
   if (post.summary) card.append(el("p", "post-summary", post.summary));
+  if (post.excerpt) card.append(el("p", "post-excerpt", post.excerpt));
   if (status === "open" && Number(post.author_id) !== me.id) card.append(interestButton(post));
   return card;
 }
@@ -74,8 +75,13 @@ function interestButton(post) {
 export function renderPostCard(node, data, me) {
   node.querySelector(".post-card")?.remove();
   node.classList.toggle("has-post", Boolean(data.post));
+  const body = node.querySelector(".chat-body");
+  // The post's own message says in text what the card shows: the card replaces it.
+  // A message that refers to a post ("Interesse") keeps its text above the card.
+  const own = Boolean(data.post) && String(data.client_id || "").startsWith("board-post:");
+  if (body) body.hidden = own && !data.deleted && !data.deleted_at;
   if (!data.post || data.deleted || data.deleted_at) return;
-  node.querySelector(".chat-body")?.after(buildCard(data.post, me));
+  body?.after(buildCard(data.post, me));
 }
 
 /** A `post_updated` frame: the post was filled, withdrawn or expired. */

@@ -46,6 +46,7 @@ async def test_post_frames_and_the_match_notification(board: Board) -> None:
         "status": "open",
         "kind_label": "Freier Laderaum",
         "summary": frame["post"]["summary"],
+        "excerpt": "",
         "expires_on": capacity.expires_on.isoformat() if capacity.expires_on else None,
         "group": "mobilitaet",
         "author_id": board.haulier.pk,
