@@ -186,8 +186,11 @@ def new_post(request: HttpRequest, slug: str) -> HttpResponse:
             if not errors:
                 messages.error(request, error.detail)
         else:
-            found = len(created.matched_posts)
-            note = f" {found} passende Einträge gefunden." if found else ""
+            found = access.matches_of_post(user, created.post).count()
+            note = ""
+            if found:
+                words = "passender Eintrag" if found == 1 else "passende Einträge"
+                note = f" {found} {words} gefunden."
             messages.success(
                 request, f"Ihr Eintrag „{created.post.title}“ ist veröffentlicht.{note}"
             )

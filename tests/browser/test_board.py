@@ -102,7 +102,7 @@ def test_haulier_sees_the_match_live_and_opens_the_conversation(
         metres="6,5",
         tonnes="8",
     )
-    expect(shipper.page.locator("main")).to_contain_text("1 passende Einträge gefunden")
+    expect(shipper.page.locator("main")).to_contain_text("1 passender Eintrag gefunden")
 
     # The match appears live, without a reload, and leads to the conversation.
     match = haulier.page.locator("#board-matches .post-item.is-new")
