@@ -18,8 +18,15 @@ from django.utils import timezone
 
 from accounts.access import is_blocked_between
 from accounts.models import User
+from accounts.throttle import limit_action
 from chat.access import access_message, direct_key_for, is_id, mention_candidates
-from chat.events import message_deleted_frame, message_frame, post_updated_frame, read_frame
+from chat.events import (
+    author_payload,
+    message_deleted_frame,
+    message_frame,
+    post_updated_frame,
+    read_frame,
+)
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify
 from realtime.errors import ClientError, forbidden
@@ -412,13 +419,15 @@ def _write(
         )
         markers = {p.user_id: p.last_read_seq for p in recipients.values()}
         for message in messages:
-            recipient = recipients.get(message.author_id)
+            author_id = message.author_id
+            assert author_id is not None  # only a deleted account's messages have none
+            recipient = recipients.get(author_id)
             if recipient is not None:
                 # The recipient's marker as a one-by-one send would have seen it:
                 # their own earlier messages of the batch moved it.
                 recipient.last_read_seq = markers.get(recipient.user_id, 0)
                 _notify_direct_message(message, recipient)
-                markers[message.author_id] = message.seq
+                markers[author_id] = message.seq
             elif "@" in message.body:
                 _notify_mentions(message, message.author, title)
     return messages
@@ -427,6 +436,11 @@ def _write(
 def preview(body: str) -> str:
     flat = " ".join(body.split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+def author_ref(user: Any) -> dict[str, Any]:
+    payload = author_payload(user)
+    return {"id": payload["id"], "display_name": payload["display_name"]}
 
 
 def _notify_direct_message(message: Message, recipient: Participant) -> None:
@@ -439,7 +453,7 @@ def _notify_direct_message(message: Message, recipient: Participant) -> None:
             "conversation": message.conversation_id,
             "message": message.pk,
             "seq": message.seq,
-            "author": {"id": message.author.pk, "display_name": message.author.display_name},
+            "author": author_ref(message.author),
             "preview": preview(message.body),
         },
         dedupe_key=f"dm:{message.conversation_id}:{recipient.last_read_seq}",
@@ -556,6 +570,14 @@ def _erase(message: Message) -> None:
     publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
 
 
+def erase_messages_of(user: Any) -> None:
+    """Account deletion with "delete my messages too": every message of `user` is
+    erased as a delete would (text gone, seq kept, `message_deleted` after the
+    commit). Called by the deletion action only."""
+    for message in Message.objects.select_for_update().filter(author=user, deleted_at=None):
+        _erase(message)
+
+
 def do_delete_message_as_operator(*, actor: Any, message_id: int) -> Message:
     """Delete a reported message from the moderation queue: platform staff only, and
     only a message that someone reported (the operator reads nothing else). Emits
@@ -659,6 +681,7 @@ def do_report_message(*, actor: Any, message_id: Any, reason: Any) -> tuple[Mess
         raise ClientError("conflict", "Die Nachricht wurde bereits gelöscht.")
     if message.author_id == actor.pk:
         raise ClientError("bad_request", "Eigene Nachrichten können nicht gemeldet werden.")
+    limit_action("report", actor.pk)
     try:
         with transaction.atomic():
             report = MessageReport.objects.create(

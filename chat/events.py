@@ -13,9 +13,11 @@ from chat.models import Message
 
 
 class AuthorPayload(TypedDict):
-    id: int
+    id: int | None
     display_name: str
     company: str
+    # Works at a company page the chamber or the company's own domain confirmed.
+    company_verified: bool
 
 
 class MessagePayload(TypedDict):
@@ -73,9 +75,25 @@ class AckFrame(TypedDict, total=False):
     created_at: str
 
 
+FORMER_MEMBER = "Ehemaliges Mitglied"
+
+
 def author_payload(user: Any) -> AuthorPayload:
-    """Name and company only: never contact fields (e-mail, phone)."""
-    return {"id": user.pk, "display_name": user.display_name, "company": user.company_name}
+    """Name and company only: never contact fields (e-mail, phone). A deleted
+    account's messages have no author: `id` null, "Ehemaliges Mitglied"."""
+    if user is None:
+        return {
+            "id": None,
+            "display_name": FORMER_MEMBER,
+            "company": "",
+            "company_verified": False,
+        }
+    return {
+        "id": user.pk,
+        "display_name": user.display_name,
+        "company": user.company_name,
+        "company_verified": user.company_verified,
+    }
 
 
 def message_payload(message: Message) -> MessagePayload:

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("chat", "0004_message_post_card"),
+        ("chat", "0005_message_post_card"),
         ("groups", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chat", "0003_conversation_read_only"),
+        ("chat", "0004_message_author_kept_anonymous_on_deletion"),
     ]
 
     operations = [
