@@ -375,3 +375,16 @@ def do_delete_saved_search(*, actor: Any, search_id: Any) -> None:
     """Delete one of my saved searches (404 for anyone else's). No event."""
     search = access.access_search(actor, search_id)
     search.delete()
+
+
+def withdraw_all_posts_on_deletion(person: Any) -> None:
+    """Account deletion (accounts.privacy): withdraw the person's open posts, so every
+    card shows it live, then delete all their posts (matches and interest records go
+    with them). Runs in the deletion's transaction; emits `post_updated` per card
+    after the commit."""
+    for post in Post.objects.filter(author=person).select_related("group"):
+        if post.status == Status.OPEN:
+            post.status = Status.WITHDRAWN
+            post.closed_at = timezone.now()
+            _refresh_cards(post)
+    Post.objects.filter(author=person).delete()
