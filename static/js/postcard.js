@@ -31,7 +31,7 @@ export function shownStatus(post) {
   return post.status || "open";
 }
 
-function buildCard(post, me) {
+function buildCard(post, me, offerInterest) {
   const status = shownStatus(post);
   const card = el("div", `post-card post-${post.category} post-status-${status}`);
   card.dataset.postId = String(post.id);
@@ -46,7 +46,7 @@ function buildCard(post, me) {
   card.append(head, title);
   if (post.summary) card.append(el("p", "post-summary", post.summary));
   if (post.excerpt) card.append(el("p", "post-excerpt", post.excerpt));
-  if (status === "open" && Number(post.author_id) !== me.id) card.append(interestButton(post));
+  if (offerInterest && status === "open" && Number(post.author_id) !== me.id) card.append(interestButton(post));
   return card;
 }
 
@@ -81,7 +81,8 @@ export function renderPostCard(node, data, me) {
   const own = Boolean(data.post) && String(data.client_id || "").startsWith("board-post:");
   if (body) body.hidden = own && !data.deleted && !data.deleted_at;
   if (!data.post || data.deleted || data.deleted_at) return;
-  body?.after(buildCard(data.post, me));
+  // "Interesse" on the post itself; a message that refers to it is that contact already.
+  body?.after(buildCard(data.post, me, own));
 }
 
 /** A `post_updated` frame: the post was filled, withdrawn or expired. */
