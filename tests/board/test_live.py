@@ -99,3 +99,22 @@ async def test_frames_round_trip_through_json(board: Board) -> None:
         lambda: post_card(Post.objects.select_related("group").get(pk=post.pk))
     )()
     assert json.loads(json.dumps(card)) == card
+
+
+@pytest.mark.parametrize("category", ["freight", "apprenticeship", "other"])
+async def test_every_category_arrives_as_a_card(board: Board, category: str) -> None:
+    from tests.board.conftest import apprenticeship
+
+    bodies = {
+        "freight": freight("request"),
+        "apprenticeship": apprenticeship("offer"),
+        "other": {"kind": "request", "category": "other", "title": "Suche Hubwagen", "fields": {}},
+    }
+    watcher = await connect(board.outsider)
+    await watcher.subscribe(board.open_group.conversation_id)
+    post = await database_sync_to_async(create)(board.shipper, bodies[category])
+    frame = await watcher.receive_type("message")
+    assert (frame["post"]["id"], frame["post"]["category"]) == (post.pk, category)
+    assert frame["post"]["title"] == post.title
+    assert frame["body"].startswith(frame["post"]["kind_label"])
+    await watcher.close()
