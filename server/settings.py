@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "groups",
+    "board",
     "engagement",
     "server",
 ]
