@@ -225,6 +225,15 @@ NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
 )
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
+# Limits of actions that cost others attention or mail (accounts/throttle.py has the
+# defaults): "name=count/seconds,...", e.g. "group_create=50/3600,signup=100/3600".
+NETZN_ACTION_LIMITS = {
+    name.strip(): (int(count), int(seconds))
+    for name, _, rule in (
+        item.partition("=") for item in env_list("NETZN_RATE_LIMITS", "") if "=" in item
+    )
+    for count, _, seconds in [rule.partition("/")]
+}
 # Retention (docs/privacy.md): days until `apply_retention` deletes them.
 NETZN_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("NETZN_RETAIN_NOTIFICATIONS_DAYS", "180"))
 NETZN_RETAIN_REPORTS_DAYS = int(os.environ.get("NETZN_RETAIN_REPORTS_DAYS", "365"))
