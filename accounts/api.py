@@ -162,6 +162,7 @@ class PeopleQuery(Schema):
     city: str = ""
     company: str = ""
     topic: str = ""
+    responsibility: str = Field("", max_length=160)
     cursor: str = Field("", max_length=100)
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
@@ -392,7 +393,11 @@ def my_blocked(request: HttpRequest) -> JSON:
 @router.get("/people", response=JSON)
 def list_people(request: HttpRequest, filters: Query[PeopleQuery]) -> JSON:
     queryset = find_people(
-        q=filters.q, city=filters.city, company=filters.company, topic=filters.topic
+        q=filters.q,
+        city=filters.city,
+        company=filters.company,
+        topic=filters.topic,
+        responsibility=filters.responsibility,
     )
     rows, next_cursor = page_of(queryset, cursor=filters.cursor, limit=filters.limit)
     return {

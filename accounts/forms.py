@@ -157,6 +157,7 @@ class PeopleSearchForm(forms.Form):
     city = forms.CharField(label="Ort", max_length=100, required=False)
     company = forms.CharField(label="Unternehmen", max_length=160, required=False)
     topic = forms.CharField(label="Thema", max_length=40, required=False)
+    responsibility = forms.CharField(label="Zuständig für", max_length=160, required=False)
 
 
 class CompanySearchForm(forms.Form):

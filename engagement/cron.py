@@ -81,19 +81,32 @@ JOBS: list[Job] = [
 @contextmanager
 def job_lock(name: str) -> Iterator[bool]:
     """Hold the job's lock for the block; yields False if another runner holds it."""
-    if connection.vendor == "postgresql":
-        key = f"netzn_cron:{name}"
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-            row = cursor.fetchone()
-        got = bool(row and row[0])
-        try:
-            yield got
-        finally:
-            if got:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
-        return
+    lock = advisory_lock if connection.vendor == "postgresql" else file_lock
+    with lock(name) as got:
+        yield got
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """A PostgreSQL session advisory lock: held across the job's own transactions,
+    released at the end, or by the server when the connection dies."""
+    key = f"netzn_cron:{name}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        row = cursor.fetchone()
+    got = bool(row and row[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+@contextmanager
+def file_lock(name: str) -> Iterator[bool]:
+    """SQLite (one machine): an exclusive `flock` on `var/cron-<job>.lock`, released
+    when the block ends or the process dies."""
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     with open(settings.VAR_DIR / f"cron-{name}.lock", "w") as handle:
         try:
