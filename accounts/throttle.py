@@ -117,7 +117,7 @@ ACTION_LIMITS: dict[str, tuple[int, int]] = {
     "password_reset": (10, 3600),  # per client IP
     "password_reset_address": (3, 3600),  # per e-mail address
     "confirmation_mail": (5, 3600),
-    "group_create": (20, 3600),
+    "group_create": (60, 3600),
     "join_request": (30, 3600),
     "invitation": (100, 3600),
     "report": (30, 3600),
@@ -127,7 +127,7 @@ ACTION_MESSAGES = {
     "password_reset": "Zu viele E-Mails zum Zurücksetzen des Passworts.",
     "password_reset_address": "Zu viele E-Mails zum Zurücksetzen des Passworts.",
     "confirmation_mail": "Zu viele Bestätigungs-E-Mails.",
-    "group_create": "Sie haben heute schon viele Gruppen angelegt.",
+    "group_create": "Sie haben in der letzten Stunde schon viele Gruppen angelegt.",
     "join_request": "Zu viele Beitrittsanfragen.",
     "invitation": "Zu viele Einladungen.",
     "report": "Zu viele Meldungen.",

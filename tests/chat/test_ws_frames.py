@@ -47,6 +47,7 @@ async def test_hello_lists_my_conversations_and_limits(people, conversation):
         "id": people["anna"].pk,
         "display_name": "Anna Becker",
         "company": "Stahlbau Witten",
+        "company_verified": False,
     }
     assert hello["conversations"] == [
         {
@@ -147,6 +148,7 @@ async def test_send_acks_after_commit_and_reaches_every_subscriber(people, conve
                 "id": people["anna"].pk,
                 "display_name": "Anna Becker",
                 "company": "Stahlbau Witten",
+                "company_verified": False,
             },
             "body": "Glück auf!",
             "client_id": "c-1",
