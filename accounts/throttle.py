@@ -110,8 +110,8 @@ def verify_current_password(user: User, password: Any, ip: str) -> None:
 
 # Fixed-window limits of actions that cost others attention or mail: (count, seconds).
 # Each is counted per key (a person's id, or the client IP before sign-up) in the
-# cache, shared by all processes through Redis. `NETZN_RATE_LIMITS` overrides them
-# ("group_create=50/3600,signup=100/3600"; docs/accounts.md).
+# cache, shared by all processes through Redis. `NETZN_ACTION_LIMITS` overrides them
+# ("group_create=100/3600,signup=100/3600"; docs/accounts.md, "Limits").
 ACTION_LIMITS: dict[str, tuple[int, int]] = {
     "signup": (20, 3600),
     "password_reset": (10, 3600),  # per client IP

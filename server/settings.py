@@ -223,17 +223,28 @@ if DATABASE_POOL_MAX_SIZE and NETZN_DB_THREADS > DATABASE_POOL_MAX_SIZE:
 NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
     os.environ.get("NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS", "600")
 )
+
+
+def env_action_limits(name: str) -> dict[str, tuple[int, int]]:
+    """`signup=5/3600,group_create=10/86400`: budgets of rate-limited actions
+    (accounts/throttle.py ACTION_LIMITS), each a count per window in seconds."""
+    limits: dict[str, tuple[int, int]] = {}
+    for item in env_list(name, ""):
+        action, _, budget = item.partition("=")
+        count, _, seconds = budget.partition("/")
+        if not (action.strip() and count.strip().isdigit() and seconds.strip().isdigit()):
+            raise ImproperlyConfigured(f"{name}: '{item}' is not ACTION=COUNT/SECONDS")
+        limits[action.strip()] = (int(count), int(seconds))
+    return limits
+
+
+# Overrides of the per-action budgets (signup, password_reset, password_reset_address,
+# confirmation_mail, group_create, join_request, invitation, report); unnamed actions
+# keep their defaults (accounts/throttle.py, docs/accounts.md "Limits").
+NETZN_ACTION_LIMITS = env_action_limits("NETZN_ACTION_LIMITS")
+
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
-# Limits of actions that cost others attention or mail (accounts/throttle.py has the
-# defaults): "name=count/seconds,...", e.g. "group_create=50/3600,signup=100/3600".
-NETZN_ACTION_LIMITS = {
-    name.strip(): (int(count), int(seconds))
-    for name, _, rule in (
-        item.partition("=") for item in env_list("NETZN_RATE_LIMITS", "") if "=" in item
-    )
-    for count, _, seconds in [rule.partition("/")]
-}
 # Retention (docs/privacy.md): days until `apply_retention` deletes them.
 NETZN_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("NETZN_RETAIN_NOTIFICATIONS_DAYS", "180"))
 NETZN_RETAIN_REPORTS_DAYS = int(os.environ.get("NETZN_RETAIN_REPORTS_DAYS", "365"))

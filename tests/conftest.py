@@ -222,6 +222,21 @@ class ServerProcess:
                 self.process.wait()
 
 
+SERVER_ACTION_LIMITS = ",".join(
+    f"{action}=100000/3600"
+    for action in (
+        "signup",
+        "password_reset",
+        "password_reset_address",
+        "confirmation_mail",
+        "group_create",
+        "join_request",
+        "invitation",
+        "report",
+    )
+)
+
+
 def start_server(
     tmp_path: Path,
     *,
@@ -243,6 +258,9 @@ def start_server(
         "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
         "DEBUG": "1",
         "DATABASE_CONN_MAX_AGE": "0",
+        # Tests sign up and create groups by the dozen from 127.0.0.1; the limits
+        # themselves are tested in tests/accounts/test_action_limits.py.
+        "NETZN_ACTION_LIMITS": SERVER_ACTION_LIMITS,
         **(extra_env or {}),
     }
     log = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
