@@ -242,8 +242,9 @@ def env_action_limits(name: str) -> dict[str, tuple[int, int]]:
     return limits
 
 
-# Overrides of the per-action budgets (signup, password_reset, confirmation_mail,
-# group_create, join_request, invitation, report); unnamed actions keep their defaults.
+# Overrides of the per-action budgets (signup, password_reset, password_reset_address,
+# confirmation_mail, group_create, join_request, invitation, report); unnamed actions
+# keep their defaults (accounts/throttle.py, docs/accounts.md "Limits").
 NETZN_ACTION_LIMITS = env_action_limits("NETZN_ACTION_LIMITS")
 
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))

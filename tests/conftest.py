@@ -238,6 +238,7 @@ SERVER_ACTION_LIMITS = ",".join(
     for action in (
         "signup",
         "password_reset",
+        "password_reset_address",
         "confirmation_mail",
         "group_create",
         "join_request",
