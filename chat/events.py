@@ -7,7 +7,7 @@ same over HTTP, in a backlog and live.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from chat.models import Message
 
@@ -30,6 +30,16 @@ class MessagePayload(TypedDict):
     created_at: str
     edited_at: str | None
     deleted: bool
+    # Only on a message that shows a board post's card (docs/board.md).
+    post: NotRequired[dict[str, Any]]
+
+
+class PostUpdatedFrame(TypedDict):
+    type: str
+    conversation: int
+    message: int
+    seq: int
+    post: dict[str, Any]
 
 
 class MessageFrame(MessagePayload):
@@ -89,7 +99,7 @@ def author_payload(user: Any) -> AuthorPayload:
 def message_payload(message: Message) -> MessagePayload:
     """A message as clients see it; a deleted one keeps its seq and loses its body."""
     deleted = message.deleted_at is not None
-    return {
+    payload: MessagePayload = {
         "conversation": message.conversation_id,
         "id": message.pk,
         "seq": message.seq,
@@ -99,6 +109,20 @@ def message_payload(message: Message) -> MessagePayload:
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
+    }
+    if message.post is not None:
+        payload["post"] = message.post
+    return payload
+
+
+def post_updated_frame(message: Message) -> PostUpdatedFrame:
+    """The card of a board post changed (filled, withdrawn, expired)."""
+    return {
+        "type": "post_updated",
+        "conversation": message.conversation_id,
+        "message": message.pk,
+        "seq": message.seq,
+        "post": message.post or {},
     }
 
 

@@ -119,11 +119,26 @@ def summary(notification: Notification) -> str:
         return f"Ihre Rolle in „{group}“ wurde geändert"
     if kind == Notification.Kind.INVITATION:
         return f"{who} lädt Sie in die Gruppe „{group}“ ein"
+    if kind == Notification.Kind.MATCH:
+        return match_summary(data)
     if kind == Notification.Kind.UNANSWERED:
         return f"Können Sie helfen? {who} wartet in „{group}“ auf eine Antwort"
     if kind == Notification.Kind.GROUP_QUIET:
         return f"In „{group}“ ist es seit {field(data, 'quiet_days', default='14')} Tagen still"
     return "Neue Benachrichtigung"
+
+
+def match_summary(data: dict[str, Any]) -> str:
+    """`data` of a board match: `post` (the new post) and `matched` (`{"type": "post"
+    | "search", "title" | "name"}`), see docs/board.md."""
+    title = field(data, "post.title", default="ein neuer Eintrag")
+    kind = "Angebot" if field(data, "post.kind") == "offer" else "Gesuch"
+    group = field(data, "post.group.name", default="einer Gruppe")
+    if field(data, "matched.type") == "search":
+        name = field(data, "matched.name", default="Ihre Suche")
+        return f"Neu zu Ihrer Suche „{name}“: {kind} „{title}“ in „{group}“"
+    mine = field(data, "matched.title", default="Ihrem Eintrag")
+    return f"Passend zu „{mine}“: {kind} „{title}“ in „{group}“"
 
 
 def detail(notification: Notification) -> str:
@@ -135,6 +150,8 @@ def detail(notification: Notification) -> str:
         return field(data, "message", "request_message")
     if notification.kind == Notification.Kind.JOIN_DECLINED:
         return field(data, "reason")
+    if notification.kind == Notification.Kind.MATCH:
+        return field(data, "post.summary")
     if notification.kind == Notification.Kind.UNANSWERED:
         return excerpt(data)
     return ""
@@ -164,6 +181,8 @@ def action_label(notification: Notification) -> str:
         return "Anfrage entscheiden"
     if kind == Notification.Kind.INVITATION:
         return "Einladung ansehen"
+    if kind == Notification.Kind.MATCH:
+        return "Eintrag ansehen"
     if kind == Notification.Kind.UNANSWERED:
         return "Frage beantworten"
     return "Gruppe öffnen"

@@ -5,6 +5,7 @@ import { Connection } from "./connection.js";
 import { watchMembers } from "./members.js";
 import { Notifier } from "./notify.js";
 import { ChatPanel } from "./panel.js";
+import { watchMatches } from "./postcard.js";
 import { watchUnread } from "./unread.js";
 
 function start() {
@@ -33,6 +34,7 @@ function start() {
   }
   watchUnread(connection, me, new Set(panels.map((panel) => panel.conversationId)));
   watchMembers(connection, me);
+  watchMatches(connection, notifier);
   notifier.loadCountIfUnknown();
   connection.connect();
 }

@@ -34,11 +34,14 @@ def test_who_handles_ausbildung_at_stahlbau_witten(make_user: Any) -> None:
 
     one = api.get("/people?company=stahlbau-witten&responsibility=ausbildung").json()
     assert [p["display_name"] for p in one["results"]] == ["Carla Krüger"]
-    (company,) = one["results"][0]["companies"]
-    assert (company["slug"], company["responsibility"]) == (
-        "stahlbau-witten",
-        "Ausbildung, Personal",
-    )
+    assert one["results"][0]["companies"] == [
+        {
+            "slug": "stahlbau-witten",
+            "name": "Stahlbau Witten",
+            "responsibility": "Ausbildung, Personal",
+            "verified": False,
+        }
+    ]
     by_name = api.get("/people?company=Stahlbau&responsibility=Ausbildung").json()
     assert [p["display_name"] for p in by_name["results"]] == ["Carla Krüger"]
     anywhere = api.get("/people?responsibility=Ausbildung").json()

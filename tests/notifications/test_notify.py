@@ -49,6 +49,19 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "invitation_id": 3,
         "invited_by": {"id": 9, "display_name": "Jörg Müller"},
     },
+    "match": {
+        "post": {
+            "id": 4,
+            "kind": "request",
+            "category": "freight",
+            "title": "Ladung nach München",
+            "summary": "44787 Bochum → 80331 München",
+            "group": {"slug": "mobilitaet", "name": "Mobilität"},
+        },
+        "matched": {"type": "post", "id": 3, "title": "Freier Laderaum"},
+        "count": 1,
+        "url": "/brett/4/",
+    },
     "unanswered": {
         "group": {"slug": "stahl", "name": "Stahlbau Ruhr"},
         "conversation": 6,
