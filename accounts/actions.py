@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from accounts.access import is_company_admin
 from accounts.models import AccessToken, Block, Company, CompanyMember, User, Visibility
+from accounts.signals import company_claim_settled, company_claimed
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
 
@@ -285,15 +286,19 @@ def do_update_company(*, actor: User, company: Company, changes: Mapping[str, An
 
 def do_claim_company(*, actor: User, company: Company, responsibility: Any = "") -> CompanyMember:
     """The actor says "I work here". The claim stays unlisted until an admin of the
-    company confirms it. A second claim of the same person is a `conflict`."""
+    company confirms it. A second claim of the same person is a `conflict`. Sends
+    `company_claimed` in the transaction: notifications tells the company's admins
+    (kind `company_claim`)."""
     errors = FieldErrors()
     responsibility = _text(errors, "responsibility", responsibility, limit=160)
     errors.raise_if_any()
     try:
         with transaction.atomic():
-            return CompanyMember.objects.create(
+            claim = CompanyMember.objects.create(
                 company=company, user=actor, responsibility=responsibility, confirmed=False
             )
+            company_claimed.send(sender=CompanyMember, claim=claim)
+            return claim
     except IntegrityError as exc:
         raise ClientError("conflict", "Sie sind diesem Unternehmen bereits zugeordnet.") from exc
 
@@ -311,13 +316,15 @@ def _membership(company: Company, user_id: int) -> CompanyMember:
 
 def do_confirm_company_member(*, actor: User, company: Company, user_id: int) -> CompanyMember:
     """An admin of the company confirms a claim; the person is listed from now on.
-    If the person has no company name in the profile yet, it is set to this one."""
+    If the person has no company name in the profile yet, it is set to this one.
+    Sends `company_claim_settled` (the admins' notifications stop counting)."""
     _require_admin(actor, company)
     with transaction.atomic():
         membership = _membership(company, user_id)
         if not membership.confirmed:
             CompanyMember.objects.filter(pk=membership.pk).update(confirmed=True)
             membership.confirmed = True
+            company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
             User.objects.filter(pk=user_id, company_name="").update(company_name=company.name)
     return membership
 
@@ -343,6 +350,8 @@ def do_remove_company_member(*, actor: User, company: Company, user_id: int) -> 
                 "conflict", "Das Unternehmen braucht mindestens eine Person in der Verwaltung."
             )
         CompanyMember.objects.filter(pk=membership.pk).delete()
+        if not membership.confirmed:
+            company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
 
 
 def do_set_company_member(

@@ -44,7 +44,7 @@ from groups.events import (
     MemberRoleChangedFrame,
 )
 from groups.models import Group, Invitation, JoinRequest, Membership
-from notifications.actions import do_notify
+from notifications.actions import do_mark_handled, do_notify
 from realtime.errors import ClientError
 from realtime.frames import conversation_topic
 from realtime.publish import publish_on_commit
@@ -260,12 +260,15 @@ def _admit(group: Group, user: Any) -> Membership:
     approved, a pending invitation as accepted (e.g. joining a group that was closed
     when they asked and is open now)."""
     now = timezone.now()
-    JoinRequest.objects.filter(group=group, user=user, status=JoinRequest.Status.PENDING).update(
-        status=JoinRequest.Status.APPROVED, decided_at=now
+    requests = JoinRequest.objects.filter(group=group, user=user, status=JoinRequest.Status.PENDING)
+    invitations = Invitation.objects.filter(
+        group=group, user=user, status=Invitation.Status.PENDING
     )
-    Invitation.objects.filter(group=group, user=user, status=Invitation.Status.PENDING).update(
-        status=Invitation.Status.ACCEPTED, decided_at=now
-    )
+    settled = [f"join_request:{pk}" for pk in requests.values_list("pk", flat=True)]
+    settled += [f"invitation:{pk}" for pk in invitations.values_list("pk", flat=True)]
+    requests.update(status=JoinRequest.Status.APPROVED, decided_at=now)
+    invitations.update(status=Invitation.Status.ACCEPTED, decided_at=now)
+    do_mark_handled(dedupe_keys=settled)
     membership = Membership.objects.create(group=group, user=user, role=Membership.Role.MEMBER)
     do_add_participant(conversation=group.conversation, user=user)
     frame: MemberJoinedFrame = {
@@ -331,6 +334,7 @@ def _approve(group: Group, request: JoinRequest, *, actor: Any) -> Membership:
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_by", "decided_at"])
+    do_mark_handled(dedupe_keys=[f"join_request:{request.pk}"])
     # Admitting settles a pending request, so a pending requester is never a member.
     membership = _admit(group, request.user)
     do_notify(
@@ -550,6 +554,7 @@ def do_withdraw_join_request(*, actor: Any, group: Group) -> JoinRequest:
         request.status = JoinRequest.Status.WITHDRAWN
         request.decided_at = timezone.now()
         request.save(update_fields=["status", "decided_at"])
+        do_mark_handled(dedupe_keys=[f"join_request:{request.pk}"])
     return request
 
 
@@ -607,6 +612,7 @@ def do_decline_join_request(
         request.decided_at = timezone.now()
         request.reason = reason
         request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        do_mark_handled(dedupe_keys=[f"join_request:{request.pk}"])
         do_notify(
             recipient=request.user,
             kind="join_declined",
@@ -690,6 +696,7 @@ def do_revoke_invitation(*, actor: Any, group: Group, invitation_id: Any) -> Inv
         invitation.status = Invitation.Status.REVOKED
         invitation.decided_at = timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
+        do_mark_handled(dedupe_keys=[f"invitation:{invitation.pk}"])
     return invitation
 
 
@@ -727,6 +734,7 @@ def do_decline_invitation(*, actor: Any, invitation_id: Any) -> Invitation:
         invitation.status = Invitation.Status.DECLINED
         invitation.decided_at = timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
+        do_mark_handled(dedupe_keys=[f"invitation:{invitation.pk}"])
     return invitation
 
 

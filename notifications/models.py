@@ -23,6 +23,7 @@ class Notification(models.Model):
         MENTION = "mention", "Erwähnung"
         ROLE_CHANGED = "role_changed", "Rolle geändert"
         INVITATION = "invitation", "Einladung"
+        COMPANY_CLAIM = "company_claim", "Neue Ansprechperson"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

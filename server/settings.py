@@ -140,7 +140,15 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "netzn <noreply@netzn.local>")
 # Absolute base for links in e-mails (no request at hand when a worker sends them).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without SITE_URL it is where `make run` serves: HOST and PORT (the Makefile's
+# variables, which reach the server as environment), a wildcard host as 127.0.0.1.
+_SERVE_HOST = os.environ.get("HOST", "").strip() or "127.0.0.1"
+if _SERVE_HOST in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 (a wildcard bind is not a link)
+    _SERVE_HOST = "127.0.0.1"
+SITE_URL = (
+    os.environ.get("SITE_URL", "").strip()
+    or f"http://{_SERVE_HOST}:{os.environ.get('PORT', '').strip() or '8000'}"
+).rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send X-CSRFToken
