@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 
+from accounts.images import avatar_url, logo_url
 from accounts.models import Block, Company, CompanyMember, User, Visibility
 from realtime.errors import ClientError
 
@@ -82,6 +83,8 @@ def public_profile(viewer: Any, person: User) -> dict[str, Any]:
         "city": person.city,
         "bio": person.bio,
         "topics": list(person.topics or []),
+        "address_form": person.address_form,
+        "avatar_url": avatar_url(person),
         "companies": [
             {
                 "slug": membership.company.slug,
@@ -190,6 +193,8 @@ def company_contact(viewer: Any, membership: CompanyMember) -> dict[str, Any]:
             "id": person.pk,
             "display_name": person.display_name,
             "job_title": person.job_title,
+            "address_form": person.address_form,
+            "avatar_url": avatar_url(person),
             **contact_fields(viewer, person),
         },
         "role": membership.role,
@@ -208,6 +213,7 @@ def company_profile(viewer: Any, company: Company) -> dict[str, Any]:
         "address": company.address,
         "website": company.website,
         "description": company.description,
+        "logo_url": logo_url(company),
     }
     if viewer.is_authenticated:
         data["contact_persons"] = [
@@ -236,6 +242,7 @@ def company_summary(company: Company) -> dict[str, Any]:
         "name": company.name,
         "industry": company.industry,
         "city": company.city,
+        "logo_url": logo_url(company),
     }
 
 

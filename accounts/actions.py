@@ -18,8 +18,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts import images
 from accounts.access import is_company_admin
-from accounts.models import AccessToken, Block, Company, CompanyMember, User, Visibility
+from accounts.models import (
+    AccessToken,
+    AddressForm,
+    Block,
+    Company,
+    CompanyMember,
+    User,
+    Visibility,
+)
 from accounts.signals import company_claim_settled, company_claimed
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
@@ -139,7 +148,8 @@ def do_signup_person(*, email: Any, password: Any, display_name: Any) -> User:
 def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
     """Change the actor's own profile (only the owner may). `changes` holds any of
     display_name, job_title, company_name, city, phone, bio, topics, email_visibility,
-    phone_visibility; everything is validated before anything is stored."""
+    phone_visibility, address_form ("frau", "herr" or ""); everything is validated
+    before anything is stored."""
     errors = FieldErrors()
     values: dict[str, Any] = {}
     for field, value in changes.items():
@@ -158,6 +168,10 @@ def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
             values[field] = _topics(errors, value)
         elif field in ("email_visibility", "phone_visibility"):
             values[field] = _visibility(errors, field, value)
+        elif field == "address_form":
+            if value not in AddressForm.values:
+                errors.add(field, "Erlaubt sind „frau“, „herr“ oder keine Angabe.")
+            values[field] = value
         else:
             errors.add(field, "Dieses Feld gibt es nicht.")
     errors.raise_if_any()
@@ -268,7 +282,7 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
 
 def _require_admin(actor: User, company: Company) -> None:
     if not is_company_admin(actor, company):
-        raise ClientError("forbidden", "Nur die Verwaltung des Unternehmens darf das.")
+        raise ClientError("forbidden", "Nur die Profil-Admins des Unternehmens dürfen das.")
 
 
 def do_update_company(*, actor: User, company: Company, changes: Mapping[str, Any]) -> Company:
@@ -346,9 +360,7 @@ def do_remove_company_member(*, actor: User, company: Company, user_id: int) -> 
         membership = _membership(company, user_id)
         is_admin = membership.role == CompanyMember.Role.ADMIN and membership.confirmed
         if is_admin and not _other_admins(company, user_id):
-            raise ClientError(
-                "conflict", "Das Unternehmen braucht mindestens eine Person in der Verwaltung."
-            )
+            raise ClientError("conflict", "Das Unternehmen braucht mindestens einen Profil-Admin.")
         CompanyMember.objects.filter(pk=membership.pk).delete()
         if not membership.confirmed:
             company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
@@ -372,10 +384,10 @@ def do_set_company_member(
         membership = _membership(company, user_id)
         if role is not None and role != membership.role:
             if role == CompanyMember.Role.ADMIN and not membership.confirmed:
-                raise ClientError("conflict", "Erst bestätigen, dann zur Verwaltung machen.")
+                raise ClientError("conflict", "Erst bestätigen, dann zum Profil-Admin machen.")
             if role == CompanyMember.Role.CONTACT and not _other_admins(company, user_id):
                 raise ClientError(
-                    "conflict", "Das Unternehmen braucht mindestens eine Person in der Verwaltung."
+                    "conflict", "Das Unternehmen braucht mindestens einen Profil-Admin."
                 )
             values["role"] = role
         if values:
@@ -400,3 +412,51 @@ def do_block_person(*, actor: User, person: User) -> None:
 def do_unblock_person(*, actor: User, person: User) -> None:
     """Lift the actor's block of `person`. Idempotent."""
     Block.objects.filter(blocker=actor, blocked=person).delete()
+
+
+def _replace_picture(model: Any, pk: Any, field: str, new_name: str, old_name: str) -> None:
+    """Point the row at the new file; the old file goes after the commit (a rollback
+    keeps the old picture and drops the new file)."""
+    try:
+        with transaction.atomic():
+            model.objects.filter(pk=pk).update(**{field: new_name})
+            transaction.on_commit(lambda: images.discard(old_name))
+    except Exception:
+        images.discard(new_name)
+        raise
+
+
+def do_set_avatar(*, actor: User, upload: Any) -> User:
+    """Set the actor's profile photo from an uploaded file (any size of picture in
+    JPEG, PNG, WebP or GIF up to NETZN_IMAGE_MAX_BYTES): cut to the centre square and
+    stored as a 256-pixel JPEG. `bad_request` with a German reason otherwise. No event."""
+    content, extension = images.square_image(upload, field="avatar", logo=False)
+    name = images.store("avatars", actor.pk, content, extension)
+    _replace_picture(User, actor.pk, "avatar", name, actor.avatar.name or "")
+    actor.avatar.name = name
+    return actor
+
+
+def do_remove_avatar(*, actor: User) -> None:
+    """Remove the actor's profile photo (initials are shown again). No event."""
+    old = actor.avatar.name or ""
+    _replace_picture(User, actor.pk, "avatar", "", old)
+    actor.avatar.name = ""
+
+
+def do_set_company_logo(*, actor: User, company: Company, upload: Any) -> Company:
+    """Set a company's logo: its confirmed admins only. Cut to the centre square and
+    stored as a 256-pixel PNG (transparency kept). No event."""
+    _require_admin(actor, company)
+    content, extension = images.square_image(upload, field="logo", logo=True)
+    name = images.store("logos", company.pk, content, extension)
+    _replace_picture(Company, company.pk, "logo", name, company.logo.name or "")
+    company.logo.name = name
+    return company
+
+
+def do_remove_company_logo(*, actor: User, company: Company) -> None:
+    """Remove a company's logo: its confirmed admins only. No event."""
+    _require_admin(actor, company)
+    _replace_picture(Company, company.pk, "logo", "", company.logo.name or "")
+    company.logo.name = ""

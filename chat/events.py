@@ -7,8 +7,9 @@ same over HTTP, in a backlog and live.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
+from accounts.images import avatar_url
 from chat.models import Message
 
 
@@ -16,6 +17,7 @@ class AuthorPayload(TypedDict):
     id: int
     display_name: str
     company: str
+    avatar_url: NotRequired[str]
 
 
 class MessagePayload(TypedDict):
@@ -64,8 +66,17 @@ class AckFrame(TypedDict, total=False):
 
 
 def author_payload(user: Any) -> AuthorPayload:
-    """Name and company only: never contact fields (e-mail, phone)."""
-    return {"id": user.pk, "display_name": user.display_name, "company": user.company_name}
+    """Name, company and, for people with a photo, its address: never contact fields
+    (e-mail, phone)."""
+    payload: AuthorPayload = {
+        "id": user.pk,
+        "display_name": user.display_name,
+        "company": user.company_name,
+    }
+    photo = avatar_url(user)
+    if photo:
+        payload["avatar_url"] = photo
+    return payload
 
 
 def message_payload(message: Message) -> MessagePayload:

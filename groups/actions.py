@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from accounts.images import avatar_url
 from chat.actions import (
     do_add_participant,
     do_create_group_conversation,
@@ -191,13 +192,18 @@ def person_info(user: Any) -> dict[str, Any]:
 
 def member_info(membership: Membership) -> MemberInfo:
     user = membership.user
-    return {
+    info: MemberInfo = {
         "id": user.pk,
         "display_name": user.display_name,
         "company": user.company_name,
         "job_title": user.job_title,
         "role": membership.role,
+        "address_form": user.address_form,
     }
+    photo = avatar_url(user)
+    if photo:
+        info["avatar_url"] = photo
+    return info
 
 
 def _member_count(group: Group) -> int:
@@ -750,7 +756,7 @@ def do_leave_group(*, actor: Any, group: Group) -> None:
         if membership.role == Membership.Role.OWNER and _owner_count(group) == 1:
             raise ClientError(
                 "conflict",
-                "Sie sind die einzige Inhaberin bzw. der einzige Inhaber. "
+                "Niemand außer Ihnen hat die Inhaberrolle. "
                 "Übertragen Sie die Gruppe zuerst an ein anderes Mitglied.",
             )
         _drop(group, membership)
@@ -802,9 +808,7 @@ def do_change_member_role(*, actor: Any, group: Group, user_id: Any, role: Any) 
         if target.role == role:
             return target
         if target.role == Membership.Role.OWNER and _owner_count(group) == 1:
-            raise ClientError(
-                "conflict", "Die Gruppe braucht mindestens eine Inhaberin bzw. einen Inhaber."
-            )
+            raise ClientError("conflict", "Mindestens ein Mitglied muss die Inhaberrolle behalten.")
         _set_role(group, target, role, actor=actor)
     return target
 
@@ -823,7 +827,7 @@ def do_transfer_ownership(*, actor: Any, group: Group, user_id: Any) -> Membersh
             "Nur Inhaber dürfen die Gruppe übertragen.",
         )
         if user_id == actor.pk:
-            raise ClientError("bad_request", "Sie sind bereits Inhaberin bzw. Inhaber.")
+            raise ClientError("bad_request", "Sie haben die Inhaberrolle bereits.")
         target = _locked_membership(group, user_id)
         if target is None:
             raise ClientError("not_found", "Diese Person ist kein Mitglied.")

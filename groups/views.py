@@ -85,7 +85,7 @@ class GroupForm(forms.Form):
 
 class RequestForm(forms.Form):
     message = forms.CharField(
-        label="Nachricht an die Gruppe (freiwillig)",
+        label="Nachricht an die Admins der Gruppe (freiwillig)",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),

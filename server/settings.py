@@ -131,6 +131,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded pictures (profile photos, company logos) go through Django's storage API;
+# the default FileSystemStorage keeps them here. They are served by views that check
+# who may see them, never from MEDIA_URL by a web server.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", "") or VAR_DIR / "media")
+MEDIA_URL = "/medien/"
+NETZN_IMAGE_MAX_BYTES = int(os.environ.get("NETZN_IMAGE_MAX_BYTES", str(5 * 2**20)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -189,3 +195,15 @@ NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
 )
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
+
+# Impressum (§ 5 DDG) and Datenschutzerklärung (Art. 13 DSGVO): who runs this netzn.
+# Pages without an operator name say that the operator has not filled them in yet.
+NETZN_OPERATOR_NAME = os.environ.get("NETZN_OPERATOR_NAME", "")
+NETZN_OPERATOR_ADDRESS = os.environ.get("NETZN_OPERATOR_ADDRESS", "")  # lines split by "|"
+NETZN_OPERATOR_REPRESENTATIVE = os.environ.get("NETZN_OPERATOR_REPRESENTATIVE", "")
+NETZN_OPERATOR_EMAIL = os.environ.get("NETZN_OPERATOR_EMAIL", "")
+NETZN_OPERATOR_PHONE = os.environ.get("NETZN_OPERATOR_PHONE", "")
+NETZN_OPERATOR_REGISTER = os.environ.get("NETZN_OPERATOR_REGISTER", "")
+NETZN_OPERATOR_VAT_ID = os.environ.get("NETZN_OPERATOR_VAT_ID", "")
+NETZN_PRIVACY_OFFICER = os.environ.get("NETZN_PRIVACY_OFFICER", "")
+NETZN_HOSTING_PROVIDER = os.environ.get("NETZN_HOSTING_PROVIDER", "")
