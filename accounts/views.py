@@ -31,7 +31,7 @@ from accounts.access import (
     public_profile,
     signed_in,
 )
-from accounts.directory import DEFAULT_PAGE_SIZE, page_of
+from accounts.directory import DEFAULT_PAGE_SIZE, Ordered, page_of
 from accounts.directory import search_companies as find_companies
 from accounts.directory import search_people as find_people
 from accounts.forms import (
@@ -107,7 +107,7 @@ def logout_page(request: HttpRequest) -> HttpResponse:
 
 
 def _search_page(
-    request: HttpRequest, form: forms.Form, find: Callable[..., QuerySet[Any]]
+    request: HttpRequest, form: forms.Form, find: Callable[..., QuerySet[Any] | Ordered[Any]]
 ) -> tuple[list[Any], dict[str, str | None]]:
     """One page of a directory search and its links; a bad form or cursor shows its
     error on the form (and the page answers 400)."""
