@@ -27,6 +27,7 @@ async function refresh(mount) {
   const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("inhalt");
   const main = document.getElementById("inhalt");
   if (!fresh || !main) return;
-  main.replaceChildren(...Array.from(fresh.childNodes, (node) => document.adoptNode(node)));
+  const nodes = Array.from(fresh.childNodes); // a copy: adopting empties the live list
+  main.replaceChildren(...nodes.map((node) => document.adoptNode(node)));
   mount(main);
 }

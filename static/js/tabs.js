@@ -27,6 +27,7 @@ export function initTabs(scope) {
       });
     }
     select(tabs.find((tab) => tab.getAttribute("aria-selected") === "true") || tabs[0], false);
-    bar.closest("[data-tabs-root]")?.classList.add("has-tabs");
+    const first = document.getElementById(tabs[0]?.getAttribute("aria-controls") || "");
+    first?.closest("[data-tabs-root]")?.classList.add("has-tabs");
   }
 }

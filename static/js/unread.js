@@ -33,6 +33,7 @@ class Watcher {
 
   onDisconnected() {
     this.tracker.setLive(this.conversationId, false);
+    document.body.dataset.unread = "stale";
   }
 
   onAccessLost() {}
@@ -98,6 +99,8 @@ export class UnreadTracker {
     for (const [id, state] of this.conversations) if (state.kind === "direct") wanted.add(id);
     for (const id of wanted) this.watch(id);
     this.render();
+    // The counts are now the server's (tests and styles may wait for it).
+    document.body.dataset.unread = "live";
   }
 
   watch(id) {
