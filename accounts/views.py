@@ -91,7 +91,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Willkommen bei netzn! Ergänzen Sie jetzt Ihr Profil.")
-            return redirect("settings_profile")
+            return redirect("engagement:welcome")
     return render(
         request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -18,6 +18,13 @@ exactly the measured window):
   does the server's memory grow?
 - `catchup`: one client subscribes with `after = last_seq - missed` again and again;
   time from the `subscribe` frame to the `subscribed` frame after the backlog.
+- `connect`: C token clients connect (at most `--parallel` handshakes at a time):
+  time until all have their `hello`, each handshake's time, failed connections.
+- `storm`: C clients spread over several server processes (`--urls`) connect and
+  subscribe; then all drop at once (TCP abort), a sender posts `--missed` messages,
+  and all reconnect at once with `subscribe` + `after` = the last seq each saw,
+  retrying failed attempts with jitter. Time until every client has its missed
+  messages, in order, and `subscribed`; failed connection attempts by reason.
 
 Users come from `manage.py create_bench_users N --group SLUG` (JSON lines with id,
 email, token, conversation). The same generator runs against bench/raw_server.py,
@@ -36,6 +43,7 @@ import functools
 import itertools
 import json
 import math
+import random
 import re
 import resource
 import socket
@@ -659,6 +667,307 @@ async def run_stall(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# --- connecting: the handshake ---------------------------------------------------------
+
+
+async def run_connect(args: argparse.Namespace) -> dict[str, Any]:
+    """C token clients connect, at most `--parallel` handshakes at a time (C: all at
+    once): the time until every one has its `hello`, and each one's handshake time."""
+    users = load_users(args.users)
+    if len(users) < args.connections:
+        raise SystemExit(f"{args.users} holds {len(users)} users, {args.connections} needed")
+    connector = Connector(args.url, args.local_ips.split(","), args.connections)
+    gate = asyncio.Semaphore(args.parallel)
+    times: list[float] = []
+    failures: dict[str, int] = {}
+
+    async def open_one(user: dict[str, Any]) -> ClientConnection | None:
+        # Each handshake's time counts from its start, not from waiting for the gate.
+        async with gate:
+            return await timed_open(user)
+
+    async def timed_open(user: dict[str, Any]) -> ClientConnection | None:
+        started = time.monotonic()
+        try:
+            ws, _ = await connector.open(user["token"])
+        except Exception as exc:
+            name = type(exc).__name__
+            failures[name] = failures.get(name, 0) + 1
+            return None
+        times.append(time.monotonic() - started)
+        return ws
+
+    mark("measure_start")
+    started = time.monotonic()
+    opened = await asyncio.gather(*(open_one(user) for user in users[: args.connections]))
+    connect_seconds = time.monotonic() - started
+    mark("measure_end")
+    sockets = [ws for ws in opened if ws is not None]
+    closing = asyncio.Semaphore(200)
+
+    async def close(ws: ClientConnection) -> None:
+        async with closing:
+            await ws.close()
+
+    await asyncio.gather(*(close(ws) for ws in sockets), return_exceptions=True)
+    return {
+        "scenario": "connect",
+        "requested": args.connections,
+        "parallel": args.parallel,
+        "connected": len(sockets),
+        "failed": args.connections - len(sockets),
+        "failures": failures,
+        "connect_seconds": round(connect_seconds, 2),
+        "handshake_p50_ms": ms(percentile(times, 50)),
+        "handshake_p99_ms": ms(percentile(times, 99)),
+        "handshake_max_ms": ms(max(times) if times else None),
+    }
+
+
+# --- reconnect storm ------------------------------------------------------------------
+
+
+class StormSocket(asyncio.Protocol):
+    """One connection of a storm client on websockets' Sans-I/O protocol (no task per
+    socket, as `LeanSubscriber`): `message` frames are counted by seq as they arrive,
+    every other frame is queued for `next_frame`."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.protocol = ClientProtocol(parse_uri(url), max_size=2**22)
+        self.token = token
+        self.transport: asyncio.Transport | None = None
+        self.frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.seqs: list[int] = []
+        self.status: str | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        request = self.protocol.connect()
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        self.protocol.send_request(request)
+        self.flush()
+
+    def flush(self) -> None:
+        assert self.transport is not None
+        for chunk in self.protocol.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+    def data_received(self, data: bytes) -> None:
+        self.protocol.receive_data(data)
+        for event in self.protocol.events_received():
+            if isinstance(event, Frame):
+                if event.opcode is Opcode.TEXT:
+                    if MESSAGE_TYPE in event.data:
+                        seq = SEQ.search(event.data)
+                        if seq is not None:
+                            self.seqs.append(int(seq.group(1)))
+                    else:
+                        self.frames.put_nowait(json.loads(event.data))
+                elif event.opcode is Opcode.CLOSE:
+                    self.status = f"closed {self.protocol.close_code}"
+            elif isinstance(event, Response) and event.status_code != 101:
+                self.status = f"HTTP {event.status_code}"
+                self.frames.put_nowait(None)
+        self.flush()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.status is None:
+            self.status = f"lost ({type(exc).__name__})" if exc else "lost"
+        self.frames.put_nowait(None)
+
+    async def next_frame(self) -> dict[str, Any]:
+        frame = await self.frames.get()
+        if frame is None:
+            raise ConnectionError(self.status or "closed")
+        return frame
+
+    def abort(self) -> None:
+        """Drop the connection without a close frame: a network cut or a crashed tab."""
+        if self.transport is not None:
+            self.transport.abort()
+
+
+@dataclass
+class StormClient:
+    """One person's client across reconnects: it remembers the last seq it saw."""
+
+    url: str
+    token: str
+    last_seq: int = 0
+    socket: StormSocket | None = None
+    caught_up_at: float | None = None
+    failures: list[str] = field(default_factory=list)
+    wrong: str | None = None
+
+
+class Storm:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.loop = asyncio.get_running_loop()
+        self.local_ips = itertools.cycle(args.local_ips.split(","))
+
+    async def attempt(self, client: StormClient, conversation: int, after: int | None) -> int:
+        """Connect, read hello, subscribe (with `after`); answers `subscribed`'s last_seq
+        once the backlog has arrived. Raises on any failure."""
+        target = urlparse(client.url)
+        _, sock = await self.loop.create_connection(
+            functools.partial(StormSocket, client.url, client.token),
+            target.hostname or "127.0.0.1",
+            target.port or 80,
+            local_addr=(next(self.local_ips), 0),
+        )
+        client.socket = sock
+        hello = await sock.next_frame()
+        if hello.get("type") != "hello":
+            raise ConnectionError(f"expected hello, got {hello.get('type')}")
+        frame: dict[str, Any] = {"type": "subscribe", "conversation": conversation}
+        if after is not None:
+            frame["after"] = after
+        sock.protocol.send_text(json.dumps(frame).encode())
+        sock.flush()
+        while True:
+            reply = await sock.next_frame()
+            if reply.get("type") == "subscribed" and reply.get("conversation") == conversation:
+                if reply.get("truncated"):
+                    client.wrong = "truncated"
+                return int(reply["last_seq"])
+            if reply.get("type") == "error":
+                raise ConnectionError(f"error {reply.get('code')}")
+
+    async def connect_until_done(
+        self, client: StormClient, conversation: int, after: int | None, deadline: float
+    ) -> int | None:
+        """Retry failed attempts (with jitter, as a real client) until the deadline."""
+        while time.monotonic() < deadline:
+            try:
+                return await asyncio.wait_for(
+                    self.attempt(client, conversation, after),
+                    max(0.1, deadline - time.monotonic()),
+                )
+            except (OSError, ConnectionError, TimeoutError, ValueError) as exc:
+                reason = str(exc) if isinstance(exc, ConnectionError) else type(exc).__name__
+                client.failures.append(reason[:60])
+                if client.socket is not None:
+                    client.socket.abort()
+                    client.socket = None
+                await asyncio.sleep(self.args.retry_min + random.random() * self.args.retry_jitter)
+        return None
+
+    async def run(self) -> dict[str, Any]:
+        args = self.args
+        users = load_users(args.users)
+        if len(users) < args.clients:
+            raise SystemExit(f"{args.users} holds {len(users)} users, {args.clients} needed")
+        urls = args.urls.split(",")
+        sender_user = load_users(args.sender_users)[0]
+        conversation = args.conversation or int(sender_user["conversation"])
+        clients = [
+            StormClient(urls[index % len(urls)], user["token"])
+            for index, user in enumerate(users[: args.clients])
+        ]
+        connector = Connector(urls[0], args.local_ips.split(","), 1)
+        sender, _ = await connector.open(sender_user["token"])
+
+        # Set-up, not measured: every client connected and subscribed (live only).
+        started = time.monotonic()
+        gate = asyncio.Semaphore(args.parallel)
+
+        async def establish(client: StormClient) -> None:
+            async with gate:
+                last = await self.connect_until_done(
+                    client, conversation, None, time.monotonic() + args.timeout
+                )
+            if last is None:
+                raise SystemExit(f"set-up failed: {client.failures[-3:]}")
+            client.last_seq = last
+
+        await asyncio.gather(*(establish(client) for client in clients))
+        setup_seconds = time.monotonic() - started
+        setup_failures = sum(len(client.failures) for client in clients)
+        for client in clients:
+            client.failures.clear()
+
+        # Everyone drops at once; while they are away the conversation moves on.
+        for client in clients:
+            if client.socket is not None:
+                client.last_seq = max([client.last_seq, *client.socket.seqs])
+                client.socket.abort()
+                client.socket = None
+        await asyncio.sleep(args.pause)
+        run_id = uuid.uuid4().hex[:8]
+        target_seq = 0
+        for index in range(args.missed):
+            client_id = f"storm-{run_id}-{index}"
+            frame = {
+                "type": "send",
+                "conversation": conversation,
+                "body": make_body("s", index),
+                "client_id": client_id,
+                "ref": client_id,
+            }
+            await sender.send(json.dumps(frame))
+            while True:
+                reply = json.loads(await sender.recv())
+                if reply.get("ref") == client_id:
+                    if reply.get("type") != "ack":
+                        raise SystemExit(f"sender refused: {reply}")
+                    target_seq = int(reply["seq"])
+                    break
+
+        # The storm: every client reconnects at once and subscribes with `after`.
+        mark("measure_start")
+        storm_started = time.monotonic()
+        deadline = storm_started + args.timeout
+
+        async def come_back(client: StormClient) -> None:
+            after = client.last_seq
+            last = await self.connect_until_done(client, conversation, after, deadline)
+            if last is None:
+                return
+            client.caught_up_at = time.monotonic() - storm_started
+            assert client.socket is not None
+            seqs = client.socket.seqs
+            expected = list(range(after + 1, target_seq + 1))
+            if seqs[: len(expected)] != expected or last < target_seq:
+                client.wrong = client.wrong or f"{len(seqs)} of {len(expected)} missed seqs"
+
+        await asyncio.gather(*(come_back(client) for client in clients))
+        mark("measure_end")
+        for client in clients:
+            if client.socket is not None:
+                client.socket.abort()
+        await sender.close()
+
+        done = [c for c in clients if c.caught_up_at is not None and c.wrong is None]
+        times = [c.caught_up_at for c in done if c.caught_up_at is not None]
+        reasons: dict[str, int] = {}
+        for client in clients:
+            for reason in client.failures:
+                reasons[reason] = reasons.get(reason, 0) + 1
+        return {
+            "scenario": "storm",
+            "clients": args.clients,
+            "processes": len(urls),
+            "missed": args.missed,
+            "setup_seconds": round(setup_seconds, 2),
+            "setup_failed_connections": setup_failures,
+            "caught_up": len(done),
+            "not_caught_up": args.clients - len(done),
+            "incomplete": sum(1 for c in clients if c.wrong is not None),
+            "incomplete_examples": [c.wrong for c in clients if c.wrong][:3],
+            "caught_up_seconds": round(max(times), 2) if len(done) == args.clients else None,
+            "client_p50_s": round(percentile(times, 50) or 0, 2) if times else None,
+            "client_p99_s": round(percentile(times, 99) or 0, 2) if times else None,
+            "failed_connections": sum(reasons.values()),
+            "clients_with_failures": sum(1 for c in clients if c.failures),
+            "failure_reasons": reasons,
+        }
+
+
 # --- command line ---------------------------------------------------------------------
 
 
@@ -710,6 +1019,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     stall.add_argument("--drain", type=float, default=15.0, help="seconds to read after")
     stall.set_defaults(subscribers=0, messages=0)  # nothing measured per delivery
 
+    connecting = sub.add_parser("connect")
+    common(connecting)
+    connecting.add_argument("--connections", type=int, default=1000)
+
+    storm = sub.add_parser("storm")
+    common(storm)
+    storm.add_argument("--urls", required=True, help="comma-separated, clients alternate")
+    storm.add_argument("--sender-users", required=True, help="a member of the conversation")
+    storm.add_argument("--clients", type=int, default=5000)
+    storm.add_argument("--missed", type=int, default=20, help="messages sent while away")
+    storm.add_argument("--pause", type=float, default=1.0, help="seconds away before sending")
+    storm.add_argument("--timeout", type=float, default=120.0, help="give up after (s)")
+    storm.add_argument("--retry-min", type=float, default=0.5, help="pause before a retry (s)")
+    storm.add_argument("--retry-jitter", type=float, default=1.0, help="plus up to this (s)")
+
     args = parser.parse_args(argv)
     if args.scenario == "stall" and not args.senders:
         args.senders = max(1, math.ceil(args.rate / 8))
@@ -730,6 +1054,10 @@ async def main(argv: list[str]) -> None:
         result = await run_senders(args)
     elif args.scenario == "stall":
         result = await run_stall(args)
+    elif args.scenario == "connect":
+        result = await run_connect(args)
+    elif args.scenario == "storm":
+        result = await Storm(args).run()
     else:
         result = await run_catchup(args)
     print(json.dumps({"result": result}), flush=True)

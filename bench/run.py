@@ -7,6 +7,9 @@
     python bench/run.py senders --senders 100 --conversations 10  # 10 groups of 10
     python bench/run.py catchup
     python bench/run.py stall        # 20 clients stop reading: bounded or not?
+    python bench/run.py connect      # 1,000 token clients to `hello`, netzn and raw
+    python bench/run.py connect --parallel 1000   # all 1,000 handshakes at once
+    python bench/run.py storm        # 5,000 clients on 2 processes drop and come back
     python bench/run.py all          # every scenario of docs/performance.md
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
     python bench/run.py fanout --app mymodule:application  # serve a variant to compare
@@ -111,6 +114,33 @@ def raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def host_limits(sockets: int) -> dict[str, Any]:
+    """What the kernel allows this run, checked before thousands of sockets: open files
+    (raised to the hard limit for this process and the servers and generator it
+    starts; never system-wide) and the cap on a listen backlog. Answers them for the
+    result."""
+    raise_fd_limit()
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < sockets + 1000:
+        raise SystemExit(f"open-file limit {soft} is below the {sockets + 1000} this run needs")
+    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    syn_backlog = int(Path("/proc/sys/net/ipv4/tcp_max_syn_backlog").read_text())
+    if somaxconn < 1024:
+        log(f"warning: net.core.somaxconn={somaxconn} caps every listen backlog")
+    return {"nofile": soft, "somaxconn": somaxconn, "tcp_max_syn_backlog": syn_backlog}
+
+
+def listen_overflows() -> int:
+    """The kernel's count of connections dropped because an accept queue was full
+    (TcpExt ListenOverflows; machine-wide, so other processes' count too)."""
+    lines = Path("/proc/net/netstat").read_text().splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return int(table.get("ListenOverflows", 0))
+    return 0
+
+
 # --- users ----------------------------------------------------------------------------
 
 
@@ -200,8 +230,10 @@ APP = {"app": "asgi:application"}  # --app: an experiment module serving a varia
 
 
 @contextlib.contextmanager
-def running(kind: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    server = Server(kind, RAW_PORT if kind == "raw" else NETZN_PORT, extra_env)
+def running(
+    kind: str, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[Server]:
+    server = Server(kind, port or (RAW_PORT if kind == "raw" else NETZN_PORT), extra_env)
     profiler = None
     if PROFILE and kind != "raw":
         # Sampling profile of the whole run (collapsed stacks, for flame graphs).
@@ -251,7 +283,11 @@ class RssSampler(threading.Thread):
 
 @contextlib.contextmanager
 def redis_on_loadgen_core() -> Iterator[None]:
-    """Pin the Redis server to the generator's core for the run, then restore it."""
+    """Pin the Redis server to the generator's core for the run, then restore it
+    (`BENCH_PIN_REDIS=0`: leave a shared Redis alone)."""
+    if os.environ.get("BENCH_PIN_REDIS", "1") == "0":
+        yield
+        return
     url = bench_env()["REDIS_URL"]
     try:
         info = subprocess.run(
@@ -281,11 +317,15 @@ def redis_on_loadgen_core() -> Iterator[None]:
 # --- one measurement ------------------------------------------------------------------
 
 
-def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any]:
+def run_loadgen(
+    server: Server, scenario: str, args: list[str], also: tuple[Server, ...] = ()
+) -> dict[str, Any]:
     """Run bench/loadgen.py on core 1; return its result with the server's CPU and
-    memory over the measured window."""
+    memory over the measured window (CPU summed over `server` and `also`, the other
+    processes of a multi-process run; memory of `server`)."""
     command = ["taskset", "-c", LOADGEN_CORE, PYTHON, "bench/loadgen.py", scenario]
     command += ["--url", server.url, *args]
+    pids = [server.pid, *(other.pid for other in also)]
     sampler = RssSampler(server.pid)
     sampler.start()
     load_before = loadavg()
@@ -298,7 +338,8 @@ def run_loadgen(server: Server, scenario: str, args: list[str]) -> dict[str, Any
         data = json.loads(line)
         if "mark" in data:
             now = time.monotonic()
-            marks[data["mark"]] = (now, cpu_seconds(server.pid), cpu_seconds(process.pid))
+            server_cpu = sum(cpu_seconds(pid) for pid in pids)
+            marks[data["mark"]] = (now, server_cpu, cpu_seconds(process.pid))
             memory_marks[data["mark"]] = memory_kb(server.pid)
             if data["mark"] == "idle_ready":
                 result.update(data)
@@ -486,6 +527,55 @@ def scenario_stall(options: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
+def scenario_connect(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    host = host_limits(options.connections)
+    args = ["--users", str(users), "--connections", str(options.connections)]
+    args += ["--parallel", str(options.parallel)]
+    per_server: dict[str, list[dict[str, Any]]] = {kind: [] for kind in options.servers}
+    for run in range(options.runs):
+        for kind in options.servers:
+            log(f"connect C={options.connections} P={options.parallel} {kind} run {run + 1} ...")
+            overflows = listen_overflows()
+            with running(kind) as server:
+                result = run_loadgen(server, "connect", args)
+            result["listen_overflows"] = listen_overflows() - overflows
+            result.update(host)
+            result["label"] = f"connect C={options.connections} parallel={options.parallel}"
+            record(result)
+            per_server[kind].append(result)
+    return [median_of(results) for results in per_server.values()]
+
+
+def scenario_storm(options: argparse.Namespace) -> list[dict[str, Any]]:
+    users = users_file("idle", options.clients, None)
+    group_users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    host = host_limits(options.clients * 2)
+    args = ["--users", str(users), "--sender-users", str(group_users)]
+    args += ["--clients", str(options.clients), "--missed", str(options.missed)]
+    args += ["--timeout", str(options.timeout)]
+    results = []
+    for run in range(options.runs):
+        log(f"storm C={options.clients} on {options.processes} processes, run {run + 1} ...")
+        with contextlib.ExitStack() as stack:
+            servers = [
+                stack.enter_context(running("netzn", port=NETZN_PORT + 2 * number))
+                for number in range(options.processes)
+            ]
+            urls = ",".join(server.url for server in servers)
+            overflows = listen_overflows()
+            result = run_loadgen(servers[0], "storm", [*args, "--urls", urls], tuple(servers[1:]))
+            result["listen_overflows"] = listen_overflows() - overflows
+        result["server_log_tracebacks"] = sum(
+            server.log_path.read_text(errors="replace").count("Traceback") for server in servers
+        )
+        result.update(host)
+        result["label"] = f"storm C={options.clients} processes={options.processes}"
+        record(result)
+        results.append(result)
+    return [median_of(results)]
+
+
 def summary(result: dict[str, Any]) -> str:
     keys = [
         "deliveries_per_s",
@@ -499,6 +589,18 @@ def summary(result: dict[str, Any]) -> str:
         "kb_per_connection",
         "connected",
         "connect_seconds",
+        "failed",
+        "handshake_p50_ms",
+        "handshake_p99_ms",
+        "caught_up",
+        "caught_up_seconds",
+        "client_p50_s",
+        "client_p99_s",
+        "failed_connections",
+        "incomplete",
+        "setup_seconds",
+        "listen_overflows",
+        "server_log_tracebacks",
         "incomplete_rounds",
         "stalled_closed_by_server",
         "server_logged_slow_closes",
@@ -549,6 +651,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
     stall.add_argument("--stalled", type=int, default=20)
     stall.add_argument("--rate", type=float, default=400.0)
     stall.add_argument("--seconds", type=float, default=45.0)
+    connecting = sub.add_parser("connect")
+    common(connecting, "netzn,raw", 2)
+    connecting.add_argument("--connections", type=int, default=1000)
+    connecting.add_argument("--parallel", type=int, default=50, help="concurrent handshakes")
+    storm = sub.add_parser("storm")
+    common(storm, "netzn", 1)
+    storm.add_argument("--clients", type=int, default=5000)
+    storm.add_argument("--processes", type=int, default=2)
+    storm.add_argument("--missed", type=int, default=20)
+    storm.add_argument("--timeout", type=float, default=120.0)
     sub.add_parser("all")
     return parser.parse_args(argv)
 
@@ -578,6 +690,9 @@ def main(argv: list[str]) -> None:
             ["senders", "--conversations", "10"],
             ["catchup"],
             ["stall"],
+            ["connect"],
+            ["connect", "--parallel", "1000"],
+            ["storm"],
         ]
     else:
         plans = [argv]
@@ -587,6 +702,8 @@ def main(argv: list[str]) -> None:
         "senders": scenario_senders,
         "catchup": scenario_catchup,
         "stall": scenario_stall,
+        "connect": scenario_connect,
+        "storm": scenario_storm,
     }
     # Other engineers add migrations while the bench runs: bring the bench database
     # up to the schema of the code about to be served.

@@ -6,7 +6,6 @@ Parse, call an action or access function, answer. Lists answer
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db.models import QuerySet
@@ -36,6 +35,7 @@ from groups.actions import (
 )
 from groups.models import Group, Invitation, JoinRequest, Membership
 from realtime.errors import ClientError
+from realtime.text import parse_json_body
 
 router = Router(tags=["groups"])
 
@@ -75,10 +75,7 @@ def optional_body(request: HttpRequest) -> dict[str, Any]:
     """The JSON object of a call whose body may be left out entirely."""
     if not request.body.strip():
         return {}
-    try:
-        body = json.loads(request.body)
-    except ValueError as exc:
-        raise ClientError("bad_request", "Der Inhalt ist kein gültiges JSON.") from exc
+    body = parse_json_body(request.body)
     if not isinstance(body, dict):
         raise ClientError("bad_request", "Erwartet wird ein JSON-Objekt.")
     return body

@@ -27,6 +27,8 @@ from realtime.publish import publish_on_commit
 # Kinds that concern the person directly and usually wait for them: owed as a single
 # e-mail to people who chose "immediate" and did not read them in the browser in time.
 # `role_changed` is informational only and stays in the notification centre.
+# `unanswered` and `group_quiet` (engagement) ask the person to do something in a group
+# they may not visit often: the e-mail is what reaches them.
 EMAILED_KINDS = frozenset(
     {
         Notification.Kind.JOIN_REQUEST,
@@ -36,6 +38,8 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.JOIN_APPROVED,
         Notification.Kind.JOIN_DECLINED,
         Notification.Kind.COMPANY_CLAIM,
+        Notification.Kind.UNANSWERED,
+        Notification.Kind.GROUP_QUIET,
     }
 )
 MAX_IDS_PER_CALL = 500

@@ -72,9 +72,11 @@ def build_message(
         "preferences_url": preferences_url(),
         "site_url": settings.SITE_URL,
     }
+    # A bare name is one of notifications' own e-mails; other apps pass their path.
+    path = template if "/" in template else f"notifications/email/{template}"
     with translation.override("de"), timezone.override(settings.TIME_ZONE):
-        text = render_to_string(f"notifications/email/{template}.txt", full_context)
-        html = render_to_string(f"notifications/email/{template}.html", full_context)
+        text = render_to_string(f"{path}.txt", full_context)
+        html = render_to_string(f"{path}.html", full_context)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -101,6 +103,7 @@ def notification_message(notification: Notification, connection: Any = None) -> 
             "notification": notification,
             "summary": summary,
             "detail": presentation.detail(notification),
+            "explanation": presentation.explanation(notification),
             "link": presentation.absolute(presentation.target_path(notification)),
             "action_label": presentation.action_label(notification),
         },

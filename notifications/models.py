@@ -24,6 +24,8 @@ class Notification(models.Model):
         ROLE_CHANGED = "role_changed", "Rolle geändert"
         INVITATION = "invitation", "Einladung"
         COMPANY_CLAIM = "company_claim", "Neue Ansprechperson"
+        UNANSWERED = "unanswered", "Unbeantwortete Frage"
+        GROUP_QUIET = "group_quiet", "Stille Gruppe"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

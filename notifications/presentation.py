@@ -123,6 +123,10 @@ def summary(notification: Notification) -> str:
         person = field(data, "person.display_name", default="Jemand")
         company = field(data, "company.name", default="Ihr Unternehmen")
         return f"{person} gibt an, bei „{company}“ zu arbeiten: bitte bestätigen oder ablehnen"
+    if kind == Notification.Kind.UNANSWERED:
+        return f"Können Sie helfen? {who} wartet in „{group}“ auf eine Antwort"
+    if kind == Notification.Kind.GROUP_QUIET:
+        return f"In „{group}“ ist es seit {field(data, 'quiet_days', default='14')} Tagen still"
     return "Neue Benachrichtigung"
 
 
@@ -138,7 +142,22 @@ def detail(notification: Notification) -> str:
     if notification.kind == Notification.Kind.COMPANY_CLAIM:
         responsibility = field(data, "responsibility")
         return f"Zuständig für: {responsibility}" if responsibility else ""
+    if notification.kind == Notification.Kind.UNANSWERED:
+        return excerpt(data)
     return ""
+
+
+def explanation(notification: Notification) -> list[str]:
+    """Why the person got it and what they could do (engagement's kinds): the German
+    reason of an `unanswered` routing, the suggestions of a `group_quiet` nudge."""
+    data = notification.data if isinstance(notification.data, dict) else {}
+    if notification.kind == Notification.Kind.UNANSWERED:
+        reason = field(data, "reason")
+        return [reason] if reason else []
+    if notification.kind == Notification.Kind.GROUP_QUIET:
+        ideas = data.get("suggestions")
+        return [idea for idea in ideas if isinstance(idea, str)] if isinstance(ideas, list) else []
+    return []
 
 
 def action_label(notification: Notification) -> str:
@@ -154,4 +173,6 @@ def action_label(notification: Notification) -> str:
         return "Einladung ansehen"
     if kind == Notification.Kind.COMPANY_CLAIM:
         return "Ansprechpersonen prüfen"
+    if kind == Notification.Kind.UNANSWERED:
+        return "Frage beantworten"
     return "Gruppe öffnen"

@@ -31,6 +31,7 @@ def entry(notification: Notification) -> dict[str, Any]:
         "notification": notification,
         "summary": presentation.summary(notification),
         "detail": presentation.detail(notification),
+        "explanation": presentation.explanation(notification),
         "action_label": presentation.action_label(notification),
         "unread": notification.read_at is None,
     }

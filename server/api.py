@@ -5,18 +5,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import DatabaseError
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from accounts.api import router as accounts_router
 from accounts.tokens import user_for_token
 from chat.api import router as chat_router
+from engagement.api import router as engagement_router
 from groups.api import router as groups_router
 from notifications.api import router as notifications_router
 from realtime.errors import STATUS_BY_CODE, ClientError
+from realtime.middleware import unavailable
+from realtime.text import parse_json_body
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -56,6 +61,16 @@ class SessionOrToken:
 
 auth = SessionOrToken()
 
+
+class CheckedParser(Parser):
+    """JSON bodies through `realtime.text.parse_json_body`: malformed or too deeply
+    nested JSON, and NUL or a lone surrogate in any string, are a 400 in German."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data: dict[str, Any] = parse_json_body(request.body)
+        return data
+
+
 api = NinjaAPI(
     title="netzn API",
     version="1",
@@ -63,6 +78,7 @@ api = NinjaAPI(
     auth=auth,
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=CheckedParser(),
 )
 
 
@@ -104,19 +120,32 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ClientError):
+        # Ninja wraps what the parser raises ("Cannot parse request body").
+        return error_response(request, exc.__cause__)
     code = CODE_BY_STATUS.get(exc.status_code, "bad_request")
     return error_response(request, ClientError(code, str(exc), status=exc.status_code))
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, ClientError("too_large", "Die Anfrage ist zu groß."))
+
+
 @api.exception_handler(DatabaseError)
 def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """An outage, or no pooled connection within the pool's timeout: 503, retryable.
+    Input is validated before it reaches the database; should the database still
+    refuse some (a `DataError`), that is the client's 400, not an outage."""
+    if isinstance(exc, DataError):
+        logger.warning("the database refused input in %s %s: %s", request.method, request.path, exc)
+        return error_response(request, ClientError("bad_request", "Ungültige Eingabe."))
     logger.exception("database error in %s %s", request.method, request.path)
-    return error_response(
-        request, ClientError("unavailable", "Vorübergehend nicht möglich. Bitte erneut versuchen.")
-    )
+    return error_response(request, unavailable())
 
 
 api.add_router("/", accounts_router)
 api.add_router("/", groups_router)
 api.add_router("/", chat_router)
 api.add_router("/", notifications_router)
+api.add_router("/", engagement_router)

@@ -50,17 +50,20 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "groups",
+    "engagement",
     "server",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "realtime.middleware.ContentSecurityPolicyMiddleware",
+    "realtime.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "engagement.middleware.LastVisitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -91,9 +94,33 @@ DATABASES = {
     )
 }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# PostgreSQL: Django's psycopg pool, one per process, shared by the HTTP requests (a
+# thread each under ASGI) and the WebSocket consumer's database threads. A request
+# that gets no connection within the timeout is answered 503 with Retry-After. The
+# connection budget: docs/operations.md.
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")) if IS_POSTGRES else 0
+if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")), DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "5")),
+        # Connections above min_size idle that long are closed: a burst leaves none behind.
+        "max_idle": float(os.environ.get("DATABASE_POOL_MAX_IDLE", "60")),
+    }
+    # The pool replaces Django's persistent connections (Django requires 0 with it).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 if not IS_POSTGRES:
-    # SQLite: wait for a writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite (the embedded default): one writer at a time. Write transactions start
+    # IMMEDIATE (take the write lock at BEGIN, so a reader never has to upgrade and
+    # fail with "database is locked"), wait up to 20 s for the lock, and WAL lets
+    # readers go on beside the writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -188,8 +215,18 @@ NETZN_RATE_PER_SECOND = float(os.environ.get("NETZN_RATE_PER_SECOND", "10"))
 NETZN_CONNECTION_QUEUE_LIMIT = int(os.environ.get("NETZN_CONNECTION_QUEUE_LIMIT", "2000"))
 # Bytes written to a socket that its client has not taken yet, before it is disconnected.
 NETZN_CONNECTION_BUFFER_BYTES = int(os.environ.get("NETZN_CONNECTION_BUFFER_BYTES", str(8 * 2**20)))
-# Threads of the WebSocket consumer's database pool (one connection each).
-NETZN_DB_THREADS = int(os.environ.get("NETZN_DB_THREADS", "16"))
+# Threads of the WebSocket consumer's database work. On PostgreSQL each takes a
+# connection from the process's pool only while it runs a step, so they fit in the
+# pool: at most DATABASE_POOL_MAX_SIZE (the default leaves HTTP requests room).
+NETZN_DB_THREADS = int(
+    os.environ.get("NETZN_DB_THREADS")
+    or (min(16, max(1, DATABASE_POOL_MAX_SIZE * 3 // 4)) if DATABASE_POOL_MAX_SIZE else 16)
+)
+if DATABASE_POOL_MAX_SIZE and NETZN_DB_THREADS > DATABASE_POOL_MAX_SIZE:
+    raise ImproperlyConfigured(
+        f"NETZN_DB_THREADS ({NETZN_DB_THREADS}) must not exceed DATABASE_POOL_MAX_SIZE "
+        f"({DATABASE_POOL_MAX_SIZE}): each database thread needs a pooled connection."
+    )
 NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
     os.environ.get("NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS", "600")
 )
@@ -207,3 +244,8 @@ NETZN_OPERATOR_REGISTER = os.environ.get("NETZN_OPERATOR_REGISTER", "")
 NETZN_OPERATOR_VAT_ID = os.environ.get("NETZN_OPERATOR_VAT_ID", "")
 NETZN_PRIVACY_OFFICER = os.environ.get("NETZN_PRIVACY_OFFICER", "")
 NETZN_HOSTING_PROVIDER = os.environ.get("NETZN_HOSTING_PROVIDER", "")
+# Engagement (docs/engagement.md): a group question without a reply from anyone else
+# for this long is brought to the members who can likely answer.
+NETZN_UNANSWERED_AFTER_MINUTES = int(os.environ.get("NETZN_UNANSWERED_AFTER_MINUTES", "240"))
+# When `netzn_cron` sends the daily digest (Europe/Berlin, HH:MM).
+NETZN_DIGEST_TIME = os.environ.get("NETZN_DIGEST_TIME", "07:15")

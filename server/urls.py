@@ -24,4 +24,5 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="notification_preferences"),
     ),
     path("benachrichtigungen/", include("notifications.urls")),
+    path("", include("engagement.urls")),
 ]

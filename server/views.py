@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from accounts.models import Company
 from chat.access import conversations_of
+from engagement.home import home_context
 from groups.models import Group, Membership
 from notifications import presentation
 from notifications.models import Notification
@@ -57,6 +58,7 @@ def signed_in_context(user: Any) -> dict[str, Any]:
         "direct_conversations": direct,
         "direct_unread": sum(c["unread_count"] for c in conversations if c["kind"] == "direct"),
         "latest_notifications": notifications,
+        **home_context(user),
     }
 
 

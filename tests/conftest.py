@@ -1,20 +1,30 @@
 """Shared fixtures: real PostgreSQL and Redis, and real server processes.
 
-The suite runs against the database and Redis named by DATABASE_URL and REDIS_URL
-(`make test` points them at the local PostgreSQL and Redis). pytest-django creates and
-drops `test_<name>`. Each run gets its own pub/sub prefix, so concurrent runs on one
-Redis do not hear each other, and the cache is emptied around every test.
+The suite runs against the database and Redis named by DATABASE_URL and REDIS_URL.
+`make test` runs it twice (docs/testing.md):
+
+- the full run: every test, on PostgreSQL and Redis (pytest-django creates and drops
+  `test_<name>`);
+- the embedded run (`NETZN_TEST_EMBEDDED=1`, no DATABASE_URL, no REDIS_URL): the
+  contract tests (marker `contract`, given here by path) on what `make run` serves,
+  SQLite in a test file and the in-process fan-out. Tests marked `postgres` or `redis`
+  are skipped there with their reason.
+
+In CI (`CI` set) a missing part fails instead of skipping. Each run gets its own
+pub/sub prefix, so concurrent runs on one Redis do not hear each other, and the cache
+is emptied around every test.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +37,145 @@ from django.core.cache import cache
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PREFIX = f"netzn-test-{uuid.uuid4().hex[:8]}"
 
+# Not part of the wire contract (HTTP API and WebSocket): the HTML pages, the admin,
+# the e-mail workers and digests, the demo data, deploy checks, pinned query counts,
+# the browser and the benchmark tools. Every other test module is a contract test and
+# also runs in the embedded run.
+NOT_CONTRACT_DIRS = ("browser", "bench")
+NOT_CONTRACT_MODULES = frozenset(
+    {
+        "test_pages.py",
+        "test_admin.py",
+        "test_admin_and_demo.py",
+        "test_demo.py",
+        "test_deploy_check.py",
+        "test_digest.py",
+        "test_emails.py",
+        "test_query_counts.py",
+        "test_smoke.py",
+    }
+)
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last: sync Playwright keeps an event loop running in the main
-    thread while its browser is open, which async tests and the ORM cannot share."""
+# Contract tests that fail on the embedded default because of a known bug that another
+# change is fixing: expected to fail there (strictly: once fixed, the entry must go).
+# Strict where the failure is certain; the lock errors depend on timing.
+SQLITE_GROUP_COMMIT = ("issue 9.4: the group-commit statement is PostgreSQL-only on main", True)
+SQLITE_LOCKS = ("issue 9.4: concurrent writers on SQLite get 'database is locked' (503)", False)
+KNOWN_EMBEDDED_FAILURES: dict[str, tuple[str, bool]] = {
+    "tests/accounts/test_directory.py::test_filters": (
+        "issue 16.7: the directory's SQLite search path matches topic=Logis in Logistik",
+        True,
+    ),
+    **{
+        f"tests/chat/{test}": SQLITE_GROUP_COMMIT
+        for test in (
+            "test_send_batch.py::test_a_batch_to_an_archived_group_is_refused_and_stores_nothing",
+            "test_send_batch.py::test_a_batch_in_a_direct_conversation_is_checked_for_blocks",
+            "test_send_batch.py::test_a_batch_of_outsiders_and_retries_only_stores_the_new_sends",
+            "test_send_batch.py::test_batches_and_single_sends_in_parallel_number_gaplessly",
+            "test_send.py::test_concurrent_websocket_senders_reach_a_subscriber_completely",
+            "test_send.py::test_a_batch_of_sends_is_stored_in_order_with_the_answers_of_single_sends",
+        )
+    },
+    **{
+        f"tests/groups/test_concurrency.py::{test}": SQLITE_LOCKS
+        for test in (
+            "test_two_admins_approve_the_same_request",
+            "test_approve_and_decline_at_the_same_moment",
+            "test_many_people_join_an_open_group_at_once",
+            "test_same_person_joins_twice_at_once",
+            "test_two_owners_leave_at_once",
+            "test_last_owner_leave_races_role_change",
+            "test_two_founders_take_the_same_name",
+        )
+    },
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def embedded_run() -> bool:
+    return os.environ.get("NETZN_TEST_EMBEDDED", "") == "1"
+
+
+def require(available: bool, message: str) -> None:
+    """A part a test needs (a binary, a service): skip loudly on a developer machine,
+    fail in CI, so a CI run never passes without having run the test."""
+    if available:
+        return
+    message = f"!!! NOT RUN: {message} !!!"
+    if in_ci():
+        pytest.fail(message)
+    sys.stderr.write(f"\n{message}\n")
+    pytest.skip(message)
+
+
+def chromium_path() -> str | None:
+    """Chromium as `.ci/run` finds it (`command -v chromium`)."""
+    return shutil.which("chromium")
+
+
+def is_contract_test(item: pytest.Item) -> bool:
+    parts = Path(str(item.path)).relative_to(ROOT / "tests").parts
+    return parts[0] not in NOT_CONTRACT_DIRS and parts[-1] not in NOT_CONTRACT_MODULES
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse a run that would test less than it claims."""
+    postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if embedded_run():
+        if postgres or settings.REDIS_URL:
+            raise pytest.UsageError(
+                "NETZN_TEST_EMBEDDED=1 is the SQLite run without Redis: unset "
+                "DATABASE_URL and REDIS_URL"
+            )
+    elif in_ci() and not (postgres and settings.REDIS_URL):
+        raise pytest.UsageError("CI runs the full suite on PostgreSQL and Redis")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Contract tests get their marker; in the embedded run tests that need PostgreSQL
+    or Redis are skipped with their reason. Browser tests run last: sync Playwright
+    keeps an event loop running in the main thread while its browser is open, which
+    async tests and the ORM cannot share."""
+    for item in items:
+        if is_contract_test(item):
+            item.add_marker(pytest.mark.contract)
+        if not embedded_run():
+            continue
+        for name in ("postgres", "redis"):
+            marker = item.get_closest_marker(name)
+            if marker is not None:
+                reason = marker.args[0] if marker.args else "(no reason given)"
+                item.add_marker(pytest.mark.skip(reason=f"needs {name}: {reason}"))
+        known = KNOWN_EMBEDDED_FAILURES.get(item.nodeid)
+        if known is not None:
+            reason, strict = known
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=strict))
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run in which no test passed proves nothing: in CI it fails (pytest's own
+    "no tests collected", exit 5, fails `make` as well)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    passed = len(reporter.stats.get("passed", [])) if reporter is not None else 0
+    if in_ci() and exitstatus == 0 and passed == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLite's test database is a file, not memory (as `make run` has it): the server
+    processes a test starts must open the same database."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -68,8 +212,10 @@ def free_port() -> int:
 def database_url_of_test_db() -> str:
     """The URL of the test database pytest-django created, for server subprocesses."""
     db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
     if db["ENGINE"] != "django.db.backends.postgresql":
-        raise RuntimeError("server processes in tests need PostgreSQL (DATABASE_URL)")
+        raise RuntimeError(f"no URL for a test database on {db['ENGINE']}")
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     host = db.get("HOST") or "127.0.0.1"
@@ -106,15 +252,18 @@ def start_server(
     *,
     port: int | None = None,
     redis_url: str | None = None,
-    extra_env: dict[str, str] | None = None,
+    database_url: str | None = None,
+    extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
-    """Run `daphne asgi:application` against the test database, on `port` (to restart
-    a server where its clients expect it) or a free one."""
+    """Run `daphne -b 127.0.0.1 -p PORT asgi:application` (the command line of `make
+    run`) against the test database (or `database_url`), on `port` (to restart a server
+    where its clients expect it) or a free one. `extra_env` overrides the environment;
+    a value of None removes the variable."""
     port = port or free_port()
-    env = {
+    env: dict[str, str | None] = {
         # The browser tests allow the ORM beside Playwright's loop; a server never does.
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
-        "DATABASE_URL": database_url_of_test_db(),
+        "DATABASE_URL": database_url or database_url_of_test_db(),
         "REDIS_URL": settings.REDIS_URL if redis_url is None else redis_url,
         "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
         "DEBUG": "1",
@@ -135,7 +284,7 @@ def start_server(
                 "asgi:application",
             ],
             cwd=ROOT,
-            env=env,
+            env={key: value for key, value in env.items() if value is not None},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -127,3 +127,115 @@ def test_odd_ids_and_slugs_are_404_or_400(anna: Any, path: str) -> None:
     response = as_user(anna).call(method, path)
     assert response.status_code in (400, 404)
     assert error_of(response)["code"] in ("bad_request", "not_found")
+
+
+# Text no database can store: NUL (PostgreSQL refuses it) and lone surrogates (valid
+# JSON escapes, not UTF-8). Each must be a 400 naming the field, with nothing stored.
+UNSTORABLE = ["a\x00b", "\ud800", "Müller \udfff"]
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE)
+@pytest.mark.parametrize("field", ["display_name", "job_title", "city", "bio", "phone"])
+def test_unstorable_text_in_the_profile_is_400_and_changes_nothing(
+    anna: Any, bad: str, field: str
+) -> None:
+    before = {"display_name": anna.display_name, "city": anna.city, "bio": anna.bio}
+    # A valid change beside the bad one is not stored either.
+    other = "bio" if field == "city" else "city"
+    response = as_user(anna).patch("/me", {other: "Hattingen", field: bad})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "bad_request"
+    assert list(error["fields"]) == [field]
+    anna.refresh_from_db()
+    assert {"display_name": anna.display_name, "city": anna.city, "bio": anna.bio} == before
+
+
+@pytest.mark.parametrize("bad", UNSTORABLE)
+def test_unstorable_text_at_signup_and_for_companies_stores_nothing(anna: Any, bad: str) -> None:
+    from accounts.models import Company, User
+
+    people = User.objects.count()
+    signup = anonymous().post(
+        "/auth/signup",
+        {"email": "neu@example.de", "password": "Ruhrpott-2026!x", "display_name": bad},
+    )
+    assert signup.status_code == 400
+    assert error_of(signup)["fields"] == {"display_name": [ANY_TEXT]}
+    assert User.objects.count() == people
+    company = as_user(anna).post("/companies", {"name": f"Elektro {bad}", "city": "Herne"})
+    assert company.status_code == 400
+    assert list(error_of(company)["fields"]) == ["name"]
+    assert not Company.objects.filter(city="Herne").exists()
+    nested = as_user(anna).patch("/me", {"topics": ["Ausbildung", bad]})
+    assert nested.status_code == 400
+    assert list(error_of(nested)["fields"]) == ["topics"]
+
+
+class AnyText:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+
+ANY_TEXT = AnyText()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/people?q=a%00b",
+        "/people?city=%00",
+        "/companies?q=%00",
+        "/companies/a%00b",
+        "/groups?q=%00",
+    ],
+)
+def test_nul_in_a_search_term_or_a_path_is_400_with_fields(anna: Any, path: str) -> None:
+    response = as_user(anna).get(path)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "bad_request"
+    assert error["fields"]
+
+
+def test_a_body_over_the_upload_limit_is_413_json(anna: Any) -> None:
+    response = as_user(anna).patch("/me", '{"bio": "' + "x" * (10 * 2**20) + '"}')
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "too_large"
+    anna.refresh_from_db()
+    assert anna.bio == ""
+
+
+@pytest.mark.parametrize("depth", [20_000, 1_000])
+def test_deeply_nested_json_is_400(anna: Any, depth: int) -> None:
+    for body in ("[" * depth + "]" * depth, '{"bio": ' + "[" * depth + "]" * depth + "}"):
+        response = as_user(anna).patch("/me", body)
+        assert response.status_code == 400
+        assert error_of(response)["code"] == "bad_request"
+
+
+def test_unknown_api_paths_and_methods_answer_the_json_error(anna: Any) -> None:
+    for path in ("/gibt-es-nicht", "/people/1/gibt-es-nicht", "/"):
+        response = as_user(anna).get(path)
+        assert response.status_code == 404
+        assert error_of(response) == {"code": "not_found", "detail": "Nicht gefunden."}
+    response = as_user(anna).call("put", "/me", {})
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_bodies_parsed_outside_the_schema_are_checked_the_same(anna: Any) -> None:
+    """The join call reads an optional body itself: deep JSON and a lone surrogate are
+    400 there too, and nobody joins."""
+    from groups.actions import do_create_group
+    from groups.models import Membership
+
+    group = do_create_group(actor=anna, name="Ausbildung Ruhr")
+    bernd_client = as_user(
+        anna.__class__.objects.create_user(email="b@example.de", display_name="B")
+    )
+    for body in ("[" * 20_000 + "]" * 20_000, '{"message": "\\ud800"}', '{"message": "a\\u0000"}'):
+        response = bernd_client.post(f"/groups/{group.slug}/join", body)
+        assert response.status_code == 400, response.content
+        assert error_of(response)["code"] == "bad_request"
+    assert Membership.objects.filter(group=group).count() == 1

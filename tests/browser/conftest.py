@@ -1,4 +1,5 @@
-"""Browser tests: Playwright for Python driving Debian's Chromium (/usr/bin/chromium).
+"""Browser tests: Playwright for Python driving Debian's Chromium (`chromium` on PATH,
+found as `.ci/run` finds it).
 
 Without Chromium the tests skip with a loud message on a developer machine and fail
 in CI (`CI` set), so a CI run can never pass without having driven a browser.
@@ -6,9 +7,6 @@ in CI (`CI` set), so a CI run can never pass without having driven a browser.
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +18,12 @@ from django.conf import settings
 from tests.conftest import (
     PASSWORD,
     ServerProcess,
+    chromium_path,
     free_port,
+    require,
     start_server,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,26 +35,17 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 15_000
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = (
-            "!!! BROWSER TESTS NOT RUN: /usr/bin/chromium is missing. "
-            "Install it with `apt-get install -y chromium` (CI does). !!!"
-        )
-        if in_ci():
-            pytest.fail(message)
-        warnings.warn(message, stacklevel=1)
-        sys.stderr.write(f"\n{message}\n")
-        pytest.skip(message)
+    executable = chromium_path()
+    require(
+        executable is not None,
+        "browser tests: chromium is not on PATH; `apt-get install -y chromium` (CI does)",
+    )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -101,8 +91,9 @@ class Person:
     csp_violations: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
 
-    def goto(self, path: str) -> None:
-        self.page.goto(f"{self.base_url}{path}")
+    def goto(self, path: str) -> Any:
+        """Open the page; the HTTP response of the document."""
+        return self.page.goto(f"{self.base_url}{path}")
 
     def login(self) -> None:
         """Sign in without the form (it is tested once, in the sign-up test): a

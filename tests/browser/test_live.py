@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -278,9 +279,34 @@ def test_direct_message_from_a_profile_page(live_server_process, person_factory,
         anna.page.locator("#chat-panel .chat-body", has_text="Dienstag um 10 Uhr")
     ).to_be_visible()
 
-    # Both see the conversation in their inbox; Anna has one unread reply until she reads it.
-    ben.goto("/nachrichten/")
-    expect(ben.page.locator(".item-list .item", has_text="Anna Becker")).to_be_visible()
+    conversation_path = urlparse(anna.page.url).path
+
+    # Anna's open panel marks the reply read (shortly after it came into view).
+    def anna_read_up_to(seq: int) -> Callable[[], bool]:
+        return lambda: (
+            Participant.objects.get(user=anna_user, conversation__kind="direct").last_read_seq
+            == seq
+        )
+
+    wait_until(anna_read_up_to(2))
+    # Both see the conversation in their inbox, nothing unread: Anna saw the reply in
+    # her open panel, Ben's own reply is not news to him.
+    for person, other in ((anna, "Ben Yilmaz"), (ben, "Anna Becker")):
+        person.goto("/nachrichten/")
+        item = person.page.locator(".item-list .item", has_text=other)
+        expect(item).to_be_visible()
+        expect(item.locator(".badge")).to_have_count(0)
+    # A reply while Anna is elsewhere is one unread reply in her inbox until she reads it.
+    ben.open_panel(conversation_path)
+    ben.send("Oder lieber Mittwoch?")
+    anna_item = anna.page.locator(".item-list .item", has_text="Ben Yilmaz")
+    expect(anna_item.locator(".badge")).to_have_text("1")
+    anna.open_panel(conversation_path)
+    expect(anna.page.locator("#chat-panel .chat-body", has_text="Mittwoch")).to_be_visible()
+    wait_until(anna_read_up_to(3))
+    anna.goto("/nachrichten/")
+    expect(anna_item).to_be_visible()
+    expect(anna_item.locator(".badge")).to_have_count(0)
     assert_clean(anna, ben)
 
 

@@ -10,6 +10,7 @@ the work tree); `NETZN_SCREENSHOTS=1` writes them to docs/screenshots/ instead:
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,36 @@ from groups.actions import do_create_group, do_join_group
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
+
+
+# Text of Django's and daphne's own error pages, and of a traceback.
+ERROR_SIGNS = ("Traceback", "Server Error", "Internal Server Error", "Page not found", "Exception")
+NACHRICHTEN = re.compile(r"^Nachrichten")
+
+
+def shoot(
+    person: Any,
+    path: str | None,
+    png: Path,
+    heading: str | re.Pattern[str],
+    *texts: str,
+    full_page: bool = True,
+) -> None:
+    """Open `path` (or stay), check that the page shows what it should (its heading,
+    its texts, no error page, no script error), then take the screenshot."""
+    if path is not None:
+        response = person.goto(path)
+        assert response is not None and response.status == 200, (path, response)
+    page = person.page
+    expect(page.locator("h1").first).to_have_text(heading)
+    for text in texts:
+        expect(page.get_by_text(text).first).to_be_visible()
+    body = page.locator("body").inner_text()
+    for sign in ERROR_SIGNS:
+        assert sign not in body, (path, sign)
+    assert person.page_errors == [], person.page_errors
+    page.screenshot(path=str(png), full_page=full_page)
+    assert png.stat().st_size > 10_000
 
 
 def say(author: Any, conversation_id: int, body: str) -> None:
@@ -83,36 +114,69 @@ def test_screenshots_of_the_main_pages(
     say(clara, direct.pk, "Hallo Herr Yilmaz, hätten Sie Interesse an einer Verbundausbildung?")
 
     visitor = person_factory(None, live_server_process, viewport={"width": 1280, "height": 800})
-    visitor.goto("/")
-    visitor.page.screenshot(path=str(target / "start-anonym.png"), full_page=True)
-    visitor.goto("/anmelden/")
-    visitor.page.screenshot(path=str(target / "anmelden.png"), full_page=True)
+    shoot(
+        visitor,
+        "/",
+        target / "start-anonym.png",
+        "Das Netzwerk der Unternehmen im mittleren Ruhrgebiet",
+        "Registrieren",
+    )
+    shoot(visitor, "/anmelden/", target / "anmelden.png", "Anmelden", "E-Mail-Adresse", "Passwort")
 
     person = person_factory(ben, live_server_process, viewport={"width": 1280, "height": 800})
     person.login()
-    person.goto("/")
-    expect(person.page.get_by_role("heading", name="Meine Gruppen")).to_be_visible()
-    person.page.screenshot(path=str(target / "start.png"), full_page=True)
-
-    person.goto("/gruppen/")
-    person.page.screenshot(path=str(target / "gruppen.png"), full_page=True)
-
-    person.goto(f"/personen/{clara.pk}/")
-    person.page.screenshot(path=str(target / "profil.png"), full_page=True)
-
+    shoot(
+        person,
+        "/",
+        target / "start.png",
+        "Guten Tag, Ben Yilmaz",
+        "Meine Gruppen",
+        "Ausbildung im Ruhrgebiet",
+    )
+    shoot(
+        person,
+        "/gruppen/",
+        target / "gruppen.png",
+        "Themengruppen",
+        "Ausbildung im Ruhrgebiet",
+        "Logistik-Stammtisch Herne",
+        "Energie sparen im Betrieb",
+    )
+    shoot(
+        person,
+        f"/personen/{clara.pk}/",
+        target / "profil.png",
+        "Clara Nowak",
+        "Personalreferentin",
+        "Ruhr Energie AG",
+    )
     person.open_panel(f"/gruppen/{group.slug}/")
     expect(person.page.locator("#chat-panel .chat-message")).to_have_count(4)
-    person.page.screenshot(path=str(target / "gruppe.png"), full_page=True)
-
-    person.goto("/nachrichten/")
-    person.page.screenshot(path=str(target / "nachrichten.png"), full_page=True)
-
+    shoot(
+        person,
+        None,
+        target / "gruppe.png",
+        "Ausbildung im Ruhrgebiet",
+        "Wir sind mit zwei Azubis vor Ort.",
+        "bringen Sie den Gabelstapler-Simulator mit?",
+    )
+    shoot(person, "/nachrichten/", target / "nachrichten.png", NACHRICHTEN, "Clara Nowak")
     person.open_panel(f"/nachrichten/{direct.pk}/")
     expect(person.page.locator("#chat-panel .chat-unread")).to_have_text("Neu")
-    person.page.screenshot(path=str(target / "direktnachricht.png"), full_page=True)
-
-    person.goto("/benachrichtigungen/")
-    person.page.screenshot(path=str(target / "benachrichtigungen.png"), full_page=True)
+    shoot(
+        person,
+        None,
+        target / "direktnachricht.png",
+        "Clara Nowak",
+        "hätten Sie Interesse an einer Verbundausbildung?",
+    )
+    shoot(
+        person,
+        "/benachrichtigungen/",
+        target / "benachrichtigungen.png",
+        "Benachrichtigungen",
+        "Anna Becker hat Sie in „Ausbildung im Ruhrgebiet“ erwähnt",
+    )
 
     phone = person_factory(
         clara,
@@ -124,13 +188,11 @@ def test_screenshots_of_the_main_pages(
     phone.login()
     phone.open_panel(f"/gruppen/{group.slug}/")
     phone.page.locator("#chat-panel").scroll_into_view_if_needed()
-    phone.page.screenshot(path=str(target / "gruppe-telefon.png"))
-    for name in (
-        "start-anonym",
-        "start",
-        "gruppe",
-        "nachrichten",
-        "direktnachricht",
-        "gruppe-telefon",
-    ):
-        assert (target / f"{name}.png").stat().st_size > 10_000
+    shoot(
+        phone,
+        None,
+        target / "gruppe-telefon.png",
+        "Ausbildung im Ruhrgebiet",
+        "Wir sind mit zwei Azubis vor Ort.",
+        full_page=False,
+    )

@@ -4,7 +4,9 @@ and WebSocket clients speaking to the real ASGI application."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+from collections.abc import Collection
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,8 +17,19 @@ from accounts.tokens import hash_token, new_raw_token
 from asgi import application
 from chat.actions import do_add_participant, do_create_group_conversation
 from chat.models import Conversation
+from realtime.frames import encode
+from realtime.publish import publish_now
 
 TIMEOUT = 5
+REFS = itertools.count(1)
+
+
+def publish_marker(topic: str, name: str = "marker") -> None:
+    """Publish `{"type": "marker", "name": name}` on `topic` through the fan-out path
+    every event takes. Sent after an event that must not reach a socket, it ends a
+    "nothing arrives" check: the marker arriving first proves the event did not come,
+    however late it would have been (frames of one publisher arrive in order)."""
+    publish_now(topic, encode({"type": "marker", "name": name}))
 
 
 def token_for(user: Any) -> str:
@@ -65,20 +78,39 @@ class Client:
             if frame["type"] == frame_type:
                 return frame
 
-    async def request(self, frame: dict[str, Any], reply_type: str) -> dict[str, Any]:
-        """Send a frame with a ref and wait for the reply (or error) carrying it."""
-        ref = frame.setdefault("ref", f"r{id(frame)}")
+    async def request(
+        self, frame: dict[str, Any], reply_type: str, *, allow: Collection[str] = ()
+    ) -> dict[str, Any]:
+        """Send a frame with a ref and wait for the reply (or error) carrying it.
+        Frames of the types in `allow` that arrive meanwhile are kept for `receive`;
+        any other frame fails the test."""
+        ref = frame.setdefault("ref", f"r{next(REFS)}")
         await self.send(frame)
         while True:
             reply = await self.receive_new()
             if reply.get("ref") == ref and reply["type"] in (reply_type, "error"):
                 return reply
+            assert reply["type"] in allow, f"unexpected frame waiting for {reply_type}: {reply}"
             self.held.append(reply)
 
-    async def nothing(self, timeout: float = 0.2) -> bool:
+    async def quiet_until(self, frame_type: str, **fields: Any) -> dict[str, Any]:
+        """The next frame must be the marker (of this type, with these fields) that was
+        sent after whatever must not arrive; any frame before it fails the test."""
+        frame = await self.receive()
+        assert frame["type"] == frame_type, f"expected {frame_type} first, got {frame}"
+        for key, value in fields.items():
+            assert frame.get(key) == value, f"expected {key}={value!r} first, got {frame}"
+        return frame
+
+    async def nothing(self) -> bool:
+        """Nothing arrived and nothing the server already meant for this socket is on
+        its way: a ping answered with no other frame before its pong (the server
+        handles a socket's frames in order, and its replies go out in order)."""
         if self.held:
             return False
-        return await self.communicator.receive_nothing(timeout=timeout)
+        ref = f"quiet-{next(REFS)}"
+        await self.send({"type": "ping", "ref": ref})
+        return await self.receive_new() == {"type": "pong", "ref": ref}
 
     async def subscribe(
         self, conversation_id: int, after: int | None = None

@@ -171,6 +171,7 @@ def test_forbidden_and_missing_look_alike(setup: dict[str, Any]) -> None:
     assert Client().get(f"/api/v1/conversations/{existing}/messages").status_code == 401
 
 
+@pytest.mark.postgres("German word forms come from PostgreSQL's full-text search (stemming)")
 def test_search_finds_german_word_forms_only_where_i_may_read(
     setup: dict[str, Any], make_user: Any
 ) -> None:
@@ -251,3 +252,107 @@ def test_admin_shows_reports_only_and_resolves_them(setup: dict[str, Any], make_
 def test_unread_ignores_conversations_i_am_not_in(setup: dict[str, Any]) -> None:
     assert Api(setup["carla"]).get("/conversations").json() == {"results": [], "next": None}
     assert Participant.objects.filter(user=setup["carla"]).count() == 0
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "Hallo \udfff", "a\x00b"])
+def test_an_unstorable_body_over_http_is_400_and_stores_nothing(
+    setup: dict[str, Any], bad: str
+) -> None:
+    api = Api(setup["anna"])
+    path = f"/conversations/{setup['conversation'].pk}/messages"
+    for body in ({"body": bad, "client_id": "x-1"}, {"body": "Hallo", "client_id": bad}):
+        response = api.post(path, body)
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "bad_request"
+        assert error["fields"]
+    assert not Message.objects.exists()
+    # The next good send is the first message: nothing was numbered for the bad ones.
+    assert api.post(path, {"body": "Hallo", "client_id": "x-2"}).json()["seq"] == 1
+
+
+def test_nul_in_a_search_term_is_400(setup: dict[str, Any]) -> None:
+    response = Api(setup["anna"]).get("/search", q="Stahl\x00bau")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"q": [AnyText()]}
+
+
+class AnyText:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+
+def test_a_database_outage_is_503_retryable_and_refused_input_is_400(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unreachable database (or no pooled connection within the pool's timeout,
+    which Django raises as the same OperationalError) is a retryable 503; a DataError
+    that slipped past validation is the client's 400, not an outage."""
+    from django.db import DataError, OperationalError
+
+    import chat.api
+
+    api = Api(setup["anna"])
+    for error, status, code in (
+        (OperationalError("couldn't get a connection after 5.00 sec"), 503, "unavailable"),
+        (DataError("invalid byte sequence"), 400, "bad_request"),
+    ):
+
+        def fail(*args: Any, _error: Exception = error, **kwargs: Any) -> Any:
+            raise _error
+
+        monkeypatch.setattr(chat.api, "conversations_of", fail)
+        response = api.get("/conversations")
+        assert response.status_code == status
+        assert response.json()["error"]["code"] == code
+        if status == 503:
+            assert int(response["Retry-After"]) >= 1
+
+
+def test_pages_answer_a_database_outage_with_a_german_503_page(
+    setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    import chat.views
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("couldn't get a connection after 5.00 sec")
+
+    monkeypatch.setattr(chat.views, "conversations_of", fail)
+    client = Client()
+    client.force_login(setup["anna"])
+    response = client.get("/nachrichten/")
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) >= 1
+    assert "Vorübergehend nicht erreichbar" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+
+
+def test_pages_refuse_nul_in_a_query_or_a_form_with_a_400_page(setup: dict[str, Any]) -> None:
+    client = Client()
+    client.force_login(setup["anna"])
+    response = client.get("/personen/", {"q": "Be\x00cker"})
+    assert response.status_code == 400
+    assert "Ungültige Anfrage" in response.content.decode()
+    response = client.post("/einstellungen/profil/", {"display_name": "Anna\x00"})
+    assert response.status_code == 400
+    setup["anna"].refresh_from_db()
+    assert setup["anna"].display_name == "Anna Becker"
+
+
+def test_a_surrogate_in_a_form_cannot_reach_the_database(setup: dict[str, Any]) -> None:
+    """A form carries text as UTF-8 bytes: the encoded surrogate is not valid UTF-8,
+    Django decodes it as U+FFFD, so no page can hand a lone surrogate on."""
+    client = Client()
+    client.force_login(setup["anna"])
+    response = client.post(
+        "/einstellungen/profil/",
+        "display_name=Anna%ED%A0%80&city=Witten",
+        content_type="application/x-www-form-urlencoded",
+    )
+    # The profile form answers (stored, or shown again with its field errors).
+    assert response.status_code in (200, 302, 400)
+    assert "Traceback" not in response.content.decode()
+    setup["anna"].refresh_from_db()
+    assert "\ud800" not in setup["anna"].display_name

@@ -1,13 +1,17 @@
-"""Group commit (`do_send_messages`, one statement per batch): a batch is refused
-exactly where single sends are (archived group, blocked direct conversation,
-non-participant) and stores nothing then; allowed batches number gaplessly."""
+"""Group commit (`do_send_messages`, the one send path: a single send is a batch of
+one): a batch is refused exactly where single sends are (archived group, blocked
+direct conversation, non-participant) and stores nothing then; allowed batches number
+gaplessly; one bad send fails only itself; the statements do not grow with the batch
+or the group."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Max
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Block
 from chat.actions import (
@@ -159,3 +163,45 @@ def test_batches_and_single_sends_in_parallel_number_gaplessly(make_user: Any) -
         .values_list("author_id", "newest")
     )
     assert markers == newest
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "Hallo \udfff Welt", "mit\x00NUL", "\ud83d"])
+def test_an_unstorable_body_fails_only_its_own_send(make_user: Any, bad: str) -> None:
+    """A lone surrogate or NUL cannot be stored: that send is a bad_request, and the
+    others of the same batch are stored as if it had not been there."""
+    anna, ben = make_user("Anna Becker"), make_user("Ben Öztürk")
+    conversation = group_with(anna, ben)
+    results = do_send_messages(
+        conversation_id=conversation.pk,
+        sends=[
+            SendRequest(actor=ben, body="vorher", client_id="b1"),
+            SendRequest(actor=anna, body=bad, client_id="a1"),
+            SendRequest(actor=anna, body="ok", client_id=bad),
+            SendRequest(actor=ben, body="nachher", client_id="b2"),
+        ],
+    )
+    assert codes(results) == ["ok", "bad_request", "bad_request", "ok"]
+    assert [r[0].seq for r in results if not isinstance(r, ClientError)] == [1, 2]
+    stored = list(Message.objects.filter(conversation=conversation).values_list("body", flat=True))
+    assert sorted(stored) == ["nachher", "vorher"]
+
+
+def test_a_single_send_and_a_batch_take_the_same_statements(make_user: Any) -> None:
+    """Pinned: checking, numbering, storing and the read markers are one statement
+    each, whatever the size of the batch or of the group."""
+    people = [make_user(f"Person {i}") for i in range(30)]
+    conversation = group_with(*people)
+
+    def statements(sends: list[SendRequest]) -> int:
+        with CaptureQueriesContext(connection) as context:
+            results = do_send_messages(conversation_id=conversation.pk, sends=sends)
+        assert codes(results) == ["ok"] * len(sends)
+        return len(context.captured_queries)
+
+    one = statements([SendRequest(actor=people[0], body="eins", client_id="one")])
+    many = statements(
+        [SendRequest(actor=people[i], body=f"{i}", client_id=f"m{i}") for i in range(20)]
+    )
+    assert one == many
+    # check; savepoint, seqs, insert, read markers, release (the test's transaction)
+    assert one == 6

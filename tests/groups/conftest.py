@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
 
+from chat.models import Conversation, Message, Participant
 from groups.actions import do_create_group
-from groups.models import Group, JoinRequest, Membership
+from groups.models import Group, Invitation, JoinRequest, Membership
+from notifications.models import Notification
+
+Published = list[tuple[str, dict[str, Any]]]
 
 
 class Api:
@@ -85,3 +90,58 @@ def closed_cast(make_user: Callable[..., Any]) -> Cast:
 @pytest.fixture
 def open_cast(make_user: Callable[..., Any]) -> Cast:
     return make_cast(make_user, "open")
+
+
+@pytest.fixture
+def published() -> Iterator[Published]:
+    """Every frame handed to the fan-out, as (topic, frame). Every publish goes through
+    `realtime.publish.publish_all_now` (single frames and batches alike), so nothing
+    sent escapes this list."""
+    sent: Published = []
+
+    def record(topic: str, payloads: list[str]) -> None:
+        sent.extend((topic, json.loads(payload)) for payload in payloads)
+
+    with mock.patch("realtime.publish.publish_all_now", side_effect=record):
+        yield sent
+
+
+def event_names(published: Published) -> list[tuple[str, str]]:
+    """(topic, frame type) per frame, notifications as `notification:<kind>`, sorted."""
+    return sorted(
+        (
+            topic,
+            f"notification:{frame['kind']}" if frame["type"] == "notification" else frame["type"],
+        )
+        for topic, frame in published
+    )
+
+
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def snapshot() -> Snapshot:
+    """Everything a groups or chat action may change, table by table, as sorted rows."""
+    tables: dict[str, Any] = {
+        "groups": Group.objects.values_list(
+            "pk", "name", "description", "visibility", "archived_at", "city"
+        ),
+        "memberships": Membership.objects.values_list("group_id", "user_id", "role"),
+        "join_requests": JoinRequest.objects.values_list(
+            "pk", "group_id", "user_id", "status", "reason", "decided_by_id"
+        ),
+        "invitations": Invitation.objects.values_list("pk", "group_id", "user_id", "status"),
+        "conversations": Conversation.objects.values_list(
+            "pk", "title", "readable_by_all", "read_only", "last_seq"
+        ),
+        "participants": Participant.objects.values_list(
+            "conversation_id", "user_id", "can_moderate", "notification_level", "last_read_seq"
+        ),
+        "messages": Message.objects.values_list("conversation_id", "author_id", "seq", "body"),
+        "notifications": Notification.objects.values_list("recipient_id", "kind"),
+    }
+    return {name: sorted(rows, key=repr) for name, rows in tables.items()}
+
+
+def changed_tables(before: Snapshot, after: Snapshot) -> set[str]:
+    return {name for name in before if before[name] != after[name]}

@@ -3,11 +3,9 @@ notifications and the live member frames (published only after the commit)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.db import transaction
@@ -19,17 +17,6 @@ from groups.models import Group, Invitation, JoinRequest, Membership
 from notifications.models import Notification
 from realtime.frames import conversation_topic, user_topic
 from tests.groups.conftest import Api, Cast
-
-
-@pytest.fixture
-def published() -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    """Every payload handed to the fan-out, as (topic, frame)."""
-    sent: list[tuple[str, dict[str, Any]]] = []
-    with mock.patch(
-        "realtime.publish.publish_now",
-        side_effect=lambda topic, payload: sent.append((topic, json.loads(payload))),
-    ):
-        yield sent
 
 
 def base(cast: Cast) -> str:
@@ -205,9 +192,28 @@ def test_group_list_filters(make_user: Callable[..., Any]):
 # --- edit and archive -----------------------------------------------------------
 
 
-def test_edit_keeps_the_conversation_in_step(open_cast: Cast, published: list[Any]):
+def test_edit_keeps_the_conversation_in_step_and_tells_its_subscribers(
+    open_cast: Cast, published: list[Any], django_capture_on_commit_callbacks: Any
+):
     api = Api(open_cast.admin)
-    response = api.patch(base(open_cast), {"name": "Neuer Name", "visibility": "closed"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.patch(base(open_cast), {"name": "Neuer Name", "visibility": "closed"})
+    topic = conversation_topic(open_cast.group.conversation_id)
+    assert published == [
+        # Closing it: the subscribers who are no members lose the conversation.
+        (topic, {"type": "_access_changed", "conversation": open_cast.group.conversation_id}),
+        (
+            topic,
+            {
+                "type": "group_updated",
+                "conversation": open_cast.group.conversation_id,
+                "group": open_cast.group.slug,
+                "name": "Neuer Name",
+                "visibility": "closed",
+                "archived": False,
+            },
+        ),
+    ]
     assert response.status_code == 200
     assert response.json()["slug"] == open_cast.group.slug
     conversation = Conversation.objects.get(pk=open_cast.group.conversation_id)

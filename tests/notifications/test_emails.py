@@ -6,10 +6,12 @@ import re
 import threading
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends import locmem
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -207,25 +209,45 @@ def test_forged_unsubscribe_link_changes_nothing(make_user: Any) -> None:
     assert anna.email_frequency == "immediate"
 
 
+@pytest.mark.postgres("workers skip each other's rows with SELECT ... FOR UPDATE SKIP LOCKED")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_at_once_send_each_email_once(make_user: Any) -> None:
+def test_three_workers_sending_at_the_same_moment_send_each_email_once(make_user: Any) -> None:
+    """Each worker's first e-mail waits at a barrier until all three are in the middle
+    of sending one, each holding its row: they truly overlap, and none waits for
+    another's lock (that would break the barrier) or sends another's row."""
     people = [make_user(f"Person {number}") for number in range(12)]
     for person in people:
         do_notify(recipient=person, kind="mention", data=DM, dedupe_key="m")
     moment = later()
     results: list[Any] = []
+    errors: list[BaseException] = []
+    workers_count = 3
+    all_sending = threading.Barrier(workers_count, timeout=10)
+    first_done = threading.local()
+    send_messages = locmem.EmailBackend.send_messages
+
+    def overlapping(backend: Any, messages: Any) -> Any:
+        if not getattr(first_done, "value", False):
+            first_done.value = True
+            all_sending.wait()
+        return send_messages(backend, messages)
 
     def work() -> None:
         try:
             results.append(send_due_emails(now=moment))
+        except BaseException as exc:
+            errors.append(exc)
         finally:
             connection.close()
 
-    workers = [threading.Thread(target=work) for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=30)
+    workers = [threading.Thread(target=work) for _ in range(workers_count)]
+    with mock.patch.object(locmem.EmailBackend, "send_messages", overlapping):
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+    assert errors == []
+    assert [result.failed for result in results] == [[]] * workers_count  # no barrier broke
     sent = [pk for result in results for pk in result.sent]
     assert len(results) == 3
     assert sorted(sent) == sorted(set(sent))

@@ -68,6 +68,7 @@ async def close_db_connections() -> Any:
     await sync_to_async(connections.close_all)()
 
 
+@pytest.mark.redis("the test process's notifications reach the server process through Redis")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("close_db_connections")
 async def test_notifications_over_real_websockets(live_server_process: Any, make_user: Any) -> None:

@@ -56,6 +56,20 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "responsibility": "Ausbildung",
         "url": "/unternehmen/stahlbau-witten/#offene-zuordnungen",
     },
+    "unanswered": {
+        "group": {"slug": "stahl", "name": "Stahlbau Ruhr"},
+        "conversation": 6,
+        "message": 8,
+        "seq": 4,
+        "author": {"id": 9, "display_name": "Jörg Müller"},
+        "preview": "Wer kennt einen Ausbildungsbetrieb?",
+        "reason": "Sie wurden gefragt, weil „Ausbildung“ eines Ihrer Themen ist.",
+    },
+    "group_quiet": {
+        "group": {"slug": "stahl", "name": "Stahlbau Ruhr"},
+        "quiet_days": 14,
+        "suggestions": ["Stellen Sie eine Frage."],
+    },
 }
 
 

@@ -17,7 +17,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.chat.helpers import group_with, token_for
-from tests.conftest import free_port
+from tests.conftest import free_port, require
+
+pytestmark = pytest.mark.redis("several server processes behind one Redis")
 
 FAST_LIMITS = {"NETZN_RATE_BURST": "5", "NETZN_RATE_PER_SECOND": "0.1"}
 
@@ -141,8 +143,8 @@ async def test_two_processes_behave_as_one_server(server_factory, people):
 def own_redis(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A redis-server this test starts and stops itself."""
     binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
+    require(binary is not None, "the Redis outage test: redis-server is not on PATH")
+    assert binary is not None
     port = free_port()
     state: dict[str, Any] = {"port": port, "process": None}
 

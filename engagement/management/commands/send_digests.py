@@ -3,7 +3,7 @@
     15 7 * * *  cd /srv/netzn && .venv/bin/python manage.py send_digests
 
 See docs/notifications.md. Running it twice the same day is harmless: each person's
-window starts at their `last_digest_at`, so the second run finds nothing new.
+window starts at their last digest, so the second run finds nothing new.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from server.digest import send_digests
+from engagement.digest import send_digests
 
 
 class Command(BaseCommand):

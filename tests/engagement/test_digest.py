@@ -1,4 +1,4 @@
-"""The daily digest (server/digest.py, `send_digests`): content, who gets it, once."""
+"""The daily digest (engagement/digest.py, `send_digests`): content, who gets it, once."""
 
 from __future__ import annotations
 
@@ -13,10 +13,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.models import Participant
+from engagement.digest import send_digests
+from engagement.models import PersonRhythm
 from notifications.actions import do_mark_read, do_notify
-from server.digest import send_digests
-
-from .conftest import add_member, direct_conversation, join_request, make_group, post_message
+from tests.notifications.conftest import (
+    add_member,
+    direct_conversation,
+    join_request,
+    make_group,
+    post_message,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +36,8 @@ def network(make_user: Any) -> dict[str, Any]:
     her last digest went out yesterday morning."""
     now = timezone.now()
     yesterday = now - timedelta(hours=24)
-    anna = make_user("Anna Becker", email_frequency="digest", last_digest_at=yesterday)
+    anna = make_user("Anna Becker", email_frequency="digest")
+    PersonRhythm.objects.create(user=anna, digest_sent_at=yesterday)
     jorg = make_user("Jörg Müller")
     petra = make_user("Petra Özdemir")
     stahl = make_group("Stahlbau Ruhr", anna, jorg, visibility="closed")
@@ -126,8 +133,12 @@ def test_digest_reports_messages_requests_members_and_direct_messages(
     html = str(message.alternatives[0][0])
     assert "<h2>Offene Beitrittsanfragen</h2>" in html
     assert "<strong>Petra Özdemir</strong>" in html
-    anna.refresh_from_db()
-    assert anna.last_digest_at == now
+    assert PersonRhythm.objects.get(user=anna).digest_sent_at == now
+
+
+def only_digest_body() -> str:
+    (message,) = mail.outbox
+    return str(message.body)
 
 
 def test_nothing_new_means_no_email(network: dict[str, Any]) -> None:
@@ -136,8 +147,14 @@ def test_nothing_new_means_no_email(network: dict[str, Any]) -> None:
     post_message(network["kreativ"].conversation, anna, "Von mir selbst", now)
     assert send_digests(now=now).sent == 0
     assert mail.outbox == []
-    anna.refresh_from_db()
-    assert anna.last_digest_at == network["yesterday"]
+    assert PersonRhythm.objects.get(user=anna).digest_sent_at == network["yesterday"]
+    # One new message from someone else, and the digest goes out with it alone.
+    post_message(network["kreativ"].conversation, jorg, "Neu von Jörg", now - timedelta(hours=1))
+    assert send_digests(now=now).sent == 1
+    body = only_digest_body()
+    assert "Neu von Jörg" in body
+    assert "Vorgestern" not in body
+    assert "Von mir selbst" not in body
 
 
 def test_old_open_requests_alone_do_not_repeat_the_digest(network: dict[str, Any]) -> None:
@@ -163,6 +180,15 @@ def test_muted_and_mentions_only_groups_are_left_out(network: dict[str, Any]) ->
     post_message(network["kreativ"].conversation, jorg, "Stumm", now - timedelta(hours=1))
     post_message(network["stahl"].conversation, jorg, "Nur Erwähnungen", now - timedelta(hours=1))
     assert send_digests(now=now).sent == 0
+    assert mail.outbox == []
+    # Unmuted, that group is in the next digest; the mentions-only one still is not.
+    Participant.objects.filter(user=anna, conversation=network["kreativ"].conversation).update(
+        notification_level="all"
+    )
+    assert send_digests(now=now).sent == 1
+    body = only_digest_body()
+    assert "Stumm" in body
+    assert "Nur Erwähnungen" not in body
 
 
 def test_read_messages_are_not_reported(network: dict[str, Any]) -> None:
@@ -174,6 +200,14 @@ def test_read_messages_are_not_reported(network: dict[str, Any]) -> None:
         last_read_seq=message.seq
     )
     assert send_digests(now=now).sent == 0
+    assert mail.outbox == []
+    post_message(
+        network["kreativ"].conversation, jorg, "Noch ungelesen", now - timedelta(minutes=5)
+    )
+    assert send_digests(now=now).sent == 1
+    body = only_digest_body()
+    assert "Noch ungelesen" in body
+    assert "Schon gelesen" not in body
 
 
 @pytest.mark.parametrize("frequency", ["immediate", "off"])
@@ -185,6 +219,9 @@ def test_only_people_who_chose_the_digest_get_it(network: dict[str, Any], freque
     )
     assert send_digests(now=now).sent == 0
     assert mail.outbox == []
+    User.objects.filter(pk=anna.pk).update(email_frequency="digest")
+    assert send_digests(now=now).sent == 1
+    assert mail.outbox[0].to == [anna.email]
 
 
 def test_second_run_sends_nothing_twice(network: dict[str, Any]) -> None:

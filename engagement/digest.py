@@ -1,7 +1,8 @@
 """The daily digest: a German summary of what happened in a person's groups.
 
-It reads groups, chat and notifications, so it lives at the top layer. Run daily by
-cron through `python manage.py send_digests` (docs/notifications.md). For each person
+It reads groups, chat and notifications, so it lives at the top layer (engagement/).
+`netzn_cron` runs it once a day (docs/engagement.md); `python manage.py send_digests`
+runs it by hand (docs/notifications.md). For each person
 with `email_frequency == "digest"` it reports, since their last digest:
 
 - new, unread messages per group (count, the last few lines with author names, link),
@@ -12,8 +13,9 @@ with `email_frequency == "digest"` it reports, since their last digest:
 - other unread notifications since then (mentions, invitations, decisions on their
   requests, role changes): a digest reader gets no single e-mails, so these go here.
 
-People with nothing new get no e-mail. Sending and setting `last_digest_at` happen in
-one transaction that holds the person's row lock, so two runs never send the same
+People with nothing new get no e-mail. Sending and recording it (`digest_sent_at` of
+the person's `PersonRhythm`, through `do_record_digest_sent`) happen in one
+transaction that holds that row's lock, so two runs never send the same
 digest twice; a crash after the mail server accepted the e-mail and before the commit
 is the one window in which the next run repeats it.
 """
@@ -32,6 +34,7 @@ from django.utils import timezone
 
 from accounts.models import EmailFrequency, User
 from chat.models import Conversation, Message, NotificationLevel, Participant
+from engagement.actions import do_record_digest_sent, locked_rhythm
 from groups.models import Group, JoinRequest, Membership
 from notifications import presentation
 from notifications.emails import build_message
@@ -278,8 +281,8 @@ def other_notifications(user: Any, since: datetime) -> list[Item]:
     ]
 
 
-def compose(user: Any, *, now: datetime) -> Digest:
-    since = user.last_digest_at or (now - FIRST_DIGEST_LOOKBACK)
+def compose(user: Any, *, since: datetime | None, now: datetime) -> Digest:
+    since = since or (now - FIRST_DIGEST_LOOKBACK)
     digest = Digest(recipient=user, since=since)
     digest.groups = group_activity(user, since)
     digest.requests = pending_requests(user, since)
@@ -293,15 +296,16 @@ def send_digest(user_id: int, *, now: datetime | None = None, connection: Any = 
     """Compose and send one person's digest; True if an e-mail went out.
 
     Runs in one transaction that locks the person's row: it re-checks the preference,
-    sends, and records the sending by setting `last_digest_at`."""
+    sends, and records the sending (`do_record_digest_sent`)."""
     moment = now or timezone.now()
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        rhythm = locked_rhythm(user_id)
+        user = User.objects.filter(pk=user_id, is_active=True).first()
         if user is None or user.email_frequency != EmailFrequency.DIGEST or not user.email:
             return False
-        if user.last_digest_at is not None and user.last_digest_at >= moment:
+        if rhythm.digest_sent_at is not None and rhythm.digest_sent_at >= moment:
             return False
-        digest = compose(user, now=moment)
+        digest = compose(user, since=rhythm.digest_sent_at, now=moment)
         if not digest.worth_sending:
             return False
         build_message(
@@ -315,7 +319,7 @@ def send_digest(user_id: int, *, now: datetime | None = None, connection: Any = 
             },
             connection=connection,
         ).send()
-        User.objects.filter(pk=user.pk).update(last_digest_at=moment)
+        do_record_digest_sent(rhythm=rhythm, at=moment)
     return True
 
 

@@ -1,0 +1,252 @@
+"""Black-box clients of a running netzn: HTTP (httpx) and the WebSocket (`websockets`).
+
+They know nothing but the wire contract (PROTOCOL.md): people, tokens and groups are
+made over HTTP, so the same test runs against the embedded server (SQLite in a file
+the pytest process does not open) and against the production processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+PASSWORD = "Ruhrpott-Live-2026!"
+# A close handshake the server does not finish within this long is a failure.
+CLOSE_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    display_name: str
+    token: str
+    password: str = PASSWORD
+
+
+def api(base_url: str, person: Person | None = None, **kwargs: Any) -> httpx.Client:
+    """An HTTP client for `/api/v1/`, authenticated with the person's token if given."""
+    headers = {"Authorization": f"Bearer {person.token}"} if person else {}
+    return httpx.Client(base_url=f"{base_url}/api/v1", headers=headers, timeout=30, **kwargs)
+
+
+def expect(response: httpx.Response, status: int) -> Any:
+    assert response.status_code == status, (
+        f"{response.request.method} {response.request.url}: "
+        f"{response.status_code} {response.text[:500]}"
+    )
+    return response.json() if response.content else None
+
+
+def sign_up(base_url: str, display_name: str) -> Person:
+    """Sign up a new person and create a personal access token, as a program would."""
+    email = f"{display_name.split()[0].lower()}-{uuid.uuid4().hex[:10]}@example.de"
+    with api(base_url) as client:
+        user = expect(
+            client.post(
+                "/auth/signup",
+                json={"email": email, "password": PASSWORD, "display_name": display_name},
+            ),
+            201,
+        )
+        token = expect(
+            client.post(
+                "/auth/tokens", json={"email": email, "password": PASSWORD, "name": "live tests"}
+            ),
+            201,
+        )
+    return Person(id=user["id"], email=email, display_name=display_name, token=token["token"])
+
+
+def make_group(
+    base_url: str, owner: Person, *members: Person, visibility: str = "open"
+) -> dict[str, Any]:
+    """An open group of `owner` that `members` joined; answers GET /groups/{slug}."""
+    name = f"Live {uuid.uuid4().hex[:8]}"
+    with api(base_url, owner) as client:
+        group = expect(
+            client.post(
+                "/groups",
+                json={"name": name, "description": "Live-Test", "visibility": visibility},
+            ),
+            201,
+        )
+    for member in members:
+        with api(base_url, member) as client:
+            expect(client.post(f"/groups/{group['slug']}/join", json={}), 200)
+    return dict(group)
+
+
+def send_frame(conversation: int, body: str, client_id: str | None = None) -> dict[str, Any]:
+    return {
+        "type": "send",
+        "conversation": conversation,
+        "body": body,
+        "client_id": client_id or str(uuid.uuid4()),
+    }
+
+
+class Socket:
+    """A `websockets` client speaking PROTOCOL.md to a server process.
+
+    Frames that arrive while waiting for something else are held, in order, and handed
+    out by `receive()` first, so nothing is skipped unseen."""
+
+    def __init__(self, connection: ClientConnection, hello: dict[str, Any]) -> None:
+        self.connection = connection
+        self.hello = hello
+        self.held: list[dict[str, Any]] = []
+        self.counter = 0
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        person: Person | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        origin: str | None = None,
+    ) -> Socket:
+        """Connect with the person's token (or `token`, or only `headers`, e.g. a session
+        cookie) and wait for `hello`. A refused handshake raises
+        `websockets.exceptions.InvalidStatus` (see `refused_status`)."""
+        all_headers = dict(headers or {})
+        token = token or (person.token if person else None)
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        connection = await connect(
+            url,
+            additional_headers=all_headers,
+            origin=origin,  # type: ignore[arg-type]
+            close_timeout=CLOSE_TIMEOUT,
+            max_size=None,
+        )
+        hello = json.loads(await asyncio.wait_for(connection.recv(), 15))
+        assert hello["type"] == "hello", hello
+        return cls(connection, hello)
+
+    async def send_raw(self, text: str) -> None:
+        await self.connection.send(text)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(frame))
+
+    async def receive_new(self, timeout: float = 15) -> dict[str, Any]:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        return frame
+
+    async def receive(self, timeout: float = 15) -> dict[str, Any]:
+        if self.held:
+            return self.held.pop(0)
+        return await self.receive_new(timeout)
+
+    async def receive_type(self, frame_type: str, timeout: float = 15) -> dict[str, Any]:
+        """The next frame of that type; frames of other types stay held."""
+        for index, frame in enumerate(self.held):
+            if frame["type"] == frame_type:
+                return self.held.pop(index)
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = await self.receive_new(max(0.01, deadline - time.monotonic()))
+            if frame["type"] == frame_type:
+                return frame
+            self.held.append(frame)
+
+    async def request(self, frame: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
+        """Send with a fresh `ref` and return the reply carrying it (or its error)."""
+        self.counter += 1
+        frame = {**frame, "ref": f"r{self.counter}"}
+        await self.send(frame)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = await self.receive_new(max(0.01, deadline - time.monotonic()))
+            if reply.get("ref") == frame["ref"]:
+                return reply
+            self.held.append(reply)
+
+    async def subscribe(
+        self, conversation: int, after: int | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Subscribe; answers the backlog (`message` frames) and the `subscribed` frame."""
+        frame: dict[str, Any] = {"type": "subscribe", "conversation": conversation}
+        if after is not None:
+            frame["after"] = after
+        reply_frames: list[dict[str, Any]] = []
+        self.counter += 1
+        frame["ref"] = ref = f"r{self.counter}"
+        await self.send(frame)
+        while True:
+            reply = await self.receive_new()
+            if reply.get("ref") == ref and reply["type"] in ("subscribed", "error"):
+                assert reply["type"] == "subscribed", reply
+                return reply_frames, reply
+            if reply["type"] == "message" and reply["conversation"] == conversation:
+                reply_frames.append(reply)
+            else:
+                self.held.append(reply)
+
+    async def messages(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
+        """The next `count` `message` frames (others stay held)."""
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count:
+            found.append(await self.receive_type("message", max(0.01, deadline - time.monotonic())))
+        return found
+
+    async def expect_nothing_more(self, settle: float = 0.3) -> None:
+        """Fail on any frame not yet handed out: wait `settle` seconds for late ones,
+        then a ping round trip proves the connection is alive and nothing came
+        before its pong."""
+        await asyncio.sleep(settle)
+        self.counter += 1
+        ref = f"r{self.counter}"
+        await self.send({"type": "ping", "ref": ref})
+        unexpected = list(self.held)
+        self.held.clear()
+        while True:
+            frame = await self.receive_new(10)
+            if frame["type"] == "pong":
+                break
+            unexpected.append(frame)
+        assert unexpected == [], f"unexpected frames: {unexpected}"
+
+    async def ping(self, timeout: float = 10) -> None:
+        """A ping round trip (frames before the pong stay held)."""
+        reply = await self.request({"type": "ping"}, timeout)
+        assert reply["type"] == "pong", reply
+
+    async def wait_closed(self, timeout: float = 5) -> int | None:
+        """Wait until the server closes: answers the close code the client received
+        and checks the server also ended the TCP connection (not left to the client's
+        abort). Frames received before the close are kept in `held`."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                self.held.append(await self.receive_new(max(0.01, deadline - time.monotonic())))
+        except ConnectionClosed:
+            pass
+        except TimeoutError:
+            raise AssertionError(f"the server did not close within {timeout} s") from None
+        await asyncio.wait_for(self.connection.wait_closed(), CLOSE_TIMEOUT + 1)
+        assert self.connection.protocol.close_rcvd is not None, "no close frame received"
+        assert self.connection.protocol.reader.eof, "the server did not end the TCP connection"
+        return self.connection.close_code
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+def refused_status(error: BaseException) -> int:
+    """The HTTP status of a refused handshake (`InvalidStatus`)."""
+    response = getattr(error, "response", None)
+    assert response is not None, f"not a refused handshake: {error!r}"
+    return int(response.status_code)
