@@ -42,6 +42,8 @@ function start() {
   };
   mount(document);
   const unread = new UnreadTracker(connection, me, panelConversations);
+  unread.toast = (toast) => notifier.show(toast);
+  notifier.liveConversation = (id) => unread.isLive(id);
 
   // The closed menu on a phone still says that something is new.
   const sign = document.querySelector(".nav-toggle-sign");

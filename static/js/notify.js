@@ -91,10 +91,12 @@ export function describe(frame) {
 }
 
 export class Notifier {
-  constructor({ badge, container, openConversations }) {
+  constructor({ badge, container, openConversations, liveConversation = () => false }) {
     this.badge = badge;
     this.container = container;
     this.openConversations = openConversations;
+    // A conversation whose messages arrive live toasts per message (unread.js).
+    this.liveConversation = liveConversation;
     this.onChange = () => {};
   }
 
@@ -143,6 +145,7 @@ export class Notifier {
     // The message is already in front of the person: no toast on top of it.
     const open = toast.conversation && this.openConversations().has(Number(toast.conversation));
     if (open && document.visibilityState === "visible") return;
+    if (frame.kind === "direct_message" && this.liveConversation(Number(toast.conversation))) return;
     this.show(toast);
   }
 

@@ -32,6 +32,7 @@ class Watcher {
   }
 
   onDisconnected() {
+    this.live = false;
     this.tracker.setLive(this.conversationId, false);
     document.body.dataset.unread = "stale";
   }
@@ -41,7 +42,10 @@ class Watcher {
   onError() {}
 
   onFrame(frame) {
-    if (frame.type === "subscribed") this.tracker.setLive(this.conversationId, true);
+    if (frame.type !== "subscribed") return;
+    // From here on messages are live ones, not the catch-up backlog.
+    this.live = true;
+    this.tracker.setLive(this.conversationId, true);
   }
 }
 
@@ -51,7 +55,8 @@ export class UnreadTracker {
     this.me = me;
     this.panels = panelConversations; // conversations a panel on this page owns
     this.conversations = new Map(); // id -> {last, read, kind, title}
-    this.watched = new Set();
+    this.watched = new Map(); // id -> Watcher
+    this.toast = () => {};
     this.navBadge = document.getElementById("messages-badge");
     this.onChange = () => {};
     // What the server rendered is the truth until the first hello.
@@ -105,8 +110,9 @@ export class UnreadTracker {
 
   watch(id) {
     if (!id || this.panels.has(id) || this.watched.has(id) || this.watched.size >= MAX_WATCHED) return;
-    this.watched.add(id);
-    this.connection.register(new Watcher(id, this));
+    const watcher = new Watcher(id, this);
+    this.watched.set(id, watcher);
+    this.connection.register(watcher);
   }
 
   onMessage(frame) {
@@ -120,6 +126,21 @@ export class UnreadTracker {
     if (Number(frame.author?.id) === this.me.id) state.read = Math.max(state.read, seq);
     if (this.unread(id) > wasUnread) this.moveToTop(id);
     this.render();
+    // Every live direct message toasts (as in Slack), not only the first of an unread
+    // stretch, which is all the `direct_message` notification marks.
+    if (state.kind === "direct" && this.isLive(id) && Number(frame.author?.id) !== this.me.id) {
+      this.toast({
+        title: `Neue Nachricht von ${frame.author?.display_name || "einer Person"}`,
+        text: String(frame.body || "").slice(0, 140),
+        url: `/nachrichten/${id}/`,
+        link: "Öffnen",
+      });
+    }
+  }
+
+  /** Watched here and subscribed: its messages arrive live (and toast). */
+  isLive(id) {
+    return Boolean(this.watched.get(id)?.live);
   }
 
   onRead(frame) {
