@@ -142,3 +142,14 @@ def test_company_logo_by_its_admins_only_public_like_the_company(make_user: Any)
     assert served["Content-Type"] == "image/png"
     page = Client().get(f"/unternehmen/{company.slug}/").content.decode()
     assert "avatar-photo" in page
+
+
+def test_the_form_of_address_is_set_over_the_api_and_checked(make_user: Any) -> None:
+    anna = make_user("Anna Becker")
+    answer = as_user(anna).patch("/me", {"address_form": "frau"})
+    assert answer.status_code == 200
+    assert answer.json()["address_form"] == "frau"
+    bad = as_user(anna).patch("/me", {"address_form": "madame"})
+    assert bad.status_code == 400
+    assert "address_form" in bad.json()["error"]["fields"]
+    assert User.objects.get(pk=anna.pk).address_form == "frau"
