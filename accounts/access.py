@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.images import avatar_url, logo_url
 from accounts.models import Block, Company, CompanyMember, User, Visibility
@@ -85,11 +86,13 @@ def public_profile(viewer: Any, person: User) -> dict[str, Any]:
         "topics": list(person.topics or []),
         "address_form": person.address_form,
         "avatar_url": avatar_url(person),
+        "company_verified": person.company_verified,
         "companies": [
             {
                 "slug": membership.company.slug,
                 "name": membership.company.name,
                 "responsibility": membership.responsibility,
+                "verified": membership.company.verified,
             }
             for membership in confirmed_memberships(person)
         ],
@@ -103,6 +106,8 @@ def own_profile(user: User) -> dict[str, Any]:
     profile = public_profile(user, user)
     profile["email"] = user.email
     profile["phone"] = user.phone
+    profile["email_confirmed"] = user.email_confirmed
+    profile["two_factor"] = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     profile["email_visibility"] = user.email_visibility
     profile["phone_visibility"] = user.phone_visibility
     return profile
@@ -153,7 +158,12 @@ def is_company_admin(user: Any, company: Company) -> bool:
 def contact_persons(company: Company) -> list[CompanyMember]:
     """Confirmed people of a company, admins first."""
     return list(
-        CompanyMember.objects.filter(company=company, confirmed=True, user__is_active=True)
+        CompanyMember.objects.filter(
+            company=company,
+            confirmed=True,
+            user__is_active=True,
+            user__email_confirmed_at__isnull=False,
+        )
         .select_related("user")
         .order_by("role", "user__display_name")
     )
@@ -202,6 +212,17 @@ def company_contact(viewer: Any, membership: CompanyMember) -> dict[str, Any]:
     }
 
 
+def verification_of(company: Company) -> dict[str, Any]:
+    """Whether the page is "bestätigt" and by what: the chamber's staff (`staff`), an
+    e-mail on the company's own domain (`domain`), or the chamber's register
+    (`register`)."""
+    return {
+        "verified": company.verified,
+        "verification": company.verification or None,
+        "verified_at": company.verified_at.isoformat() if company.verified_at else None,
+    }
+
+
 def company_profile(viewer: Any, company: Company) -> dict[str, Any]:
     """A company with its contact persons. Anonymous visitors get the company only:
     the names of people are for signed-in members."""
@@ -209,11 +230,15 @@ def company_profile(viewer: Any, company: Company) -> dict[str, Any]:
         "slug": company.slug,
         "name": company.name,
         "industry": company.industry,
+        "wz_code": company.wz_code,
         "city": company.city,
         "address": company.address,
         "website": company.website,
+        "domain": company.domain,
+        "register_number": company.register_number,
         "description": company.description,
         "logo_url": logo_url(company),
+        **verification_of(company),
     }
     if viewer.is_authenticated:
         data["contact_persons"] = [
@@ -243,6 +268,7 @@ def company_summary(company: Company) -> dict[str, Any]:
         "industry": company.industry,
         "city": company.city,
         "logo_url": logo_url(company),
+        "verified": company.verified,
     }
 
 

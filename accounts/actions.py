@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import images
+from accounts import images, sessions
 from accounts.access import is_company_admin
 from accounts.models import (
     AccessToken,
@@ -27,11 +32,15 @@ from accounts.models import (
     Company,
     CompanyMember,
     User,
+    UserSession,
+    Verification,
     Visibility,
 )
 from accounts.signals import company_claim_settled, company_claimed
+from accounts.throttle import limit_action, verify_current_password
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
+from realtime.publish import disconnect_user
 
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 40
@@ -41,7 +50,7 @@ RESERVED_SLUGS = {"neu"}
 GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 PROFILE_LIMITS = {"display_name": 120, "job_title": 120, "company_name": 160, "city": 100}
-COMPANY_LIMITS = {"name": 160, "industry": 120, "city": 100, "address": 255}
+COMPANY_LIMITS = {"name": 160, "industry": 120, "city": 100, "address": 255, "wz_code": 8}
 
 
 class FieldErrors:
@@ -113,11 +122,16 @@ def _email(errors: FieldErrors, value: Any) -> str:
     return email
 
 
-def do_signup_person(*, email: Any, password: Any, display_name: Any) -> User:
-    """Create a person (anyone may sign up). Contact fields start private.
+def do_signup_person(
+    *, email: Any, password: Any, display_name: Any, confirmed: bool = False
+) -> User:
+    """Create a person (anyone may sign up). Contact fields start private; the
+    e-mail address is unconfirmed until the link of the mail sent here is used.
 
     Raises `bad_request` with `fields` for invalid input (password rules from Django's
-    validators) and `conflict` (409) for an e-mail address that is taken."""
+    validators) and `conflict` (409) for an e-mail address that is taken.
+    `confirmed=True` is for trusted callers that vouch for the address (the demo
+    data): no mail, confirmed at once."""
     errors = FieldErrors()
     email = _email(errors, email)
     name = _text(errors, "display_name", display_name, limit=120, required=True)
@@ -140,9 +154,205 @@ def do_signup_person(*, email: Any, password: Any, display_name: Any) -> User:
         raise taken
     try:
         with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, display_name=name)
+            user = User.objects.create_user(
+                email=email,
+                password=password,
+                display_name=name,
+                email_confirmed_at=timezone.now() if confirmed else None,
+            )
     except IntegrityError as exc:
         raise taken from exc
+    send_confirmation_mail(user)
+    return user
+
+
+EMAIL_CONFIRM_SALT = "netzn.accounts.email-confirm"
+EMAIL_CHANGE_SALT = "netzn.accounts.email-change"
+EMAIL_LINK_MAX_AGE = 3 * 86400
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + reverse(name, kwargs={"token": token})
+
+
+def send_confirmation_mail(user: User) -> None:
+    """Mail the link that confirms `user`'s current address (nothing if confirmed)."""
+    if user.email_confirmed:
+        return
+    token = signing.dumps({"u": user.pk, "e": user.email}, salt=EMAIL_CONFIRM_SALT)
+    send_mail(
+        "netzn: Bitte bestätigen Sie Ihre E-Mail-Adresse",
+        f"Guten Tag {user.display_name},\n\n"
+        "bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link (drei Tage gültig):\n"
+        f"{_link('email_confirm', token)}\n\n"
+        "Erst danach erscheinen Sie im Personenverzeichnis und können Ansprechperson "
+        "eines Unternehmens werden. Schreiben in Gruppen können Sie schon jetzt.\n\n"
+        "Wenn Sie sich nicht bei netzn registriert haben, ignorieren Sie diese E-Mail.",
+        None,
+        [user.email],
+    )
+
+
+def do_resend_confirmation(*, actor: User) -> None:
+    """Send the confirmation link again (the person, limited per hour)."""
+    if actor.email_confirmed:
+        raise ClientError("conflict", "Ihre E-Mail-Adresse ist bereits bestätigt.")
+    limit_action("confirmation_mail", actor.pk)
+    send_confirmation_mail(actor)
+
+
+def _bad_link() -> ClientError:
+    return ClientError("bad_request", "Der Link ist ungültig oder abgelaufen.")
+
+
+def do_confirm_email(*, token: Any) -> User:
+    """Use a confirmation link (no sign-in needed: the signed token is the proof). A
+    link for an address the person no longer has is invalid; using it twice is fine."""
+    try:
+        data = signing.loads(str(token), salt=EMAIL_CONFIRM_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise _bad_link() from exc
+    user = User.objects.filter(pk=data.get("u"), email=data.get("e"), is_active=True).first()
+    if user is None:
+        raise _bad_link()
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        User.objects.filter(pk=user.pk).update(email_confirmed_at=user.email_confirmed_at)
+    return user
+
+
+def end_other_credentials(user: User, *, keep_session: str | None) -> None:
+    """End every browser session of `user` except `keep_session`, revoke every
+    access token, and close the sockets of both on every process (after the commit).
+    Used by a password change (keeps the tab that made it) and a reset (keeps none)."""
+    sessions.end_sessions(user, sessions.session_keys(user, except_key=keep_session))
+    AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    disconnect_user(user.pk, except_session=keep_session)
+
+
+def _new_password(errors: FieldErrors, user: User, password: Any, field: str) -> str:
+    if not isinstance(password, str) or not password:
+        errors.add(field, "Bitte ein neues Passwort angeben.")
+        return ""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            errors.add(field, message)
+    return password
+
+
+def do_change_password(
+    *,
+    actor: User,
+    current_password: Any,
+    new_password: Any,
+    ip: str,
+    current_session: str | None,
+) -> None:
+    """The signed-in person sets a new password, proving the current one. Every other
+    session and every token end, their sockets close; `current_session` (the browser
+    that asks) stays signed in."""
+    errors = FieldErrors()
+    password = _new_password(errors, actor, new_password, "new_password")
+    errors.raise_if_any()
+    verify_current_password(actor, current_password, ip)
+    with transaction.atomic():
+        actor.set_password(password)
+        actor.save(update_fields=["password"])
+        end_other_credentials(actor, keep_session=current_session)
+
+
+def do_reset_password(*, user: User, new_password: str) -> None:
+    """A password set through the reset link (Django's view checked the token and the
+    password rules): every session and every token end, all sockets close."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        end_other_credentials(user, keep_session=None)
+
+
+def do_request_email_change(*, actor: User, password: Any, email: Any, ip: str) -> str:
+    """Ask to move the account to another address: a link goes to the new address
+    and takes effect only when used; the old address is told. Returns the address."""
+    errors = FieldErrors()
+    new_email = _email(errors, email)
+    errors.raise_if_any()
+    if new_email == actor.email:
+        raise ClientError(
+            "bad_request",
+            "Das ist schon Ihre Adresse.",
+            fields={"email": ["Das ist schon Ihre Adresse."]},
+        )
+    verify_current_password(actor, password, ip)
+    if User.objects.filter(email=new_email).exists():
+        message = "Diese E-Mail-Adresse ist bereits registriert."
+        raise ClientError("conflict", message, fields={"email": [message]})
+    limit_action("confirmation_mail", actor.pk)
+    token = signing.dumps({"u": actor.pk, "o": actor.email, "e": new_email}, salt=EMAIL_CHANGE_SALT)
+    send_mail(
+        "netzn: Neue E-Mail-Adresse bestätigen",
+        f"Guten Tag {actor.display_name},\n\n"
+        "Sie möchten Ihr netzn-Konto auf diese Adresse umstellen. Bitte bestätigen Sie "
+        f"das mit diesem Link (drei Tage gültig):\n{_link('email_change_confirm', token)}\n\n"
+        "Danach melden Sie sich mit der neuen Adresse an; Ihre anderen Sitzungen enden.",
+        None,
+        [new_email],
+    )
+    send_mail(
+        "netzn: Änderung Ihrer E-Mail-Adresse angefragt",
+        f"Guten Tag {actor.display_name},\n\n"
+        f"für Ihr netzn-Konto wurde die Umstellung auf {new_email} angefragt. Sie wird "
+        "erst wirksam, wenn der Link an die neue Adresse benutzt wird. Waren Sie das "
+        "nicht, ändern Sie bitte sofort Ihr Passwort.",
+        None,
+        [actor.email],
+    )
+    return new_email
+
+
+def do_confirm_email_change(*, token: Any, current_session: str | None) -> User:
+    """Use the link sent to the new address: the account moves to it (confirmed), and
+    every other session ends with its sockets (tokens stay: they do not carry the
+    address). A link for an address taken meanwhile, or used twice, is invalid."""
+    try:
+        data = signing.loads(str(token), salt=EMAIL_CHANGE_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise _bad_link() from exc
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=data.get("u"), email=data.get("o"), is_active=True)
+            .first()
+        )
+        if user is None or User.objects.filter(email=data.get("e")).exists():
+            raise _bad_link()
+        user.email = str(data["e"])
+        user.email_confirmed_at = timezone.now()
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_confirmed_at"])
+        except IntegrityError as exc:
+            raise _bad_link() from exc
+        keep = (
+            current_session
+            if UserSession.objects.filter(user=user, session_key=current_session).exists()
+            else None
+        )
+        sessions.end_sessions(user, sessions.session_keys(user, except_key=keep))
+        disconnect_user(user.pk, except_session=keep)
+    return user
+
+
+def do_end_session(*, actor: User, session_id: Any) -> None:
+    """End one of the actor's own browser sessions ("abmelden") and close its
+    sockets. Someone else's session or a missing one is `not_found`."""
+    row = UserSession.objects.filter(pk=session_id, user=actor).first()
+    if row is None:
+        raise ClientError("not_found", "Nicht gefunden.")
+    with transaction.atomic():
+        sessions.end_sessions(actor, [row.session_key])
+        disconnect_user(actor.pk, session_key=row.session_key)
 
 
 def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
@@ -197,12 +407,14 @@ def do_create_token(*, actor: User, name: Any) -> tuple[AccessToken, str]:
 
 def do_revoke_token(*, actor: User, token_id: int) -> None:
     """Revoke one of the actor's own tokens. Someone else's token and a missing or
-    already revoked one are all `not_found`, so nobody learns which ids exist."""
+    already revoked one are all `not_found`, so nobody learns which ids exist. The
+    sockets opened with the token close (4001) on every process."""
     revoked = AccessToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
     if not revoked:
         raise ClientError("not_found", "Nicht gefunden.")
+    disconnect_user(actor.pk, token_id=token_id)
 
 
 def _website(errors: FieldErrors, value: Any) -> str:
@@ -228,9 +440,45 @@ def _company_values(errors: FieldErrors, changes: Mapping[str, Any]) -> dict[str
             values[field] = _text(errors, field, value, limit=4000)
         elif field == "website":
             values[field] = _website(errors, value)
+        elif field == "domain":
+            values[field] = _domain(errors, value)
+        elif field == "register_number":
+            values[field] = " ".join(_text(errors, field, value, limit=60).split())
         else:
             errors.add(field, "Dieses Feld gibt es nicht.")
+    if values.get("website") and not values.get("domain"):
+        values["domain"] = domain_of(values["website"])
     return values
+
+
+DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def domain_of(website: str) -> str:
+    """The web domain of a website address: "https://www.ruether.de/kontakt" ->
+    "ruether.de"."""
+    host = urlsplit(website if "://" in website else f"https://{website}").hostname or ""
+    host = host.lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def _domain(errors: FieldErrors, value: Any) -> str:
+    domain = domain_of(_text(errors, "domain", value, limit=253)) if value else ""
+    if domain and not DOMAIN.match(domain):
+        errors.add("domain", "Bitte eine Web-Domain angeben, z. B. beispiel-gmbh.de.")
+    return domain
+
+
+def _refuse_duplicates(values: Mapping[str, Any], *, exclude_pk: int | None) -> None:
+    """A second page for the same web domain or register number is refused (409)."""
+    others = Company.objects.exclude(pk=exclude_pk) if exclude_pk else Company.objects.all()
+    if values.get("domain") and others.filter(domain__iexact=values["domain"]).exists():
+        message = "Für diese Web-Domain gibt es schon ein Unternehmensprofil."
+        raise ClientError("conflict", message, fields={"domain": [message]})
+    register = values.get("register_number")
+    if register and others.filter(register_number__iexact=register).exists():
+        message = "Für diese Registernummer gibt es schon ein Unternehmensprofil."
+        raise ClientError("conflict", message, fields={"register_number": [message]})
 
 
 def slug_for(name: str) -> str:
@@ -242,6 +490,7 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
     confirmed admin (and gets it as company name if the profile has none yet).
     Without `slug` one is made from the name (made unique); an explicit slug that is
     taken is a `conflict`."""
+    _require_confirmed_email(actor)
     errors = FieldErrors()
     values = _company_values(errors, {"name": fields.get("name", ""), **fields})
     wanted = None
@@ -254,6 +503,7 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
             wanted = slug
     errors.raise_if_any()
     with transaction.atomic():
+        _refuse_duplicates(values, exclude_pk=None)
         if wanted is not None:
             if Company.objects.filter(slug=wanted).exists():
                 raise ClientError(
@@ -280,6 +530,14 @@ def do_create_company(*, actor: User, fields: Mapping[str, Any], slug: Any = Non
     return company
 
 
+def _require_confirmed_email(actor: User) -> None:
+    if not actor.email_confirmed:
+        raise ClientError(
+            "forbidden",
+            "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse (Link in der Willkommens-E-Mail).",
+        )
+
+
 def _require_admin(actor: User, company: Company) -> None:
     if not is_company_admin(actor, company):
         raise ClientError("forbidden", "Nur die Profil-Admins des Unternehmens dürfen das.")
@@ -291,10 +549,27 @@ def do_update_company(*, actor: User, company: Company, changes: Mapping[str, An
     errors = FieldErrors()
     values = _company_values(errors, changes)
     errors.raise_if_any()
-    if values:
-        Company.objects.filter(pk=company.pk).update(**values)
-        for field, value in values.items():
-            setattr(company, field, value)
+    moved = any(
+        field in values and values[field].lower() != getattr(company, field).lower()
+        for field in ("domain", "register_number")
+    )
+    if moved and company.verification in (Verification.DOMAIN, Verification.REGISTER):
+        # The proof was for the old domain or register entry.
+        values["verification"] = ""
+        values["verified_at"] = None
+    with transaction.atomic():
+        _refuse_duplicates(values, exclude_pk=company.pk)
+        if values:
+            try:
+                with transaction.atomic():
+                    Company.objects.filter(pk=company.pk).update(**values)
+            except IntegrityError as exc:
+                taken = "Diese Angaben hat schon ein anderes Profil."
+                raise ClientError("conflict", taken) from exc
+            for field, value in values.items():
+                setattr(company, field, value)
+        if "verification" in values:
+            sync_company_verified(company_id=company.pk)
     return company
 
 
@@ -303,6 +578,7 @@ def do_claim_company(*, actor: User, company: Company, responsibility: Any = "")
     company confirms it. A second claim of the same person is a `conflict`. Sends
     `company_claimed` in the transaction: notifications tells the company's admins
     (kind `company_claim`)."""
+    _require_confirmed_email(actor)
     errors = FieldErrors()
     responsibility = _text(errors, "responsibility", responsibility, limit=160)
     errors.raise_if_any()
@@ -340,6 +616,7 @@ def do_confirm_company_member(*, actor: User, company: Company, user_id: int) ->
             membership.confirmed = True
             company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
             User.objects.filter(pk=user_id, company_name="").update(company_name=company.name)
+            sync_company_verified(user_ids=[user_id])
     return membership
 
 
@@ -364,6 +641,7 @@ def do_remove_company_member(*, actor: User, company: Company, user_id: int) -> 
         CompanyMember.objects.filter(pk=membership.pk).delete()
         if not membership.confirmed:
             company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
+        sync_company_verified(user_ids=[user_id])
 
 
 def do_set_company_member(
@@ -395,6 +673,109 @@ def do_set_company_member(
             for field, value in values.items():
                 setattr(membership, field, value)
     return membership
+
+
+def sync_company_verified(
+    *, user_ids: list[int] | None = None, company_id: int | None = None
+) -> None:
+    """Recompute `User.company_verified` (the badge in message frames) for these
+    people, or for every person of this company."""
+    if company_id is not None:
+        user_ids = list(
+            CompanyMember.objects.filter(company_id=company_id).values_list("user_id", flat=True)
+        )
+    ids = list(user_ids or [])
+    at_verified = set(
+        CompanyMember.objects.filter(user_id__in=ids, confirmed=True)
+        .exclude(company__verification="")
+        .values_list("user_id", flat=True)
+    )
+    User.objects.filter(pk__in=at_verified).update(company_verified=True)
+    User.objects.filter(pk__in=set(ids) - at_verified).update(company_verified=False)
+
+
+def do_verify_company(*, actor: User, company: Company, verified: bool = True) -> Company:
+    """The chamber (site staff) confirms a company page, or takes the confirmation
+    back. Its confirmed people get the badge."""
+    if not actor.is_staff:
+        raise ClientError("forbidden", "Nur das Team der Kammer bestätigt Unternehmen.")
+    values: dict[str, Any] = (
+        {"verification": Verification.STAFF, "verified_at": timezone.now()}
+        if verified
+        else {"verification": "", "verified_at": None}
+    )
+    with transaction.atomic():
+        Company.objects.filter(pk=company.pk).update(**values)
+        for field, value in values.items():
+            setattr(company, field, value)
+        sync_company_verified(company_id=company.pk)
+    return company
+
+
+COMPANY_PROOF_SALT = "netzn.accounts.company-domain"
+
+
+def do_request_domain_proof(*, actor: User, company: Company, email: Any) -> str:
+    """A confirmed person of the company proves the company's web domain: a link goes
+    to an address on that domain (the company's own, e.g. info@ruether.de). Using it
+    marks the company "bestätigt". Returns the address."""
+    membership = CompanyMember.objects.filter(company=company, user=actor, confirmed=True).first()
+    if membership is None:
+        raise ClientError(
+            "forbidden", "Nur bestätigte Ansprechpersonen des Unternehmens können das."
+        )
+    _require_confirmed_email(actor)
+    if not company.domain:
+        message = "Tragen Sie zuerst die Website oder Web-Domain des Unternehmens ein."
+        raise ClientError("conflict", message, fields={"domain": [message]})
+    errors = FieldErrors()
+    address = _email(errors, email)
+    errors.raise_if_any()
+    host = address.rpartition("@")[2]
+    if host != company.domain and not host.endswith(f".{company.domain}"):
+        message = f"Die Adresse muss auf @{company.domain} enden."
+        raise ClientError("bad_request", message, fields={"email": [message]})
+    limit_action("confirmation_mail", actor.pk)
+    token = signing.dumps(
+        {"c": company.pk, "u": actor.pk, "d": company.domain}, salt=COMPANY_PROOF_SALT
+    )
+    send_mail(
+        f"netzn: {company.name} bestätigen",
+        f"Guten Tag,\n\n{actor.display_name} möchte das Profil von {company.name} bei "
+        "netzn als bestätigt kennzeichnen und hat dafür diese Adresse angegeben. "
+        f"Wenn das in Ordnung ist, öffnen Sie diesen Link (drei Tage gültig):\n"
+        f"{_link('company_proof', token)}\n\n"
+        "Andernfalls ignorieren Sie diese E-Mail; dann ändert sich nichts.",
+        None,
+        [address],
+    )
+    return address
+
+
+def do_confirm_domain_proof(*, token: Any) -> Company:
+    """Use the link of the domain proof: the company is "bestätigt" (by its domain)
+    if the domain is still the same and the person still works there."""
+    try:
+        data = signing.loads(str(token), salt=COMPANY_PROOF_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise _bad_link() from exc
+    with transaction.atomic():
+        company = (
+            Company.objects.select_for_update().filter(pk=data.get("c"), domain=data.get("d"))
+        ).first()
+        works_there = CompanyMember.objects.filter(
+            company_id=data.get("c"), user_id=data.get("u"), confirmed=True
+        ).exists()
+        if company is None or not works_there:
+            raise _bad_link()
+        if not company.verification:
+            company.verification = Verification.DOMAIN
+            company.verified_at = timezone.now()
+            Company.objects.filter(pk=company.pk).update(
+                verification=company.verification, verified_at=company.verified_at
+            )
+            sync_company_verified(company_id=company.pk)
+    return company
 
 
 def do_block_person(*, actor: User, person: User) -> None:

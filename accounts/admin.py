@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from accounts.actions import do_revoke_token
 from accounts.models import AccessToken, Block, Company, CompanyMember, User
+from accounts.privacy import do_delete_person
 
 
 class UserCreationByEmailForm(AdminUserCreationForm):
@@ -58,6 +59,40 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Daten", {"fields": ("last_login", "date_joined")}),
     )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        """The admin's "Löschen" is the same deletion as the person's own: groups
+        handed over, messages anonymised, sessions and sockets ended."""
+        do_delete_person(actor=request.user, person=obj)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for person in queryset:
+            do_delete_person(actor=request.user, person=person)  # type: ignore[arg-type]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """The confirmation page lists what goes; the deletion itself is the action's,
+        which may remove rows the operator cannot delete one by one (reports made,
+        notifications), so those do not block it."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        """The audit entry of a deletion names the account number, not the person."""
+        from django.contrib.admin.models import DELETION, LogEntry
+        from django.contrib.contenttypes.models import ContentType
+
+        content_type = ContentType.objects.get_for_model(User)
+        return [
+            LogEntry.objects.create(
+                user_id=int(request.user.pk or 0),
+                content_type=content_type,
+                object_id=str(person.pk),
+                object_repr=f"Person #{person.pk}",
+                action_flag=DELETION,
+            )
+            for person in queryset
+        ]
+
     add_fieldsets = (
         (
             None,

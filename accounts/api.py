@@ -7,15 +7,17 @@ the API root's `SessionOrToken`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth import login, logout
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
-from accounts import actions, throttle
+from accounts import actions, privacy, sessions, throttle, twofactor
 from accounts.access import (
     access_company,
     access_person,
@@ -54,12 +56,41 @@ class SignupIn(Body):
 class LoginIn(Body):
     email: str
     password: str
+    otp: str | None = None  # the app's code, for people with two-factor sign-in
 
 
 class TokenIn(Body):
     email: str
     password: str
     name: str
+    otp: str | None = None
+
+
+class CodeIn(Body):
+    code: str
+
+
+class PasswordIn(Body):
+    password: str
+
+
+class TokenProof(Body):
+    token: str
+
+
+class PasswordChangeIn(Body):
+    current_password: str
+    new_password: str
+
+
+class EmailChangeIn(Body):
+    password: str
+    email: str
+
+
+class DeleteMeIn(Body):
+    password: str
+    delete_messages: Any = False  # checked by the action: true or false only
 
 
 class UserOut(Schema):
@@ -94,6 +125,8 @@ class CompanyIn(Body):
     city: str = ""
     address: str = ""
     website: str = ""
+    domain: str = ""
+    register_number: str = ""
     description: str = ""
 
 
@@ -103,7 +136,17 @@ class CompanyPatch(Body):
     city: str | None = None
     address: str | None = None
     website: str | None = None
+    domain: str | None = None
+    register_number: str | None = None
     description: str | None = None
+
+
+class VerifyIn(Body):
+    verified: bool
+
+
+class DomainProofIn(Body):
+    email: str
 
 
 class ClaimIn(Body):
@@ -120,6 +163,7 @@ class PeopleQuery(Schema):
     city: str = ""
     company: str = ""
     topic: str = ""
+    responsibility: str = Field("", max_length=160)
     cursor: str = Field("", max_length=100)
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
@@ -143,6 +187,7 @@ def set_fields(body: BaseModel) -> JSON:
 
 @router.post("/auth/signup", auth=None, response={201: UserOut})
 def signup(request: HttpRequest, payload: SignupIn) -> Status[User]:
+    throttle.limit_action("signup", throttle.client_ip(request))
     user = actions.do_signup_person(
         email=payload.email, password=payload.password, display_name=payload.display_name
     )
@@ -155,6 +200,7 @@ def login_session(request: HttpRequest, payload: LoginIn) -> User:
     user = throttle.check_password(
         request, email=payload.email, password=payload.password, ip=throttle.client_ip(request)
     )
+    twofactor.check_code(user, payload.otp)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     get_token(request)
     return user
@@ -171,6 +217,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[JSON]:
     user = throttle.check_password(
         request, email=payload.email, password=payload.password, ip=throttle.client_ip(request)
     )
+    twofactor.check_code(user, payload.otp)
     token, raw = actions.do_create_token(actor=user, name=payload.name)
     return Status(201, {"id": token.pk, "name": token.name, "token": raw})
 
@@ -201,6 +248,101 @@ def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     return Status(204, None)
 
 
+@router.post("/auth/confirm-email", auth=None, response=JSON)
+def confirm_email(request: HttpRequest, payload: TokenProof) -> JSON:
+    """The link of the confirmation mail, for programs: the signed token is the proof."""
+    user = actions.do_confirm_email(token=payload.token)
+    return {"id": user.pk, "email": user.email, "email_confirmed": True}
+
+
+@router.post("/auth/confirm-email-change", auth=None, response=JSON)
+def confirm_email_change(request: HttpRequest, payload: TokenProof) -> JSON:
+    user = actions.do_confirm_email_change(
+        token=payload.token, current_session=sessions.current_session_key(request)
+    )
+    return {"id": user.pk, "email": user.email, "email_confirmed": True}
+
+
+@router.post("/me/email/confirmation", response={202: JSON})
+def resend_confirmation(request: HttpRequest) -> Status[JSON]:
+    actions.do_resend_confirmation(actor=signed_in(request))
+    return Status(202, {"sent_to": signed_in(request).email})
+
+
+@router.post("/me/email", response={202: JSON})
+def change_email(request: HttpRequest, payload: EmailChangeIn) -> Status[JSON]:
+    """A link goes to the new address; the change takes effect when it is used."""
+    email = actions.do_request_email_change(
+        actor=signed_in(request),
+        password=payload.password,
+        email=payload.email,
+        ip=throttle.client_ip(request),
+    )
+    return Status(202, {"sent_to": email})
+
+
+@router.post("/me/password", response={204: None})
+def change_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]:
+    """Every other session and every token end (their sockets close); a browser that
+    asks stays signed in, a token that asks is revoked like the others."""
+    user = signed_in(request)
+    current = sessions.current_session_key(request)
+    actions.do_change_password(
+        actor=user,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+        ip=throttle.client_ip(request),
+        current_session=current,
+    )
+    if current is not None:
+        sessions.keep_signed_in(request, user)
+    return Status(204, None)
+
+
+@router.post("/me/two-factor", response={201: JSON})
+def start_two_factor(request: HttpRequest) -> Status[JSON]:
+    """A new secret for the TOTP app, shown once; confirm with a first code."""
+    device = twofactor.start_enrolment(signed_in(request))
+    return Status(201, {"secret": twofactor.secret_of(device), "otpauth_url": device.config_url})
+
+
+@router.post("/me/two-factor/confirm", response=JSON)
+def confirm_two_factor(request: HttpRequest, payload: CodeIn) -> JSON:
+    twofactor.do_confirm_enrolment(actor=signed_in(request), code=payload.code)
+    return {"two_factor": True}
+
+
+@router.delete("/me/two-factor", response={204: None})
+def disable_two_factor(request: HttpRequest, payload: PasswordIn) -> Status[None]:
+    twofactor.do_disable(
+        actor=signed_in(request), password=payload.password, ip=throttle.client_ip(request)
+    )
+    return Status(204, None)
+
+
+@router.get("/me/sessions", response=JSON)
+def list_sessions(request: HttpRequest) -> JSON:
+    current = sessions.current_session_key(request)
+    return {
+        "results": [
+            {
+                "id": row.pk,
+                "current": row.session_key == current,
+                "user_agent": row.user_agent,
+                "created_at": row.created_at.isoformat(),
+            }
+            for row in sessions.active_sessions(signed_in(request))
+        ],
+        "next": None,
+    }
+
+
+@router.delete("/me/sessions/{session_id}", response={204: None})
+def end_session(request: HttpRequest, session_id: int) -> Status[None]:
+    actions.do_end_session(actor=signed_in(request), session_id=session_id)
+    return Status(204, None)
+
+
 @router.get("/me", response=JSON)
 def me(request: HttpRequest) -> JSON:
     return own_profile(signed_in(request))
@@ -212,6 +354,37 @@ def update_me(request: HttpRequest, payload: ProfilePatch) -> JSON:
     return own_profile(user)
 
 
+@router.get("/me/export", response=JSON)
+def export_me(request: HttpRequest) -> HttpResponse:
+    """Everything stored about me as one JSON download (docs/privacy.md)."""
+    user = signed_in(request)
+    response = HttpResponse(
+        json.dumps(privacy.export_person(user), ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="netzn-daten-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.delete("/me", response={204: None})
+def delete_me(request: HttpRequest, payload: DeleteMeIn) -> Status[None]:
+    """Delete my account (DSGVO Art. 17): see docs/privacy.md for what goes and what
+    stays. Every session and token ends; open sockets close with 4001."""
+    user = signed_in(request)
+    privacy.do_delete_person(
+        actor=user,
+        person=user,
+        password=payload.password,
+        delete_messages=payload.delete_messages,
+        ip=throttle.client_ip(request),
+    )
+    if sessions.current_session_key(request) is not None:
+        logout(request)
+    return Status(204, None)
+
+
 @router.get("/me/blocked", response=JSON)
 def my_blocked(request: HttpRequest) -> JSON:
     people = blocked_people(signed_in(request))
@@ -221,7 +394,11 @@ def my_blocked(request: HttpRequest) -> JSON:
 @router.get("/people", response=JSON)
 def list_people(request: HttpRequest, filters: Query[PeopleQuery]) -> JSON:
     queryset = find_people(
-        q=filters.q, city=filters.city, company=filters.company, topic=filters.topic
+        q=filters.q,
+        city=filters.city,
+        company=filters.company,
+        topic=filters.topic,
+        responsibility=filters.responsibility,
     )
     rows, next_cursor = page_of(queryset, cursor=filters.cursor, limit=filters.limit)
     return {
@@ -278,6 +455,30 @@ def update_company(request: HttpRequest, slug: str, payload: CompanyPatch) -> JS
     actions.do_update_company(
         actor=signed_in(request), company=company, changes=set_fields(payload)
     )
+    return company_profile(request.user, company)
+
+
+@router.post("/companies/{slug}/verify", response=JSON)
+def verify_company(request: HttpRequest, slug: str, payload: VerifyIn) -> JSON:
+    """The chamber's staff confirm a company page (or take it back)."""
+    company = access_company(slug)
+    actions.do_verify_company(actor=signed_in(request), company=company, verified=payload.verified)
+    return company_profile(request.user, company)
+
+
+@router.post("/companies/{slug}/domain-proof", response={202: JSON})
+def domain_proof(request: HttpRequest, slug: str, payload: DomainProofIn) -> Status[JSON]:
+    """A confirmed person of the company asks for the link to an address on its domain."""
+    address = actions.do_request_domain_proof(
+        actor=signed_in(request), company=access_company(slug), email=payload.email
+    )
+    return Status(202, {"sent_to": address})
+
+
+@router.post("/auth/confirm-company", auth=None, response=JSON)
+def confirm_company(request: HttpRequest, payload: TokenProof) -> JSON:
+    """The link of the domain proof: the signed token is the proof."""
+    company = actions.do_confirm_domain_proof(token=payload.token)
     return company_profile(request.user, company)
 
 

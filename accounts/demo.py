@@ -7,10 +7,12 @@ left as it is, so a second run changes nothing.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from accounts import actions
 from accounts.models import Company, CompanyMember, User, Visibility
+from accounts.registry import import_register
 
 DEMO_PASSWORD = "Glueckauf-Ruhr-2026"  # noqa: S105 (local demo only, printed by make run)
 DEMO_LOGINS = ["anna.becker@example.de", "malte.schroeder@example.de"]
@@ -305,7 +307,9 @@ def _person(entry: tuple[str, str, str, str, str, list[str], str, bool]) -> User
     existing = User.objects.filter(email=email).first()
     if existing is not None:
         return existing
-    user = actions.do_signup_person(email=email, password=DEMO_PASSWORD, display_name=name)
+    user = actions.do_signup_person(
+        email=email, password=DEMO_PASSWORD, display_name=name, confirmed=True
+    )
     visibility = Visibility.MEMBERS if open_to_members else Visibility.PRIVATE
     changes: dict[str, Any] = {
         "job_title": job_title,
@@ -318,6 +322,10 @@ def _person(entry: tuple[str, str, str, str, str, list[str], str, bool]) -> User
         "address_form": ADDRESS_FORMS.get(email, ""),
     }
     return actions.do_update_profile(actor=user, changes=changes)
+
+
+# A small sample of the chamber's member register: invented firms, invented numbers.
+DEMO_REGISTER = Path(__file__).with_name("demo_register.csv")
 
 
 def seed_accounts() -> list[tuple[str, str]]:
@@ -351,4 +359,5 @@ def seed_accounts() -> list[tuple[str, str]]:
             actions.do_set_company_member(
                 actor=person, company=company, user_id=person.pk, responsibility=responsibility
             )
+    import_register(DEMO_REGISTER.read_text(encoding="utf-8"))
     return [(email, DEMO_PASSWORD) for email in DEMO_LOGINS]

@@ -188,14 +188,30 @@ COMPANY_FIELDS = (("name", 3.0), ("industry", 2.0), ("city", 1.0), ("description
 
 
 def search_people(
-    *, q: str = "", city: str = "", company: str = "", topic: str = ""
+    *, q: str = "", city: str = "", company: str = "", topic: str = "", responsibility: str = ""
 ) -> QuerySet[User] | Ordered[User]:
     """Active people matching all given criteria, best matches first; without search
-    words in German alphabetical order."""
-    queryset = people()
+    words in German alphabetical order.
+
+    `responsibility` ("Zuständig für") matches a confirmed contact person whose
+    responsibility contains it; with `company` too, at that very company, so "who
+    handles Ausbildung at Stahlbau Witten" is one query. A trigram index on PostgreSQL
+    (migration 0005) serves the substring match."""
+    # Unconfirmed addresses stay out of the directory until the link is used.
+    queryset = people().filter(email_confirmed_at__isnull=False)
     if city.strip():
         queryset = queryset.filter(city__istartswith=city.strip())
-    if company.strip():
+    if responsibility.strip():
+        responsible = CompanyMember.objects.filter(
+            user=OuterRef("pk"), confirmed=True, responsibility__icontains=responsibility.strip()
+        )
+        if company.strip():
+            value = company.strip()
+            responsible = responsible.filter(
+                Q(company__slug=value) | Q(company__name__icontains=value)
+            )
+        queryset = queryset.filter(Exists(responsible))
+    elif company.strip():
         value = company.strip()
         confirmed_at = CompanyMember.objects.filter(
             user=OuterRef("pk"), confirmed=True, company__slug=value
@@ -252,6 +268,20 @@ def filter_topic(queryset: QuerySet[User], topic: str) -> QuerySet[User]:
     return queryset.filter(pk__in=matching)
 
 
+WZ_PREFIX = re.compile(r"^\d{2}(\.\d{0,2}(\.\d?)?)?$")
+
+
+def wz_industries() -> list[tuple[str, str]]:
+    """The WZ 2008 titles of the companies listed (code order), for the filter."""
+    rows = (
+        Company.objects.exclude(wz_code="")
+        .values_list("wz_code", "industry")
+        .distinct()
+        .order_by("wz_code", "industry")
+    )
+    return [(title, f"{title} ({code})") for code, title in rows]
+
+
 def search_companies(
     *, q: str = "", city: str = "", industry: str = ""
 ) -> QuerySet[Company] | Ordered[Company]:
@@ -260,8 +290,11 @@ def search_companies(
     queryset = Company.objects.all()
     if city.strip():
         queryset = queryset.filter(city__istartswith=city.strip())
-    if industry.strip():
-        queryset = queryset.filter(industry__icontains=industry.strip())
+    industry = industry.strip()
+    if WZ_PREFIX.match(industry):
+        queryset = queryset.filter(wz_code__startswith=industry)
+    elif industry:
+        queryset = queryset.filter(industry__icontains=industry)
     words = words_of(q)
     if not words:
         return _alphabetical(queryset, "name")

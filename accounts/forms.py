@@ -8,9 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest
 
 from accounts import throttle
+from accounts.actions import do_reset_password
+from accounts.directory import wz_industries
 from accounts.models import AddressForm, CompanyMember, User, Visibility
 from realtime.errors import ClientError
 
@@ -128,6 +131,16 @@ class CompanyForm(forms.Form):
     city = forms.CharField(label="Ort", max_length=100, required=False)
     address = forms.CharField(label="Anschrift", max_length=255, required=False)
     website = forms.CharField(label="Website", max_length=200, required=False)
+    domain = forms.CharField(
+        label="Web-Domain",
+        max_length=253,
+        required=False,
+        help_text="z. B. beispiel-gmbh.de; leer: aus der Website. Mit einer E-Mail-Adresse "
+        "dieser Domain bestätigen Sie das Profil.",
+    )
+    register_number = forms.CharField(
+        label="Handelsregisternummer", max_length=60, required=False, help_text="z. B. HRB 12345"
+    )
     description = forms.CharField(
         label="Beschreibung", max_length=4000, required=False, widget=forms.Textarea
     )
@@ -152,9 +165,77 @@ class PeopleSearchForm(forms.Form):
     city = forms.CharField(label="Ort", max_length=100, required=False)
     company = forms.CharField(label="Unternehmen", max_length=160, required=False)
     topic = forms.CharField(label="Thema", max_length=40, required=False)
+    responsibility = forms.CharField(label="Zuständig für", max_length=160, required=False)
 
 
 class CompanySearchForm(forms.Form):
     q = forms.CharField(label="Suche", max_length=200, required=False)
     city = forms.CharField(label="Ort", max_length=100, required=False)
-    industry = forms.CharField(label="Branche", max_length=120, required=False)
+    # The WZ 2008 titles of the listed companies; any other text still filters.
+    industry = forms.CharField(label="Branche (WZ 2008)", max_length=120, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].widget = forms.Select(
+            choices=[("", "Alle Branchen"), *wz_industries()]
+        )
+
+
+class PasswordChangeForm(forms.Form):
+    current_password = forms.CharField(
+        label="Aktuelles Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="Neues Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Mindestens 8 Zeichen, nicht nur Ziffern, nicht zu ähnlich zu Name oder E-Mail.",
+    )
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="Neue E-Mail-Adresse", max_length=254)
+    password = forms.CharField(
+        label="Aktuelles Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ResetSetPasswordForm(SetPasswordForm):
+    """The last step of a password reset: the new password goes through the action,
+    which ends every session and token of the person."""
+
+    def save(self, commit: bool = True) -> Any:
+        do_reset_password(user=self.user, new_password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Ihr Passwort",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    delete_messages = forms.BooleanField(
+        label="Auch meine Nachrichten löschen",
+        required=False,
+        help_text="Sonst bleiben sie stehen, als Autor erscheint „Ehemaliges Mitglied“.",
+    )
+
+
+class DomainProofForm(forms.Form):
+    email = forms.EmailField(
+        label="E-Mail-Adresse auf der Firmen-Domain",
+        max_length=254,
+        help_text="z. B. info@ oder Ihre eigene Adresse im Unternehmen",
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code aus der Authenticator-App",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="Sechs Ziffern, z. B. 123 456",
+    )

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -30,12 +31,21 @@ class EmailFrequency(models.TextChoices):
     OFF = "off", "Aus"
 
 
+class Verification(models.TextChoices):
+    STAFF = "staff", "Kammer"
+    DOMAIN = "domain", "E-Mail-Adresse der Firmen-Domain"
+    REGISTER = "register", "Mitgliederverzeichnis der Kammer"
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("Eine E-Mail-Adresse ist erforderlich.")
+        # People made by the operator, the demo or the bench count as confirmed; the
+        # sign-up action passes `email_confirmed_at=None` and sends the link.
+        extra.setdefault("email_confirmed_at", timezone.now())
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -85,6 +95,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=EmailFrequency.IMMEDIATE,
     )
     last_digest_at = models.DateTimeField(null=True, blank=True)
+    # Until the link of the confirmation e-mail is used: not in the directory, not a
+    # company's contact person (docs/accounts.md, "E-mail confirmation").
+    email_confirmed_at = models.DateTimeField("E-Mail bestätigt", null=True, blank=True)
+    # A confirmed contact person of a verified company: the badge next to the name in
+    # every message frame, kept in step by the company actions (no query per message).
+    company_verified = models.BooleanField("Bei bestätigtem Unternehmen", default=False)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -102,6 +118,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.display_name or self.email
 
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
 
 class Company(models.Model):
     name = models.CharField("Name", max_length=160)
@@ -113,6 +133,16 @@ class Company(models.Model):
     description = models.TextField("Beschreibung", max_length=4000, blank=True)
     # A square PNG made from the upload (accounts/images.py), served by a view only.
     logo = models.FileField("Logo", upload_to="logos/", max_length=200, blank=True)
+    # The web domain ("ruether-stahlbau.de") that an e-mail proof must come from, and
+    # the commercial register number ("HRB 12345 Bochum"); each at most one page.
+    domain = models.CharField("Web-Domain", max_length=253, blank=True)
+    register_number = models.CharField("Registernummer", max_length=60, blank=True)
+    # WZ 2008 code of the industry ("25.11"); `industry` holds its German title.
+    wz_code = models.CharField("WZ-2008-Schlüssel", max_length=8, blank=True)
+    verification = models.CharField(
+        "Bestätigt durch", max_length=10, choices=Verification, blank=True
+    )
+    verified_at = models.DateTimeField("Bestätigt am", null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -120,9 +150,25 @@ class Company(models.Model):
         verbose_name = "Unternehmen"
         verbose_name_plural = "Unternehmen"
         ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                Lower("domain"),
+                condition=~models.Q(domain=""),
+                name="accounts_company_domain_once",
+            ),
+            models.UniqueConstraint(
+                Lower("register_number"),
+                condition=~models.Q(register_number=""),
+                name="accounts_company_register_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verification)
 
 
 class CompanyMember(models.Model):
@@ -185,3 +231,20 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker} blockiert {self.blocked}"
+
+
+class UserSession(models.Model):
+    """A signed-in browser: lets the person see and end their sessions, and lets a
+    password change end all the others (Django's session table has no user column)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="browser_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Sitzung"
+        verbose_name_plural = "Sitzungen"
+
+    def __str__(self) -> str:
+        return f"Sitzung von {self.user}"

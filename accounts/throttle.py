@@ -92,3 +92,63 @@ def check_password(request: HttpRequest | None, *, email: str, password: str, ip
     clear_email(email, ip)
     assert isinstance(user, User)
     return user
+
+
+def verify_current_password(user: User, password: Any, ip: str) -> None:
+    """The signed-in person's password, asked again before a change of credentials or
+    a deletion; failures count like failed logins (one budget per address and IP).
+    A wrong one is a 400 on the `password` field."""
+    check_allowed(user.email, ip)
+    if not isinstance(password, str) or not user.check_password(password):
+        record_failure(user.email, ip)
+        raise ClientError(
+            "bad_request",
+            "Das Passwort stimmt nicht.",
+            fields={"password": ["Das Passwort stimmt nicht."]},
+        )
+
+
+# Fixed-window limits of actions that cost others attention or mail: (count, seconds).
+# Each is counted per key (a person's id, or the client IP before sign-up) in the
+# cache, shared by all processes through Redis. Overridable with NETZN_ACTION_LIMITS.
+ACTION_LIMITS: dict[str, tuple[int, int]] = {
+    "signup": (5, 3600),
+    "password_reset": (5, 3600),
+    "confirmation_mail": (5, 3600),
+    "group_create": (10, 86400),
+    "join_request": (30, 3600),
+    "invitation": (60, 3600),
+    "report": (20, 3600),
+}
+ACTION_MESSAGES = {
+    "signup": "Zu viele Registrierungen von dieser Adresse.",
+    "password_reset": "Zu viele E-Mails zum Zurücksetzen des Passworts.",
+    "confirmation_mail": "Zu viele Bestätigungs-E-Mails.",
+    "group_create": "Sie haben heute schon viele Gruppen angelegt.",
+    "join_request": "Zu viele Beitrittsanfragen.",
+    "invitation": "Zu viele Einladungen.",
+    "report": "Zu viele Meldungen.",
+}
+
+
+def limit_action(action: str, key: Any) -> None:
+    """Count one `action` for `key`; raise `rate_limited` (429, `retry_after`) once
+    the window's budget is used up. The refused attempt is not counted."""
+    limits = {**ACTION_LIMITS, **settings.NETZN_ACTION_LIMITS}
+    count, length = limits[action]
+    now = time.time()
+    number = int(now // length)
+    remaining = (number + 1) * length - now
+    cache_key = f"action:{action}:{number}:{key}"
+    if int(cache.get(cache_key, 0)) >= count:
+        minutes = max(1, math.ceil(remaining / 60))
+        raise ClientError(
+            "rate_limited",
+            f"{ACTION_MESSAGES[action]} Bitte in {minutes} Minuten erneut versuchen.",
+            retry_after=math.ceil(remaining),
+        )
+    cache.add(cache_key, 0, timeout=math.ceil(remaining) + 1)
+    try:
+        cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=math.ceil(remaining) + 1)

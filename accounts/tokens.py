@@ -20,8 +20,8 @@ def new_raw_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user behind a token that is not revoked, or None."""
+def token_for_secret(raw: str) -> AccessToken | None:
+    """The token (with its user) behind a secret, if not revoked and its user active."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
     token = (
@@ -34,4 +34,10 @@ def user_for_token(raw: str) -> User | None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user behind a token that is not revoked, or None."""
+    token = token_for_secret(raw)
+    return None if token is None else token.user

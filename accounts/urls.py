@@ -5,23 +5,16 @@ from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
 from accounts import views
-from accounts.forms import LoginForm
+from accounts.forms import ResetSetPasswordForm
 
 urlpatterns = [
     path("registrieren/", views.signup, name="signup"),
-    path(
-        "anmelden/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("anmelden/", views.LoginView.as_view(), name="login"),
+    path("anmelden/code/", views.login_code, name="login_code"),
     path("abmelden/", views.logout_page, name="logout"),
     path(
         "passwort-vergessen/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",
@@ -38,6 +31,7 @@ urlpatterns = [
         "passwort-neu/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
+            form_class=ResetSetPasswordForm,
             success_url=reverse_lazy("password_reset_complete"),
         ),
         name="password_reset_confirm",
@@ -64,6 +58,13 @@ urlpatterns = [
         views.company_logo_upload,
         name="company_logo_upload",
     ),
+    path("unternehmen/<slug:slug>/bestaetigen/", views.company_verify, name="company_verify"),
+    path(
+        "unternehmen/<slug:slug>/domain-nachweis/",
+        views.company_domain_proof,
+        name="company_domain_proof",
+    ),
+    path("unternehmensnachweis/<str:token>/", views.company_proof_confirm, name="company_proof"),
     path(
         "unternehmen/<slug:slug>/personen/<int:user_id>/",
         views.company_member,
@@ -83,4 +84,27 @@ urlpatterns = [
         name="token_revoke",
     ),
     path("einstellungen/blockiert/", views.settings_blocked, name="settings_blocked"),
+    path("einstellungen/sicherheit/", views.settings_security, name="settings_security"),
+    path("einstellungen/sicherheit/passwort/", views.password_change, name="password_change"),
+    path("einstellungen/sicherheit/e-mail/", views.email_change, name="email_change"),
+    path(
+        "einstellungen/sicherheit/zwei-faktor/",
+        views.two_factor_setup,
+        name="two_factor_setup",
+    ),
+    path(
+        "einstellungen/sicherheit/bestaetigung/",
+        views.confirmation_resend,
+        name="confirmation_resend",
+    ),
+    path(
+        "einstellungen/sicherheit/sitzungen/<int:session_id>/abmelden/",
+        views.session_end,
+        name="session_end",
+    ),
+    path("einstellungen/daten/", views.settings_data, name="settings_data"),
+    path("einstellungen/daten/export/", views.data_export, name="data_export"),
+    path("einstellungen/konto-loeschen/", views.account_delete, name="account_delete"),
+    path("e-mail-bestaetigen/<str:token>/", views.email_confirm, name="email_confirm"),
+    path("e-mail-aendern/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
 ]

@@ -6,6 +6,8 @@ action's `ClientError` becomes German messages next to the form fields.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -13,14 +15,17 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import actions
+from accounts import actions, privacy, sessions, throttle, twofactor
 from accounts.access import (
     access_company,
     access_person,
@@ -36,16 +41,22 @@ from accounts.directory import search_companies as find_companies
 from accounts.directory import search_people as find_people
 from accounts.forms import (
     ClaimForm,
+    CodeForm,
     CompanyForm,
     CompanySearchForm,
+    DeleteAccountForm,
+    DomainProofForm,
+    EmailChangeForm,
+    LoginForm,
     MemberForm,
+    PasswordChangeForm,
     PeopleSearchForm,
     ProfileForm,
     SignupForm,
     TokenForm,
     apply_client_error,
 )
-from accounts.models import AccessToken, Company, User
+from accounts.models import AccessToken, Company, User, UserSession, Verification
 from realtime.errors import ClientError
 
 
@@ -83,18 +94,25 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("settings_profile")
     form = SignupForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
+            throttle.limit_action("signup", throttle.client_ip(request))
             user = actions.do_signup_person(**form.cleaned_data)
         except ClientError as error:
             apply_client_error(form, error)
+            status = error.status
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Willkommen bei netzn! Ergänzen Sie jetzt Ihr Profil.")
+            messages.success(
+                request,
+                "Willkommen bei netzn! Wir haben Ihnen einen Link zur Bestätigung Ihrer "
+                "E-Mail-Adresse geschickt. Ergänzen Sie jetzt Ihr Profil.",
+            )
             return redirect("engagement:welcome")
-    return render(
-        request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200
-    )
+    if form.errors and status == 200:
+        status = 400
+    return render(request, "accounts/signup.html", {"form": form}, status=status)
 
 
 def logout_page(request: HttpRequest) -> HttpResponse:
@@ -207,8 +225,65 @@ def company_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "company": company_profile(request.user, company),
         "claim_form": ClaimForm(),
+        "proof_form": DomainProofForm(),
+        "verification_label": VERIFIED_BY.get(company.verification, ""),
+        "verified_at": company.verified_at,
     }
     return render(request, "accounts/company_detail.html", context)
+
+
+VERIFIED_BY: dict[str, str] = {
+    Verification.STAFF: "von der Kammer",
+    Verification.DOMAIN: "über eine E-Mail-Adresse der Firmen-Domain",
+    Verification.REGISTER: "aus dem Mitgliederverzeichnis der Kammer",
+}
+
+
+@login_required
+@require_POST
+def company_verify(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    verified = request.POST.get("verified") != "0"
+    try:
+        actions.do_verify_company(actor=signed_in(request), company=company, verified=verified)
+    except ClientError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(
+            request, "Das Profil ist bestätigt." if verified else "Die Bestätigung ist entfernt."
+        )
+    return redirect("company_detail", slug=slug)
+
+
+@login_required
+@require_POST
+def company_domain_proof(request: HttpRequest, slug: str) -> HttpResponse:
+    company = _company_or_404(slug)
+    form = DomainProofForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Bitte eine gültige E-Mail-Adresse angeben.")
+        return redirect("company_detail", slug=slug)
+    try:
+        address = actions.do_request_domain_proof(
+            actor=signed_in(request), company=company, email=form.cleaned_data["email"]
+        )
+    except ClientError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Der Bestätigungslink ist an {address} unterwegs.")
+    return redirect("company_detail", slug=slug)
+
+
+def company_proof_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the domain proof: GET asks, POST confirms (no sign-in needed)."""
+    if request.method == "POST":
+        try:
+            company = actions.do_confirm_domain_proof(token=token)
+        except ClientError as error:
+            return render(request, "accounts/email_link.html", {"error": error.detail}, status=400)
+        messages.success(request, f"{company.name} ist jetzt bestätigt. Danke!")
+        return redirect("company_detail", slug=company.slug)
+    return render(request, "accounts/email_link.html", {"kind": "company"})
 
 
 @login_required
@@ -358,6 +433,314 @@ def settings_blocked(request: HttpRequest) -> HttpResponse:
         "accounts/settings_blocked.html",
         {"blocked": blocked_people(signed_in(request)), "section": "blockiert"},
     )
+
+
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of the confirmation mail: GET asks (mail scanners follow links), POST
+    confirms."""
+    if request.method == "POST":
+        try:
+            actions.do_confirm_email(token=token)
+        except ClientError as error:
+            return render(request, "accounts/email_link.html", {"error": error.detail}, status=400)
+        messages.success(request, "Ihre E-Mail-Adresse ist bestätigt. Danke!")
+        return redirect("settings_profile" if request.user.is_authenticated else "login")
+    return render(request, "accounts/email_link.html", {"kind": "confirm"})
+
+
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            user = actions.do_confirm_email_change(
+                token=token, current_session=sessions.current_session_key(request)
+            )
+        except ClientError as error:
+            return render(request, "accounts/email_link.html", {"error": error.detail}, status=400)
+        messages.success(request, f"Ihr Konto läuft jetzt auf {user.email}.")
+        return redirect("settings_security" if request.user.is_authenticated else "login")
+    return render(request, "accounts/email_link.html", {"kind": "change"})
+
+
+def _security_page(request: HttpRequest, **forms_and_status: Any) -> HttpResponse:
+    user = signed_in(request)
+    status = forms_and_status.pop("status", 200)
+    current = sessions.current_session_key(request)
+    context = {
+        "section": "sicherheit",
+        "password_form": PasswordChangeForm(),
+        "email_form": EmailChangeForm(),
+        "sessions": [
+            {"row": row, "current": row.session_key == current}
+            for row in sessions.active_sessions(user)
+        ],
+        "tokens": AccessToken.objects.filter(user=user, revoked_at__isnull=True).order_by(
+            "-created_at"
+        ),
+        "email_confirmed": user.email_confirmed,
+        "two_factor": twofactor.enabled(user),
+        **forms_and_status,
+    }
+    return render(request, "accounts/settings_security.html", context, status=status)
+
+
+@login_required
+def settings_security(request: HttpRequest) -> HttpResponse:
+    return _security_page(request)
+
+
+@login_required
+@require_POST
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = signed_in(request)
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            current = sessions.current_session_key(request)
+            actions.do_change_password(
+                actor=user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+                ip=throttle.client_ip(request),
+                current_session=current,
+            )
+        except ClientError as error:
+            apply_client_error(form, error)
+            return _security_page(request, password_form=form, status=error.status)
+        sessions.keep_signed_in(request, user)
+        messages.success(
+            request,
+            "Ihr Passwort ist geändert. Alle anderen Sitzungen und alle Zugänge für "
+            "Programme sind beendet.",
+        )
+        return redirect("settings_security")
+    return _security_page(request, password_form=form, status=400)
+
+
+@login_required
+@require_POST
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            email = actions.do_request_email_change(
+                actor=signed_in(request),
+                password=form.cleaned_data["password"],
+                email=form.cleaned_data["email"],
+                ip=throttle.client_ip(request),
+            )
+        except ClientError as error:
+            apply_client_error(form, error)
+            return _security_page(request, email_form=form, status=error.status)
+        messages.success(
+            request,
+            f"Wir haben einen Bestätigungslink an {email} geschickt. Die neue Adresse gilt, "
+            "sobald Sie ihn benutzen.",
+        )
+        return redirect("settings_security")
+    return _security_page(request, email_form=form, status=400)
+
+
+@login_required
+@require_POST
+def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    current = sessions.current_session_key(request)
+    was_current = UserSession.objects.filter(pk=session_id, session_key=current).exists()
+    try:
+        actions.do_end_session(actor=signed_in(request), session_id=session_id)
+    except ClientError as error:
+        raise Http404(error.detail) from error
+    if was_current:
+        logout(request)
+        return redirect("login")
+    messages.success(request, "Die Sitzung ist abgemeldet.")
+    return redirect("settings_security")
+
+
+@login_required
+@require_POST
+def confirmation_resend(request: HttpRequest) -> HttpResponse:
+    try:
+        actions.do_resend_confirmation(actor=signed_in(request))
+    except ClientError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "Der Bestätigungslink ist unterwegs.")
+    return redirect("settings_security")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view with a limit on mails per client IP and per address."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        email = str(form.cleaned_data.get("email", "")).strip().lower()
+        try:
+            throttle.limit_action("password_reset", throttle.client_ip(self.request))
+            throttle.limit_action("password_reset", f"email:{email}")
+        except ClientError as error:
+            form.add_error(None, error.detail)
+            response = self.render_to_response(self.get_context_data(form=form), status=429)
+            response["Retry-After"] = str(int(error.retry_after or 60))
+            return response
+        return super().form_valid(form)
+
+
+@login_required
+def settings_data(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/settings_data.html", {"section": "daten"})
+
+
+@login_required
+def data_export(request: HttpRequest) -> HttpResponse:
+    """The same document as `GET /api/v1/me/export`, as a download."""
+    document = privacy.export_person(signed_in(request))
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="netzn-daten-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """ "Konto löschen": the consequences in plain German, the password, and an
+    optional "delete my messages too"."""
+    user = signed_in(request)
+    form = DeleteAccountForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.do_delete_person(
+                actor=user,
+                person=user,
+                password=form.cleaned_data["password"],
+                delete_messages=form.cleaned_data["delete_messages"],
+                ip=throttle.client_ip(request),
+            )
+        except ClientError as error:
+            apply_client_error(form, error)
+            status = error.status
+        else:
+            logout(request)
+            messages.success(request, "Ihr Konto ist gelöscht. Auf Wiedersehen!")
+            return redirect("home")
+    if form.errors and status == 200:
+        status = 400
+    owned = user.company_memberships.filter(role="admin", confirmed=True).count()
+    return render(
+        request,
+        "accounts/account_delete.html",
+        {"form": form, "section": "daten", "companies_admin": owned},
+        status=status,
+    )
+
+
+PENDING_KEY = "netzn_otp_pending"
+PENDING_SECONDS = 300
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with a second step for people with two-factor sign-in: the
+    password check passes, the session remembers who (five minutes), and the code
+    page signs in."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if not twofactor.enabled(user):
+            return super().form_valid(form)
+        self.request.session[PENDING_KEY] = {
+            "user": user.pk,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("login_code")
+
+
+def login_code(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        request.session.pop(PENDING_KEY, None)
+        messages.error(request, "Bitte melden Sie sich erneut an.")
+        return redirect("login")
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.check_code(user, form.cleaned_data["code"])
+        except ClientError as error:
+            form.add_error("code", error.detail)
+            status = 400
+        else:
+            request.session.pop(PENDING_KEY, None)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            target = str(pending.get("next") or "/")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = "/"
+            return redirect(target)
+    elif form.errors:
+        status = 400
+    return render(request, "accounts/login_code.html", {"form": form}, status=status)
+
+
+@login_required
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Switch on: show the QR code of a fresh secret, confirm with a first code.
+    Switch off: with the password."""
+    user = signed_in(request)
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "disable":
+        try:
+            twofactor.do_disable(
+                actor=user,
+                password=request.POST.get("password", ""),
+                ip=throttle.client_ip(request),
+            )
+        except ClientError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, "Die Zwei-Faktor-Anmeldung ist ausgeschaltet.")
+        return redirect("settings_security")
+    if request.method == "POST" and form.is_valid():
+        try:
+            twofactor.do_confirm_enrolment(actor=user, code=form.cleaned_data["code"])
+        except ClientError as error:
+            apply_client_error(form, error)
+            status = error.status
+        else:
+            messages.success(
+                request,
+                "Die Zwei-Faktor-Anmeldung ist eingeschaltet. Ab jetzt fragen wir "
+                "bei der Anmeldung nach dem Code aus Ihrer App.",
+            )
+            return redirect("settings_security")
+    if twofactor.enabled(user):
+        return redirect("settings_security")
+    device = twofactor.pending_device(user) if request.method == "POST" else None
+    if device is None:
+        device = twofactor.start_enrolment(user)
+    response = render(
+        request,
+        "accounts/two_factor.html",
+        {
+            "form": form,
+            "qr": twofactor.qr_data_uri(device),
+            "secret": twofactor.secret_of(device),
+            "section": "sicherheit",
+        },
+        status=status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _picture_response(name: str) -> FileResponse:

@@ -10,7 +10,14 @@ WebSocket frame straight to the socket (`realtime.wire`), elsewhere through the 
 single writer task. A client that falls too far behind (`NETZN_CONNECTION_QUEUE_LIMIT`
 frames queued, or the server's transport holding more than
 `NETZN_CONNECTION_BUFFER_BYTES`) is disconnected and catches up by seq when it
-returns; nothing is dropped silently.
+returns; nothing is dropped silently. So is a socket whose hub subscription was lost
+with the Redis connection (`frames.LOST`).
+
+Every close the server starts goes through `close(code)` with a code from
+PROTOCOL.md 1.1 (4001, 4008, 4009, 4013: autobahn refuses to send 1008, 1009 and
+1013), and the TCP connection ends within about a second even when the client never
+answers the close (autobahn's close-handshake timeout, and `abort_if_connected`
+behind it).
 
 Database work runs in a dedicated thread pool (`database_sync_to_async` with
 `thread_sensitive=False`), so concurrent sends of many sockets do not queue on one
@@ -25,14 +32,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
+from accounts.ws_auth import still_signed_in
 from chat.access import (
     Page,
     access_conversation,
@@ -55,14 +61,15 @@ from chat.actions import (
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message, Participant
 from realtime import frames
+from realtime.db import in_db_thread
 from realtime.errors import ClientError
-from realtime.hub import Hub, get_hub
+from realtime.hub import Hub, HubUnavailable, get_hub
 from realtime.ratelimit import TokenBucket, get_rate_limiter
-from realtime.wire import DirectWriter
+from realtime.text import INVALID_CHARACTER, is_storable, unstorable_fields
+from realtime.wire import DirectWriter, deny, unwrap_send
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 REF_MAX_CHARS = 128
 TYPING_INTERVAL_SECONDS = 3.0
@@ -70,24 +77,19 @@ TYPING_INTERVAL_SECONDS = 3.0
 # in-memory bucket; sends, edits and deletes also against the per-user limit.
 FRAME_BURST = 60
 FRAME_PER_SECOND = 20.0
-# Frames refused for rate in a row after which the connection is closed (1008).
+# Frames refused for rate in a row after which the connection is closed (4008).
 FLOOD_CLOSE_AFTER = 100
 FRAME_ERROR_CODES = frozenset(
     {"bad_request", "unknown_type", "forbidden", "too_large", "rate_limited", "unavailable"}
 )
-CLOSE_TOO_BIG = 1009
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN_LATER = 1013
+# PROTOCOL.md 1.1, "Closing a connection".
 CLOSE_LOGGED_OUT = 4001
-
-DB_EXECUTOR = ThreadPoolExecutor(
-    max_workers=settings.NETZN_DB_THREADS, thread_name_prefix="netzn-db"
-)
-
-
-def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """Run `func` in the database thread pool (closing stale connections around it)."""
-    return database_sync_to_async(func, thread_sensitive=False, executor=DB_EXECUTOR)
+CLOSE_POLICY = 4008
+CLOSE_TOO_BIG = 4009
+CLOSE_TRY_AGAIN_LATER = 4013
+# autobahn drops a connection 1 s after its close frame went unanswered; this is the
+# backstop behind it (a close that never reached autobahn, another server).
+ABORT_AFTER_CLOSE_SECONDS = 1.5
 
 
 class _Resume:
@@ -212,12 +214,13 @@ class ChatConsumer:
         # Accept and close go through the middleware stack; frames skip Channels'
         # session wrapper (it only acts on HTTP responses) straight to the server.
         self.send_control = send
-        self.send_raw = self._unwrap_send(send)
+        self.send_raw = unwrap_send(send)
         self.user = scope["user"]
         session = scope.get("session")
-        self.session_key = (
+        self.session_key: str | None = (
             getattr(session, "session_key", None) if scope.get("auth") == "session" else None
         )
+        self.token_id: int | None = scope.get("token_id")
         self.hub: Hub | None = None
         self.topics: set[str] = set()
         self.subscriptions: dict[int, Subscription] = {}
@@ -232,6 +235,7 @@ class ChatConsumer:
         self.refused_in_a_row = 0
         self.typing_prefix = f'{{"type":"typing","user":{{"id":{self.user.pk},'
         self.control_tasks: set[asyncio.Task[None]] = set()
+        self.close_task: asyncio.Future[None] | None = None
 
     @classmethod
     def as_asgi(cls) -> Callable[..., Awaitable[None]]:
@@ -246,16 +250,21 @@ class ChatConsumer:
         event = await self.receive()
         if event["type"] != "websocket.connect":
             return
+        self.hub = get_hub()
         try:
-            conversations = await in_db_thread(load_hello)(self.user)
+            # The personal topic holds before `hello`: whatever is published for this
+            # person after the client saw `hello` (a sign-out, an access change)
+            # reaches this socket.
+            conversations, _ = await asyncio.gather(
+                in_db_thread(load_hello)(self.user), self.listen_personal()
+            )
         except DatabaseError:
-            logger.exception("hello failed")
-            await self.send_control({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+            logger.warning("hello failed: database unavailable")
+            await self.cleanup()
+            await self.refuse(503, "Service Unavailable")
             return
         await self.send_control({"type": "websocket.accept"})
-        self.hub = get_hub()
         self.push_frame(self.hello_frame(conversations))
-        await self.listen(frames.user_topic(self.user.pk))
         try:
             while True:
                 event = await self.receive()
@@ -298,6 +307,19 @@ class ChatConsumer:
             },
         }
 
+    async def refuse(self, status: int, reason: str) -> None:
+        """Refuse the handshake with HTTP `status` (403 where the server cannot)."""
+        if not deny(self.send_raw, status, reason):
+            await self.send_control({"type": "websocket.close"})
+
+    async def listen_personal(self) -> None:
+        """The personal topic; while Redis is away the hub subscribes it on its
+        return (and says so with `frames.RESUMED`), so this socket is not refused."""
+        try:
+            await self.listen(frames.user_topic(self.user.pk))
+        except HubUnavailable as exc:
+            logger.warning("personal topic not subscribed yet: %s", exc)
+
     async def listen(self, topic: str) -> None:
         if topic in self.topics or self.hub is None:
             return
@@ -312,18 +334,18 @@ class ChatConsumer:
 
     # -- outgoing -------------------------------------------------------------------
 
-    @staticmethod
-    def _unwrap_send(send: Any) -> Any:
-        while hasattr(getattr(send, "__self__", None), "real_send"):
-            send = send.__self__.real_send
-        return send
-
     def deliver(self, topic: str, payload: str) -> None:
         """Called by the hub on the event loop for every frame of a topic this socket
         listens to; never blocks."""
         if self.closed:
             return
         if frames.is_control(payload):
+            if payload == frames.LOST:
+                self.on_lost(topic)
+                return
+            if payload == frames.MISSED:
+                self.on_missed(topic)
+                return
             task = asyncio.ensure_future(self.on_control(topic, payload))
             self.control_tasks.add(task)
             task.add_done_callback(self.control_tasks.discard)
@@ -388,13 +410,28 @@ class ChatConsumer:
         self.close(CLOSE_TRY_AGAIN_LATER)
 
     def close(self, code: int) -> None:
+        """The one way the server ends an open connection: nothing more is sent or
+        handled, the close frame goes out at once, and the TCP connection ends within
+        `ABORT_AFTER_CLOSE_SECONDS` whether or not the client answers it."""
         if self.closed:
             return
         self.closed = True
         self.outbox.clear()
-        task = asyncio.ensure_future(self.send_control({"type": "websocket.close", "code": code}))
-        self.control_tasks.add(task)
-        task.add_done_callback(self.control_tasks.discard)
+        if self.writer is not None and not self.writer.done():
+            self.writer.cancel()
+        self.close_task = asyncio.ensure_future(self._send_close(code))
+        if self.direct is not None:
+            asyncio.get_running_loop().call_later(
+                ABORT_AFTER_CLOSE_SECONDS, self.direct.abort_if_connected
+            )
+
+    async def _send_close(self, code: int) -> None:
+        try:
+            await self.send_control({"type": "websocket.close", "code": code})
+        except Exception:
+            logger.warning("close %s could not be sent; the connection is aborted", code)
+            if self.direct is not None:
+                self.direct.abort_if_connected()
 
     def reply(self, frame: dict[str, Any], ref: str | None) -> None:
         if ref is not None:
@@ -415,6 +452,8 @@ class ChatConsumer:
         if self.closed:
             return
         raw = text if text is not None else data or b""
+        # Frames past the hard limit up to daphne's own (1 MiB, which it closes with
+        # 1009 itself) reach us and are closed here.
         if len(raw) > settings.NETZN_FRAME_MAX_BYTES or (
             isinstance(raw, str)
             and len(raw) * 4 > settings.NETZN_FRAME_MAX_BYTES
@@ -434,8 +473,21 @@ class ChatConsumer:
         except ValueError:
             self.error(BadFrame("Kein gültiges JSON."), None)
             return
+        except RecursionError:
+            self.error(BadFrame("Der Frame ist zu tief verschachtelt."), None)
+            return
         if not isinstance(content, dict):
             self.error(BadFrame("Ein Frame ist ein JSON-Objekt."), None)
+            return
+        unstorable = unstorable_fields(content)
+        if unstorable:
+            # Checked here for every frame, so nothing of it reaches a handler (or
+            # a group-committed batch that other people's messages share).
+            ref = content.get("ref")
+            self.error(
+                BadFrame(f"{INVALID_CHARACTER} Feld: {', '.join(unstorable)}"),
+                ref if isinstance(ref, str) and is_storable(ref) else None,
+            )
             return
         ref = content.get("ref")
         if ref is not None and (not isinstance(ref, str) or len(ref) > REF_MAX_CHARS):
@@ -496,11 +548,18 @@ class ChatConsumer:
         subscription = Subscription()
         self.subscriptions[conversation_id] = subscription
         topic = frames.conversation_topic(conversation_id)
-        await self.listen(topic)
         try:
+            await self.listen(topic)
             page, can_write = await in_db_thread(load_subscription)(
                 self.user, conversation_id, after
             )
+        except HubUnavailable:
+            if self.subscriptions.get(conversation_id) is subscription:
+                del self.subscriptions[conversation_id]
+                await self.stop_listening(topic)
+            raise ClientError(
+                "unavailable", "Live-Zustellung ist gerade nicht möglich. Bitte gleich erneut."
+            ) from None
         except BaseException:
             if self.subscriptions.get(conversation_id) is subscription:
                 del self.subscriptions[conversation_id]
@@ -595,13 +654,49 @@ class ChatConsumer:
 
     # -- control frames -------------------------------------------------------------
 
+    def on_lost(self, topic: str) -> None:
+        """The hub lost this topic's subscription: live frames may be missing. A
+        conversation's subscriber is closed (4013) and catches up by seq when it
+        reconnects; the personal topic is subscribed again by the hub, which says so
+        with `frames.RESUMED` (see `on_control`)."""
+        if topic.startswith("conv:") and int(topic[5:]) in self.subscriptions:
+            logger.info("closing a socket of user %s: %s was lost", self.user.pk, topic)
+            self.close(CLOSE_TRY_AGAIN_LATER)
+
+    def on_missed(self, topic: str) -> None:
+        """A frame published on `topic` never reached Redis: a conversation's
+        subscriber catches up (4013); on the personal topic it may have been a
+        sign-out or an access change, so every socket of the person reconnects."""
+        if topic.startswith("user:") or int(topic[5:]) in self.subscriptions:
+            logger.info("closing a socket of user %s: %s missed a frame", self.user.pk, topic)
+            self.close(CLOSE_TRY_AGAIN_LATER)
+
+    def signed_out_by(self, control: dict[str, Any]) -> bool:
+        """Whether a `_disconnect` (realtime.publish.disconnect_user) is meant for
+        this socket: every condition it names must hold."""
+        session = control.get("session")
+        if session is not None and session != self.session_key:
+            return False
+        kept = control.get("except_session")
+        if kept is not None and kept == self.session_key:
+            return False
+        token = control.get("token")
+        return token is None or token == self.token_id
+
     async def on_control(self, topic: str, payload: str) -> None:
         try:
             control = json.loads(payload)
             kind = control.get("type")
             if kind == "_disconnect":
-                session = control.get("session")
-                if session is None or session == self.session_key:
+                if self.signed_out_by(control):
+                    self.close(CLOSE_LOGGED_OUT)
+            elif kind == "_resumed" and topic.startswith("user:"):
+                # A sign-out published while the personal topic was lost would be
+                # missing: ask the database whether this socket's credentials hold.
+                valid = await in_db_thread(still_signed_in)(
+                    self.user.pk, token_id=self.token_id, session_key=self.session_key
+                )
+                if not valid:
                     self.close(CLOSE_LOGGED_OUT)
             elif kind == "_access_changed":
                 await self.recheck(control.get("conversation"), topic.startswith("user:"))

@@ -14,9 +14,11 @@ from chat.models import Message
 
 
 class AuthorPayload(TypedDict):
-    id: int
+    id: int | None
     display_name: str
     company: str
+    # Works at a company page the chamber or the company's own domain confirmed.
+    company_verified: bool
     avatar_url: NotRequired[str]
 
 
@@ -65,14 +67,26 @@ class AckFrame(TypedDict, total=False):
     created_at: str
 
 
+FORMER_MEMBER = "Ehemaliges Mitglied"
+
+
 def author_payload(user: Any) -> AuthorPayload:
-    """Name, company and, for people with a photo, its address: never contact fields
-    (e-mail, phone)."""
+    """Name and company only: never contact fields (e-mail, phone). A deleted
+    account's messages have no author: `id` null, "Ehemaliges Mitglied"."""
+    if user is None:
+        return {
+            "id": None,
+            "display_name": FORMER_MEMBER,
+            "company": "",
+            "company_verified": False,
+        }
     payload: AuthorPayload = {
         "id": user.pk,
         "display_name": user.display_name,
         "company": user.company_name,
+        "company_verified": user.company_verified,
     }
+    # People with a profile photo: where it is served (docs/protocol.md).
     photo = avatar_url(user)
     if photo:
         payload["avatar_url"] = photo

@@ -77,8 +77,14 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages"
     )
     seq = models.PositiveBigIntegerField()
+    # Null once the author deleted their account: the message stays for the others,
+    # shown as by "Ehemaliges Mitglied" (docs/privacy.md).
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
     )
     body = models.TextField(max_length=4000)
     client_id = models.CharField(max_length=64)

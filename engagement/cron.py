@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from engagement import jobs
+from engagement import jobs, retention
 from engagement.actions import do_finish_job, do_start_job
 from engagement.models import JobRun
 
@@ -73,25 +73,40 @@ JOBS: list[Job] = [
     Job("daily_digest", daily_at(settings.NETZN_DIGEST_TIME), jobs.send_daily_digests),
     Job("weekly_catch_up", every(minutes=60), jobs.send_weekly_catch_ups),
     Job("quiet_groups", every(minutes=60), jobs.nudge_quiet_groups),
+    # docs/privacy.md, "Retention".
+    Job("retention", every(minutes=60), retention.apply_retention),
 ]
 
 
 @contextmanager
 def job_lock(name: str) -> Iterator[bool]:
     """Hold the job's lock for the block; yields False if another runner holds it."""
-    if connection.vendor == "postgresql":
-        key = f"netzn_cron:{name}"
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-            row = cursor.fetchone()
-        got = bool(row and row[0])
-        try:
-            yield got
-        finally:
-            if got:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
-        return
+    lock = advisory_lock if connection.vendor == "postgresql" else file_lock
+    with lock(name) as got:
+        yield got
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """A PostgreSQL session advisory lock: held across the job's own transactions,
+    released at the end, or by the server when the connection dies."""
+    key = f"netzn_cron:{name}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        row = cursor.fetchone()
+    got = bool(row and row[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+@contextmanager
+def file_lock(name: str) -> Iterator[bool]:
+    """SQLite (one machine): an exclusive `flock` on `var/cron-<job>.lock`, released
+    when the block ends or the process dies."""
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     with open(settings.VAR_DIR / f"cron-{name}.lock", "w") as handle:
         try:

@@ -33,6 +33,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import EmailFrequency, User
+from chat.events import FORMER_MEMBER
 from chat.models import Conversation, Message, NotificationLevel, Participant
 from engagement.actions import do_record_digest_sent, locked_rhythm
 from groups.models import Group, JoinRequest, Membership
@@ -175,7 +176,9 @@ def group_activity(user: Any, since: datetime) -> list[GroupActivity]:
                 count=count,
                 lines=[
                     Line(
-                        author=m.author.display_name, text=one_line(m.body), created_at=m.created_at
+                        author=m.author.display_name if m.author else FORMER_MEMBER,
+                        text=one_line(m.body),
+                        created_at=m.created_at,
                     )
                     for m in reversed(latest)
                 ],
@@ -255,6 +258,7 @@ def direct_messages(user: Any, since: datetime) -> tuple[int, list[str], bool]:
     authors = list(
         messages.order_by().values_list("author__display_name", flat=True).distinct()[:MAX_NAMES]
     )
+    authors = [name or FORMER_MEMBER for name in authors]
     newest = summary["newest"]
     return summary["count"] or 0, sorted(authors), bool(newest and newest > since)
 

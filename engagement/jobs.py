@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chat.actions import preview
+from chat.actions import author_ref, preview
 from engagement.actions import do_nudge_quiet_group, do_route_question
 from engagement.digest import send_digests
 from engagement.models import QuietSpell
@@ -73,7 +73,7 @@ def route_unanswered_questions(now: datetime) -> tuple[int, str]:
             "conversation": message.conversation_id,
             "message": message.pk,
             "seq": message.seq,
-            "author": {"id": message.author_id, "display_name": message.author.display_name},
+            "author": author_ref(message.author),
             "preview": preview(message.body),
             "asked_at": message.created_at.isoformat(),
             "url": message_path(group, message),

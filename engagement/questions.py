@@ -135,6 +135,8 @@ def unanswered_group_messages(since: datetime, until: datetime) -> QuerySet[Mess
             created_at__gte=since,
             created_at__lt=until,
             deleted_at__isnull=True,
+            # A deleted account's question has nobody left to answer to.
+            author__isnull=False,
         )
         .exclude(answered_later())
         .select_related("author", "conversation__group")
@@ -207,7 +209,7 @@ def reason_text(reasons: list[str]) -> str:
 def candidates_for(message: Message, group: Group) -> list[Candidate]:
     """Every reachable member with their score and reasons, best first (higher score,
     then the more recently active)."""
-    members = list(reachable_members(group, author_id=message.author_id))
+    members = list(reachable_members(group, author_id=message.author_id or 0))
     user_ids = [m.user_id for m in members]
     responsibilities: dict[int, list[tuple[str, str]]] = {}
     for row in (

@@ -21,12 +21,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Case, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from accounts.images import avatar_url
+from accounts.throttle import limit_action
 from chat.actions import (
     do_add_participant,
     do_create_group_conversation,
@@ -398,6 +400,7 @@ def do_create_group(
     visibility = clean_visibility(visibility)
     topics = clean_topics(topics)
     city = clean_city(city)
+    limit_action("group_create", actor.pk)
     try:
         with transaction.atomic():
             if _name_taken(name):
@@ -525,6 +528,7 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
                     "Ihre letzte Anfrage wurde abgelehnt. "
                     f"Sie können ab {when} Uhr erneut anfragen.",
                 )
+        limit_action("join_request", actor.pk)
         request = JoinRequest.objects.create(group=group, user=actor, message=message)
         data = {
             "group": group_ref(group),
@@ -652,6 +656,7 @@ def do_invite_to_group(*, actor: Any, group: Group, user_id: Any) -> Invitation 
         _require_not_archived(group)
         if _locked_membership(group, invitee.pk) is not None:
             raise ClientError("conflict", f"{invitee.display_name} ist bereits Mitglied.")
+        limit_action("invitation", actor.pk)
         pending = (
             JoinRequest.objects.select_for_update(of=("self",))
             .select_related("user")
@@ -849,3 +854,56 @@ def do_set_group_notification_level(*, actor: Any, group: Group, level: Any) -> 
             raise ClientError("forbidden", "Nur Mitglieder stellen Benachrichtigungen ein.")
         do_set_notification_level(conversation=group.conversation, user=actor, level=level)
     return str(level)
+
+
+FORMER_OWNER = {"id": None, "display_name": "Ehemaliges Mitglied"}
+
+
+def leave_all_groups_on_deletion(user: Any) -> None:
+    """Account deletion: `user` leaves every group. A group they owned alone passes to
+    its longest-serving admin, else its longest member (who is told, kind
+    `role_changed`); a group with nobody left is archived. Called inside the deletion
+    action's transaction only. Emits `member_role_changed`, `member_left` and
+    `group_updated` as the single steps do."""
+    group_ids = list(
+        Membership.objects.filter(user=user).order_by("group_id").values_list("group_id", flat=True)
+    )
+    for group in Group.objects.filter(pk__in=group_ids).order_by("pk"):
+        group = _lock_group(group)
+        membership = _locked_membership(group, user.pk)
+        if membership is None:
+            continue
+        if membership.role == Membership.Role.OWNER and _owner_count(group) == 1:
+            successor = (
+                Membership.objects.select_for_update(of=("self",))
+                .select_related("user")
+                .filter(group=group)
+                .exclude(user=user)
+                .order_by(
+                    # Admins first, then by seniority.
+                    Case(When(role=Membership.Role.ADMIN, then=0), default=1),
+                    "joined_at",
+                    "pk",
+                )
+                .first()
+            )
+            if successor is None:
+                group.archived_at = group.archived_at or timezone.now()
+                group.save(update_fields=["archived_at"])
+                _sync_conversation(group)
+                _publish_group_updated(group)
+            else:
+                _set_role(group, successor, Membership.Role.OWNER, actor=successor.user)
+                do_notify(
+                    recipient=successor.user,
+                    kind="role_changed",
+                    data={
+                        "group": group_ref(group),
+                        "role": Membership.Role.OWNER,
+                        "role_label": ROLE_LABELS[Membership.Role.OWNER],
+                        "changed_by": FORMER_OWNER,
+                        "url": f"/gruppen/{group.slug}/",
+                    },
+                    dedupe_key=f"role_changed:{successor.pk}:{timezone.now().timestamp()}",
+                )
+        _drop(group, membership)

@@ -13,6 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 CONTROL_PREFIX = '{"type":"_'
+# Delivered by the hub itself (realtime.hub): the topic's subscription was lost with
+# the Redis connection, frames may be missing; and: it holds again.
+LOST = '{"type":"_lost"}'
+RESUMED = '{"type":"_resumed"}'
+# Published (realtime.publish) on a topic once Redis answers again after a publish
+# to it failed: its subscribers missed a frame.
+MISSED = '{"type":"_missed"}'
 
 
 def encode(frame: Mapping[str, Any]) -> str:

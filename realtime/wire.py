@@ -1,4 +1,6 @@
-"""Writing broadcast frames to daphne's sockets without the per-frame ASGI detour.
+"""Writing broadcast frames to daphne's sockets without the per-frame ASGI detour, and
+the two things ASGI cannot say to daphne: refuse a handshake with a status other than
+403, and end a connection whose client never completes the closing handshake.
 
 Under daphne, an ASGI `websocket.send` goes `send` -> `Server.handle_reply` ->
 `WebSocketProtocol.serverSend` -> autobahn's `sendMessage` (UTF-8 encoding, framing,
@@ -41,6 +43,45 @@ def frame_bytes(payload: str) -> bytes:
     return _last_frame
 
 
+def unwrap_send(send: Any) -> Any:
+    """The server's own `send` under Channels' middleware wrappers (they only act on
+    HTTP responses)."""
+    while hasattr(getattr(send, "__self__", None), "real_send"):
+        send = send.__self__.real_send
+    return send
+
+
+def daphne_protocol(send: Any) -> Any | None:
+    """daphne's `send` is `partial(server.handle_reply, protocol)` with an autobahn
+    protocol; anything else (the test communicator, another server) has none."""
+    send = unwrap_send(send)
+    if not (isinstance(send, partial) and send.args):
+        return None
+    protocol = send.args[0]
+    needed = ("STATE_OPEN", "state", "send_queue", "_perMessageCompress", "transport")
+    if not all(hasattr(protocol, name) for name in needed):
+        return None
+    return protocol
+
+
+def deny(send: Any, status: int, reason: str) -> bool:
+    """Refuse a WebSocket handshake with HTTP `status` (daphne answers every ASGI
+    refusal with 403, and supports no denial-response extension). False when the
+    server is not daphne or the handshake is no longer pending: the caller then
+    refuses the ASGI way."""
+    protocol: Any = daphne_protocol(send)
+    deferred = getattr(protocol, "handshake_deferred", None)
+    if deferred is None:
+        return False
+    from autobahn.websocket.types import ConnectionDeny
+
+    # What daphne's own `serverReject` does, with our status instead of 403.
+    del protocol.handshake_deferred
+    deferred.errback(ConnectionDeny(code=status, reason=reason))
+    protocol.server.protocol_disconnected(protocol)
+    return True
+
+
 class DirectWriter:
     """The socket under one daphne connection, when it can be written directly."""
 
@@ -50,15 +91,17 @@ class DirectWriter:
 
     @classmethod
     def find(cls, send: Any) -> DirectWriter | None:
-        """daphne's `send` is `partial(server.handle_reply, protocol)` with an autobahn
-        protocol; anything else has no direct writer."""
-        if not (isinstance(send, partial) and send.args):
-            return None
-        protocol = send.args[0]
-        needed = ("STATE_OPEN", "state", "send_queue", "_perMessageCompress", "transport")
-        if not all(hasattr(protocol, name) for name in needed):
-            return None
-        return cls(protocol)
+        protocol = daphne_protocol(send)
+        return None if protocol is None else cls(protocol)
+
+    def abort_if_connected(self) -> bool:
+        """End the TCP connection now if it is still up (a close the client never
+        answered); True if it had to."""
+        transport = self.protocol.transport
+        if transport is None or not transport.connected or transport.disconnected:
+            return False
+        transport.abortConnection()
+        return True
 
     def write(self, payload: str) -> bool:
         """Write the frame if the fast path is exact for this connection now.

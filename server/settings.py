@@ -45,6 +45,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "channels",
+    # Optional two-factor sign-in with TOTP apps (accounts/twofactor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Serves the API docs page's Swagger UI from our own origin (the CSP allows no CDN).
+    "ninja",
     "realtime",
     "accounts",
     "notifications",
@@ -145,6 +150,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+OTP_TOTP_ISSUER = "netzn"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -183,6 +189,7 @@ SITE_URL = (
     or f"http://{_SERVE_HOST}:{os.environ.get('PORT', '').strip() or '8000'}"
 ).rstrip("/")
 
+CSRF_FAILURE_VIEW = "server.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the JS client reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -230,6 +237,25 @@ if DATABASE_POOL_MAX_SIZE and NETZN_DB_THREADS > DATABASE_POOL_MAX_SIZE:
 NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS = int(
     os.environ.get("NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS", "600")
 )
+
+
+def env_action_limits(name: str) -> dict[str, tuple[int, int]]:
+    """`signup=5/3600,group_create=10/86400`: budgets of rate-limited actions
+    (accounts/throttle.py ACTION_LIMITS), each a count per window in seconds."""
+    limits: dict[str, tuple[int, int]] = {}
+    for item in env_list(name, ""):
+        action, _, budget = item.partition("=")
+        count, _, seconds = budget.partition("/")
+        if not (action.strip() and count.strip().isdigit() and seconds.strip().isdigit()):
+            raise ImproperlyConfigured(f"{name}: '{item}' is not ACTION=COUNT/SECONDS")
+        limits[action.strip()] = (int(count), int(seconds))
+    return limits
+
+
+# Overrides of the per-action budgets (signup, password_reset, confirmation_mail,
+# group_create, join_request, invitation, report); unnamed actions keep their defaults.
+NETZN_ACTION_LIMITS = env_action_limits("NETZN_ACTION_LIMITS")
+
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
 
@@ -244,6 +270,10 @@ NETZN_OPERATOR_REGISTER = os.environ.get("NETZN_OPERATOR_REGISTER", "")
 NETZN_OPERATOR_VAT_ID = os.environ.get("NETZN_OPERATOR_VAT_ID", "")
 NETZN_PRIVACY_OFFICER = os.environ.get("NETZN_PRIVACY_OFFICER", "")
 NETZN_HOSTING_PROVIDER = os.environ.get("NETZN_HOSTING_PROVIDER", "")
+# Retention (docs/privacy.md): days until `apply_retention` deletes them.
+NETZN_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("NETZN_RETAIN_NOTIFICATIONS_DAYS", "180"))
+NETZN_RETAIN_REPORTS_DAYS = int(os.environ.get("NETZN_RETAIN_REPORTS_DAYS", "365"))
+NETZN_RETAIN_REVOKED_TOKENS_DAYS = int(os.environ.get("NETZN_RETAIN_REVOKED_TOKENS_DAYS", "90"))
 # Engagement (docs/engagement.md): a group question without a reply from anyone else
 # for this long is brought to the members who can likely answer.
 NETZN_UNANSWERED_AFTER_MINUTES = int(os.environ.get("NETZN_UNANSWERED_AFTER_MINUTES", "240"))

@@ -26,3 +26,8 @@ urlpatterns = [
     path("benachrichtigungen/", include("notifications.urls")),
     path("", include("engagement.urls")),
 ]
+
+handler400 = "server.errors.bad_request"
+handler403 = "server.errors.permission_denied"
+handler404 = "server.errors.page_not_found"
+handler500 = "server.errors.server_error"

@@ -58,37 +58,12 @@ NOT_CONTRACT_MODULES = frozenset(
 
 # Contract tests that fail on the embedded default because of a known bug that another
 # change is fixing: expected to fail there (strictly: once fixed, the entry must go).
-# Strict where the failure is certain; the lock errors depend on timing.
-SQLITE_GROUP_COMMIT = ("issue 9.4: the group-commit statement is PostgreSQL-only on main", True)
-SQLITE_LOCKS = ("issue 9.4: concurrent writers on SQLite get 'database is locked' (503)", False)
+# Strict where the failure is certain.
 KNOWN_EMBEDDED_FAILURES: dict[str, tuple[str, bool]] = {
     "tests/accounts/test_directory.py::test_filters": (
         "issue 16.7: the directory's SQLite search path matches topic=Logis in Logistik",
         True,
     ),
-    **{
-        f"tests/chat/{test}": SQLITE_GROUP_COMMIT
-        for test in (
-            "test_send_batch.py::test_a_batch_to_an_archived_group_is_refused_and_stores_nothing",
-            "test_send_batch.py::test_a_batch_in_a_direct_conversation_is_checked_for_blocks",
-            "test_send_batch.py::test_a_batch_of_outsiders_and_retries_only_stores_the_new_sends",
-            "test_send_batch.py::test_batches_and_single_sends_in_parallel_number_gaplessly",
-            "test_send.py::test_concurrent_websocket_senders_reach_a_subscriber_completely",
-            "test_send.py::test_a_batch_of_sends_is_stored_in_order_with_the_answers_of_single_sends",
-        )
-    },
-    **{
-        f"tests/groups/test_concurrency.py::{test}": SQLITE_LOCKS
-        for test in (
-            "test_two_admins_approve_the_same_request",
-            "test_approve_and_decline_at_the_same_moment",
-            "test_many_people_join_an_open_group_at_once",
-            "test_same_person_joins_twice_at_once",
-            "test_two_owners_leave_at_once",
-            "test_last_owner_leave_races_role_change",
-            "test_two_founders_take_the_same_name",
-        )
-    },
 }
 
 
@@ -247,6 +222,20 @@ class ServerProcess:
                 self.process.wait()
 
 
+SERVER_ACTION_LIMITS = ",".join(
+    f"{action}=100000/3600"
+    for action in (
+        "signup",
+        "password_reset",
+        "confirmation_mail",
+        "group_create",
+        "join_request",
+        "invitation",
+        "report",
+    )
+)
+
+
 def start_server(
     tmp_path: Path,
     *,
@@ -268,6 +257,9 @@ def start_server(
         "NETZN_REDIS_PREFIX": settings.NETZN_REDIS_PREFIX,
         "DEBUG": "1",
         "DATABASE_CONN_MAX_AGE": "0",
+        # Tests sign up and create groups by the dozen from 127.0.0.1; the limits
+        # themselves are tested in tests/accounts/test_action_limits.py.
+        "NETZN_ACTION_LIMITS": SERVER_ACTION_LIMITS,
         **(extra_env or {}),
     }
     log = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"

@@ -7,12 +7,14 @@ const PING_EVERY_MS = 25000;
 const PONG_TIMEOUT_MS = 10000;
 // A short blip is not worth a banner: the state shows only when it lasts.
 const SHOW_STATE_AFTER_MS = 1200;
+const CLOSE_SIGNED_OUT = 4001;
 
 export class Connection {
   constructor({ url, stateElement }) {
     this.url = url;
     this.stateElement = stateElement;
     this.ws = null;
+    this.signedOut = false;
     this.ready = false;
     this.attempt = 0;
     this.hello = null;
@@ -73,7 +75,7 @@ export class Connection {
       }
       this.receive(frame);
     });
-    ws.addEventListener("close", () => this.onClosed(ws));
+    ws.addEventListener("close", (event) => this.onClosed(ws, event.code));
     ws.addEventListener("error", () => {
       // "close" follows; nothing else to do here.
     });
@@ -127,14 +129,18 @@ export class Connection {
     this.ready = true;
     this.attempt = 0;
     this.everConnected = true;
+    this.signedOut = false;
     this.setState(null);
     this.startPing();
     this.emit("hello", frame);
     for (const handler of this.conversations.values()) handler.onReady(frame);
   }
 
-  onClosed(ws) {
+  onClosed(ws, code = null) {
     if (ws !== null && ws !== this.ws) return;
+    // 4001: this session or token ended (signed out elsewhere, password changed,
+    // account deleted). Say so; a reconnect that succeeds clears it.
+    if (code === CLOSE_SIGNED_OUT) this.signedOut = true;
     const wasReady = this.ready;
     this.ready = false;
     this.ws = null;
@@ -157,7 +163,13 @@ export class Connection {
     if (!this.stateTimer) {
       this.stateTimer = setTimeout(() => {
         this.stateTimer = null;
-        if (!this.ready) this.setState("Verbindung wird wiederhergestellt…");
+        if (!this.ready) {
+          this.setState(
+            this.signedOut
+              ? "Sie wurden abgemeldet. Bitte melden Sie sich erneut an."
+              : "Verbindung wird wiederhergestellt…",
+          );
+        }
       }, SHOW_STATE_AFTER_MS);
     }
   }

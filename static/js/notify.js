@@ -50,6 +50,21 @@ export function describe(frame) {
         link: "Ansehen",
         conversation,
       };
+    // engagement (docs/engagement.md): a question for the person, a quiet group.
+    case "unanswered":
+      return {
+        title: "Können Sie helfen?",
+        text: `${person || "Jemand"} fragt in „${groupName}“: ${preview}`,
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Frage beantworten",
+      };
+    case "group_quiet":
+      return {
+        title: `In „${groupName}“ ist es still`,
+        text: "Seit 14 Tagen keine Nachricht: eine Frage bringt das Gespräch wieder in Gang.",
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Zur Gruppe",
+      };
     case "join_approved":
       return {
         title: "Beitritt angenommen",

@@ -496,7 +496,9 @@ export class ChatPanel {
     node.classList.toggle("is-deleted", deleted);
     node.querySelector(".avatar").replaceWith(avatarNode(data.author?.avatar_url, name));
     node.querySelector(".chat-author").textContent = name;
-    node.querySelector(".chat-company").textContent = data.author?.company || "";
+    const company = data.author?.company || "";
+    node.querySelector(".chat-company").textContent =
+      company && data.author?.company_verified ? `${company} ✓ bestätigt` : company;
     const time = node.querySelector(".chat-time");
     time.dateTime = created.toISOString();
     time.textContent = formatTime(created);

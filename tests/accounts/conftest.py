@@ -36,8 +36,8 @@ class JsonClient:
     def patch(self, path: str, body: Any = None, **extra: Any) -> Any:
         return self.call("patch", path, body, **extra)
 
-    def delete(self, path: str, **extra: Any) -> Any:
-        return self.call("delete", path, **extra)
+    def delete(self, path: str, body: Any = None, **extra: Any) -> Any:
+        return self.call("delete", path, body, **extra)
 
 
 def as_user(user: Any) -> JsonClient:
@@ -79,3 +79,7 @@ def anna(make_user: Any) -> Any:
 @pytest.fixture
 def bernd(make_user: Any) -> Any:
     return make_user("Bernd Schütte", email="bernd@example.de", city="Bochum")
+
+
+# The consumer's database threads must close their connections at the end (see there).
+from tests.chat.conftest import _close_pool_connections  # noqa: E402, F401

@@ -13,7 +13,14 @@ from tests.accounts.conftest import JsonClient, anonymous, as_user, error_of
 
 pytestmark = pytest.mark.django_db
 
-OPEN = {("post", "/auth/signup"), ("post", "/auth/login"), ("post", "/auth/tokens")}
+OPEN = {
+    ("post", "/auth/signup"),
+    ("post", "/auth/login"),
+    ("post", "/auth/tokens"),
+    ("post", "/auth/confirm-email"),
+    ("post", "/auth/confirm-email-change"),
+    ("post", "/auth/confirm-company"),
+}
 # method, path (with {person}, {slug}, {user}), takes a JSON body
 ENDPOINTS = [
     ("post", "/auth/signup", True),
@@ -25,6 +32,18 @@ ENDPOINTS = [
     ("get", "/me", False),
     ("patch", "/me", True),
     ("get", "/me/blocked", False),
+    ("post", "/auth/confirm-email", True),
+    ("post", "/auth/confirm-email-change", True),
+    ("post", "/me/email/confirmation", False),
+    ("post", "/me/email", True),
+    ("post", "/me/password", True),
+    ("get", "/me/sessions", False),
+    ("post", "/me/two-factor", False),
+    ("post", "/me/two-factor/confirm", True),
+    ("delete", "/me/two-factor", True),
+    ("delete", "/me/sessions/{session}", False),
+    ("get", "/me/export", False),
+    ("delete", "/me", True),
     ("get", "/people", False),
     ("get", "/people/{person}", False),
     ("post", "/people/{person}/block", False),
@@ -34,6 +53,9 @@ ENDPOINTS = [
     ("get", "/companies/{slug}", False),
     ("patch", "/companies/{slug}", True),
     ("post", "/companies/{slug}/claim", True),
+    ("post", "/companies/{slug}/verify", True),
+    ("post", "/companies/{slug}/domain-proof", True),
+    ("post", "/auth/confirm-company", True),
     ("post", "/companies/{slug}/members/{user}/confirm", False),
     ("patch", "/companies/{slug}/members/{user}", True),
     ("delete", "/companies/{slug}/members/{user}", False),
@@ -52,6 +74,7 @@ def test_the_list_covers_every_accounts_endpoint() -> None:
         (
             method,
             path.replace("{person}", "{person_id}")
+            .replace("{session}", "{session_id}")
             .replace("{user}", "{user_id}")
             .replace("/tokens/1", "/tokens/{token_id}"),
         )
@@ -63,7 +86,7 @@ def test_the_list_covers_every_accounts_endpoint() -> None:
 @pytest.fixture
 def targets(anna: Any, bernd: Any) -> dict[str, Any]:
     company = do_create_company(actor=anna, fields={"name": "Elektro Schäfer"}, slug="elektro")
-    return {"person": bernd.pk, "slug": company.slug, "user": anna.pk}
+    return {"person": bernd.pk, "slug": company.slug, "user": anna.pk, "session": 1}
 
 
 def fill(path: str, targets: dict[str, Any]) -> str:

@@ -123,7 +123,12 @@ def test_a_claim_is_listed_only_after_an_admin_confirms(
     assert bernd.company_name == "Bäckerei Müller"
     profile = as_user(outsider).get(f"/people/{bernd.pk}").json()
     assert profile["companies"] == [
-        {"slug": bakery, "name": "Bäckerei Müller", "responsibility": "Ausbildung"}
+        {
+            "slug": bakery,
+            "name": "Bäckerei Müller",
+            "responsibility": "Ausbildung",
+            "verified": False,
+        }
     ]
 
 

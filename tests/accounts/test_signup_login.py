@@ -139,7 +139,7 @@ def test_signup_page_is_german_and_logs_in() -> None:
         {"display_name": "Jörg Wübben", "email": "joerg@example.de", "password": PASSWORD},
     )
     assert response.status_code == 302
-    assert response["Location"] == "/willkommen/"
+    assert response["Location"] == "/willkommen/"  # topics and a first group (engagement)
     profile = client.get("/einstellungen/profil/").content.decode()
     assert "Jörg Wübben" in profile
 

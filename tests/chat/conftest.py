@@ -18,7 +18,7 @@ def _close_pool_connections(django_db_setup: None) -> Iterator[None]:
     connections are closed at the end, or the test database could not be dropped."""
     connections.settings["default"]["CONN_MAX_AGE"] = 0
     yield
-    from chat.consumers import DB_EXECUTOR
+    from realtime.db import DB_EXECUTOR
 
     workers = DB_EXECUTOR._max_workers
     barrier = threading.Barrier(workers, timeout=5)

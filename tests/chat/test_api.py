@@ -59,6 +59,7 @@ def test_send_over_http_is_idempotent(setup: dict[str, Any]) -> None:
         "id": setup["anna"].pk,
         "display_name": "Anna Becker",
         "company": "Stahlbau Witten",
+        "company_verified": False,
     }
     retry = api.post(path, {"body": "Hallo aus Witten", "client_id": "h-1"})
     assert retry.status_code == 200

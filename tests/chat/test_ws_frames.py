@@ -47,6 +47,7 @@ async def test_hello_lists_my_conversations_and_limits(people, conversation):
         "id": people["anna"].pk,
         "display_name": "Anna Becker",
         "company": "Stahlbau Witten",
+        "company_verified": False,
     }
     assert hello["conversations"] == [
         {
@@ -147,6 +148,7 @@ async def test_send_acks_after_commit_and_reaches_every_subscriber(people, conve
                 "id": people["anna"].pk,
                 "display_name": "Anna Becker",
                 "company": "Stahlbau Witten",
+                "company_verified": False,
             },
             "body": "Glück auf!",
             "client_id": "c-1",
@@ -333,6 +335,7 @@ async def test_typing_reaches_others_not_myself_and_is_throttled(people, convers
             "id": people["anna"].pk,
             "display_name": "Anna Becker",
             "company": "Stahlbau Witten",
+            "company_verified": False,
         },
         "conversation": conversation.pk,
     }
@@ -414,6 +417,16 @@ BAD_FRAMES = [
     ('{"type": "read", "conversation": 1}', "bad_request"),
     ('{"type": "read", "conversation": 1, "seq": 1.5}', "bad_request"),
     ('{"type": "ping", "ref": 5}', "bad_request"),
+    # Text nobody can store or pass on: NUL, and a lone surrogate spelt in JSON.
+    ('{"type": "send", "conversation": 1, "body": "a\\u0000b", "client_id": "x"}', "bad_request"),
+    ('{"type": "send", "conversation": 1, "body": "a\\ud800b", "client_id": "x"}', "bad_request"),
+    ('{"type": "send", "conversation": 1, "body": "ok", "client_id": "\\udfff"}', "bad_request"),
+    ('{"type": "edit", "message": 1, "body": "\\u0000"}', "bad_request"),
+    ('{"type": "ping", "ref": "\\ud800"}', "bad_request"),
+    ('{"type": "ping", "x": {"\\u0000": 1}}', "bad_request"),
+    # Nested 20,000 deep: the parser's recursion limit, not a crash.
+    ("[" * 20_000 + "]" * 20_000, "bad_request"),
+    ('{"type": "ping", "x": ' + "[" * 20_000 + "]" * 20_000 + "}", "bad_request"),
 ]
 
 
@@ -436,16 +449,46 @@ async def test_bad_input_of_every_kind_gets_an_error_and_the_connection_stays_us
     assert exactly["type"] == "ack"
     await anna.communicator.send_to(bytes_data=b'{"type": "ping"}')
     assert (await anna.receive())["code"] == "bad_request"
-    # Still usable after all of it.
+    # Still usable after all of it, and none of it was stored.
     assert (await anna.request({"type": "ping"}, "pong"))["type"] == "pong"
+    assert await db(Message.objects.filter(conversation=conversation).count)() == 1
     await anna.close()
 
 
-async def test_frame_over_64_kib_closes_with_1009(people):
+async def test_a_valid_emoji_pair_is_not_mistaken_for_a_lone_surrogate(people, conversation):
     anna = await connect(people["anna"])
-    await anna.send_text(json.dumps({"type": "ping", "pad": "x" * 70_000}))
+    await anna.send_text(
+        json.dumps(
+            send_frame(conversation, "Glück auf \U0001f600", "emoji") | {"ref": "e"},
+            ensure_ascii=True,
+        )
+    )
+    ack = await anna.receive_type("ack")
+    assert ack["ref"] == "e"
+    stored = await db(Message.objects.get)(pk=ack["id"])
+    assert stored.body == "Glück auf \U0001f600"
+    await anna.close()
+
+
+def padded_ping(size: int) -> str:
+    frame = '{"type": "ping", "ref": "p", "pad": ""}'
+    text = frame.replace('""', '"' + "x" * (size - len(frame)) + '"')
+    assert len(text.encode()) == size
+    return text
+
+
+async def test_a_frame_of_exactly_64_kib_is_answered(people):
+    anna = await connect(people["anna"])
+    await anna.send_text(padded_ping(64 * 1024))
+    assert (await anna.receive())["type"] == "pong"
+    await anna.close()
+
+
+async def test_a_frame_over_64_kib_closes_with_4009(people):
+    anna = await connect(people["anna"])
+    await anna.send_text(padded_ping(64 * 1024 + 1))
     closed = await anna.communicator.receive_output(timeout=5)
-    assert closed == {"type": "websocket.close", "code": 1009}
+    assert closed == {"type": "websocket.close", "code": 4009}
 
 
 async def test_missing_and_forbidden_ids_get_the_same_answer(people, conversation, make_user):

@@ -14,7 +14,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from engagement.cron import JOBS, daily_at, every, run_due_jobs
+from engagement.cron import JOBS, daily_at, every, file_lock, run_due_jobs
 from engagement.models import JobRun, PersonRhythm
 from notifications.actions import do_notify
 from notifications.models import Notification
@@ -92,6 +92,19 @@ def test_schedules() -> None:
     assert at_7(morning - timedelta(days=1), NOW)
 
 
+def test_the_file_lock_of_the_embedded_default(tmp_path: Any, settings: Any) -> None:
+    settings.VAR_DIR = tmp_path
+    with (
+        file_lock("quiet_groups") as first,
+        file_lock("quiet_groups") as second,
+        file_lock("weekly_catch_up") as other,
+    ):
+        assert (first, second, other) == (True, False, True)
+    with file_lock("quiet_groups") as again:
+        assert again
+
+
+@pytest.mark.postgres("another session holds the job's advisory lock")
 def test_a_job_held_elsewhere_is_skipped(make_user: Any, transactional_db: Any) -> None:
     busy_network(make_user, people=1)
     with psycopg.connect(database_url_of_test_db(), autocommit=True) as other:
@@ -129,6 +142,7 @@ def test_command_output_and_bad_input(make_user: Any) -> None:
         call_command("netzn_cron", "--job", "gibtsnicht")
 
 
+@pytest.mark.postgres("three netzn_cron processes on one database, as on three machines")
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_at_once_send_nothing_twice(make_user: Any) -> None:
     network = busy_network(make_user, people=8)
@@ -158,3 +172,16 @@ def test_two_processes_at_once_send_nothing_twice(make_user: Any) -> None:
     assert Notification.objects.filter(emailed_at__isnull=False).count() == 8
     assert PersonRhythm.objects.filter(digest_sent_at=NOW).count() == 8
     assert PersonRhythm.objects.filter(weekly_sent_at=NOW).count() == 8
+
+
+def test_operators_see_the_last_runs_in_the_admin(make_user: Any) -> None:
+    from django.test import Client
+
+    run_due_jobs(now=NOW, only=["quiet_groups"])
+    operator = make_user("Betrieb", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(operator)
+    page = client.get("/admin/engagement/jobrun/").content.decode()
+    assert "quiet_groups" in page
+    assert "0 stille Gruppen angestoßen" in page
+    assert client.get("/admin/engagement/jobrun/add/").status_code == 403

@@ -177,6 +177,7 @@ def test_the_notification_e_mail_says_why(ausbildung: dict[str, Any], settings: 
     )
 
 
+@pytest.mark.postgres("three routing runs in parallel transactions")
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_route_each_question_once(make_user: Any) -> None:
     owner = make_user("Olga Owner")

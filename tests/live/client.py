@@ -8,6 +8,7 @@ the pytest process does not open) and against the production processes.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -29,6 +30,7 @@ class Person:
     email: str
     display_name: str
     token: str
+    token_id: int = 0
     password: str = PASSWORD
 
 
@@ -63,7 +65,26 @@ def sign_up(base_url: str, display_name: str) -> Person:
             ),
             201,
         )
-    return Person(id=user["id"], email=email, display_name=display_name, token=token["token"])
+    return Person(
+        id=user["id"],
+        email=email,
+        display_name=display_name,
+        token=token["token"],
+        token_id=token["id"],
+    )
+
+
+def another_token(base_url: str, person: Person, name: str = "zweites Gerät") -> Person:
+    """The same person with a further token (another device or program)."""
+    with api(base_url) as client:
+        token = expect(
+            client.post(
+                "/auth/tokens",
+                json={"email": person.email, "password": person.password, "name": name},
+            ),
+            201,
+        )
+    return dataclasses.replace(person, token=token["token"], token_id=token["id"])
 
 
 def make_group(
@@ -97,14 +118,20 @@ def send_frame(conversation: int, body: str, client_id: str | None = None) -> di
 class Socket:
     """A `websockets` client speaking PROTOCOL.md to a server process.
 
-    Frames that arrive while waiting for something else are held, in order, and handed
-    out by `receive()` first, so nothing is skipped unseen."""
+    A reader task takes every frame off the connection as it arrives: a reply whose
+    `ref` a `request()` waits for goes to that request (so requests may run
+    concurrently on one socket), every other frame is kept, in order, for
+    `receive()`. Frames skipped while waiting for a certain type are held and handed
+    out first, so nothing goes unseen."""
 
     def __init__(self, connection: ClientConnection, hello: dict[str, Any]) -> None:
         self.connection = connection
         self.hello = hello
         self.held: list[dict[str, Any]] = []
         self.counter = 0
+        self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.reader = asyncio.get_running_loop().create_task(self.read())
 
     @classmethod
     async def open(
@@ -134,6 +161,27 @@ class Socket:
         assert hello["type"] == "hello", hello
         return cls(connection, hello)
 
+    async def read(self) -> None:
+        try:
+            async for raw in self.connection:
+                frame: dict[str, Any] = json.loads(raw)
+                ref = frame.get("ref")
+                waiting = self.replies.pop(ref, None) if isinstance(ref, str) else None
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(frame)
+                else:
+                    self.inbox.put_nowait(frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.inbox.put_nowait(None)
+            for waiting in self.replies.values():
+                if not waiting.done():
+                    waiting.set_exception(self.closed_error())
+
+    def closed_error(self) -> ConnectionClosed:
+        return ConnectionClosed(self.connection.protocol.close_rcvd, None)
+
     async def send_raw(self, text: str) -> None:
         await self.connection.send(text)
 
@@ -141,7 +189,12 @@ class Socket:
         await self.connection.send(json.dumps(frame))
 
     async def receive_new(self, timeout: float = 15) -> dict[str, Any]:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        """The next frame off the wire (not a held one); raises `ConnectionClosed` once
+        the connection has ended and every frame before the close was handed out."""
+        frame = await asyncio.wait_for(self.inbox.get(), timeout)
+        if frame is None:
+            self.inbox.put_nowait(None)
+            raise self.closed_error()
         return frame
 
     async def receive(self, timeout: float = 15) -> dict[str, Any]:
@@ -161,38 +214,47 @@ class Socket:
                 return frame
             self.held.append(frame)
 
+    def take_arrived(self) -> list[dict[str, Any]]:
+        """Every frame that has arrived and was not handed out yet, held ones first."""
+        frames, self.held = self.held, []
+        while not self.inbox.empty():
+            frame = self.inbox.get_nowait()
+            if frame is None:
+                self.inbox.put_nowait(None)
+                break
+            frames.append(frame)
+        return frames
+
     async def request(self, frame: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
-        """Send with a fresh `ref` and return the reply carrying it (or its error)."""
+        """Send with a fresh `ref` and return the reply carrying it (or its error).
+        Frames arriving meanwhile stay for `receive()`."""
         self.counter += 1
-        frame = {**frame, "ref": f"r{self.counter}"}
-        await self.send(frame)
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = await self.receive_new(max(0.01, deadline - time.monotonic()))
-            if reply.get("ref") == frame["ref"]:
-                return reply
-            self.held.append(reply)
+        ref = f"r{self.counter}"
+        waiting = asyncio.get_running_loop().create_future()
+        self.replies[ref] = waiting
+        await self.send({**frame, "ref": ref})
+        try:
+            return await asyncio.wait_for(waiting, timeout)
+        finally:
+            self.replies.pop(ref, None)
 
     async def subscribe(
         self, conversation: int, after: int | None = None
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Subscribe; answers the backlog (`message` frames) and the `subscribed` frame."""
+        """Subscribe; answers the backlog (`message` frames) and the `subscribed` frame.
+        The backlog comes before `subscribed`, so it has arrived with the reply."""
         frame: dict[str, Any] = {"type": "subscribe", "conversation": conversation}
         if after is not None:
             frame["after"] = after
-        reply_frames: list[dict[str, Any]] = []
-        self.counter += 1
-        frame["ref"] = ref = f"r{self.counter}"
-        await self.send(frame)
-        while True:
-            reply = await self.receive_new()
-            if reply.get("ref") == ref and reply["type"] in ("subscribed", "error"):
-                assert reply["type"] == "subscribed", reply
-                return reply_frames, reply
-            if reply["type"] == "message" and reply["conversation"] == conversation:
-                reply_frames.append(reply)
+        subscribed = await self.request(frame)
+        assert subscribed["type"] == "subscribed", subscribed
+        backlog: list[dict[str, Any]] = []
+        for arrived in self.take_arrived():
+            if arrived["type"] == "message" and arrived["conversation"] == conversation:
+                backlog.append(arrived)
             else:
-                self.held.append(reply)
+                self.held.append(arrived)
+        return backlog, subscribed
 
     async def messages(self, count: int, timeout: float = 20) -> list[dict[str, Any]]:
         """The next `count` `message` frames (others stay held)."""
@@ -207,20 +269,12 @@ class Socket:
         then a ping round trip proves the connection is alive and nothing came
         before its pong."""
         await asyncio.sleep(settle)
-        self.counter += 1
-        ref = f"r{self.counter}"
-        await self.send({"type": "ping", "ref": ref})
-        unexpected = list(self.held)
-        self.held.clear()
-        while True:
-            frame = await self.receive_new(10)
-            if frame["type"] == "pong":
-                break
-            unexpected.append(frame)
+        await self.ping()
+        unexpected = self.take_arrived()
         assert unexpected == [], f"unexpected frames: {unexpected}"
 
     async def ping(self, timeout: float = 10) -> None:
-        """A ping round trip (frames before the pong stay held)."""
+        """A ping round trip (frames before the pong stay for `receive()`)."""
         reply = await self.request({"type": "ping"}, timeout)
         assert reply["type"] == "pong", reply
 
@@ -243,6 +297,7 @@ class Socket:
 
     async def close(self) -> None:
         await self.connection.close()
+        await self.reader
 
 
 def refused_status(error: BaseException) -> int:

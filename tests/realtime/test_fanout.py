@@ -58,7 +58,7 @@ async def test_sends_over_the_burst_get_rate_limited_with_retry_after(make_user)
     await second.close()
 
 
-async def test_a_flood_far_past_the_limit_closes_with_1008(make_user):
+async def test_a_flood_far_past_the_limit_closes_with_4008(make_user):
     anna = await db(make_user)("Anna Becker")
     socket = await connect(anna)
     for _ in range(200):
@@ -69,7 +69,7 @@ async def test_a_flood_far_past_the_limit_closes_with_1008(make_user):
         outputs.append(output)
         if output["type"] == "websocket.close":
             break
-    assert outputs[-1] == {"type": "websocket.close", "code": 1008}
+    assert outputs[-1] == {"type": "websocket.close", "code": 4008}
     texts = [json.loads(o["text"]) for o in outputs[:-1]]
     assert texts[0]["type"] == "pong"
     limited = [t for t in texts if t["type"] == "error"]
@@ -143,9 +143,9 @@ async def test_a_client_that_does_not_read_is_disconnected_not_buffered_without_
             topic, frames.encode({"type": "message", "conversation": conversation.pk, "seq": n + 1})
         )
     await asyncio.sleep(0.05)
-    assert sent[-1] == {"type": "websocket.close", "code": 1013}
+    assert sent[-1] == {"type": "websocket.close", "code": 4013}
     assert topic in hub.topics  # still registered until the server reports the disconnect
-    await incoming.put({"type": "websocket.disconnect", "code": 1013})
+    await incoming.put({"type": "websocket.disconnect", "code": 4013})
     await asyncio.wait_for(app, 5)
     assert topic not in hub.topics
     assert not reader_stalled.is_set()

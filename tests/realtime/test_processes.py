@@ -1,11 +1,12 @@
 """Real server processes (daphne) on the test database: two processes behind one
 Redis behave as one server, the rate limit holds across them, and a Redis outage
-costs live delivery only, never a stored or acknowledged message."""
+costs live delivery only, never a stored or acknowledged message: every socket whose
+conversation subscription was lost is closed (4013) and catches up by seq, the others
+stay, and the personal topic (sign-outs, access changes) holds again afterwards."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import subprocess
 import time
@@ -14,75 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+import redis
+from channels.db import database_sync_to_async
+from django.conf import settings
+from websockets.exceptions import ConnectionClosed
 
+from accounts.models import User
+from chat.actions import do_remove_participant
+from chat.models import Conversation
+from realtime import publish
 from tests.chat.helpers import group_with, token_for
 from tests.conftest import free_port, require
+from tests.realtime.clients import Socket, follow, revoke_over_http
 
 pytestmark = pytest.mark.redis("several server processes behind one Redis")
 
 FAST_LIMITS = {"NETZN_RATE_BURST": "5", "NETZN_RATE_PER_SECOND": "0.1"}
-
-
-class Socket:
-    """A `websockets` client speaking PROTOCOL.md to a server process."""
-
-    def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
-        self.counter = 0
-        # Frames that arrived while waiting for a reply, in order.
-        self.held: list[dict[str, Any]] = []
-
-    @classmethod
-    async def open(cls, url: str, token: str) -> Socket:
-        connection = await connect(url, additional_headers={"Authorization": f"Bearer {token}"})
-        socket = cls(connection)
-        hello = await socket.receive()
-        assert hello["type"] == "hello"
-        return socket
-
-    async def receive(self, timeout: float = 15) -> dict[str, Any]:
-        if self.held:
-            return self.held.pop(0)
-        return await self.receive_new(timeout)
-
-    async def receive_new(self, timeout: float = 15) -> dict[str, Any]:
-        frame: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
-        return frame
-
-    async def request(self, frame: dict[str, Any], reply_type: str) -> dict[str, Any]:
-        self.counter += 1
-        frame["ref"] = ref = f"q{self.counter}"
-        await self.connection.send(json.dumps(frame))
-        while True:
-            reply = await self.receive_new()
-            if reply.get("ref") == ref and reply["type"] in (reply_type, "error"):
-                return reply
-            self.held.append(reply)
-
-    async def subscribe(self, conversation: int, after: int | None = None) -> list[dict[str, Any]]:
-        frame: dict[str, Any] = {"type": "subscribe", "conversation": conversation}
-        if after is not None:
-            frame["after"] = after
-        await self.connection.send(json.dumps(frame))
-        frames = []
-        while True:
-            reply = await self.receive()
-            frames.append(reply)
-            if reply["type"] in ("subscribed", "error"):
-                return frames
-
-    async def messages(self, count: int, timeout: float = 30) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while len(found) < count:
-            frame = await self.receive(max(0.01, deadline - time.monotonic()))
-            if frame["type"] == "message":
-                found.append(frame)
-        return found
-
-    async def close(self) -> None:
-        await self.connection.close()
 
 
 def send(conversation: int, body: str, client_id: str) -> dict[str, Any]:
@@ -160,6 +108,10 @@ def own_redis(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 "no",
                 "--bind",
                 "127.0.0.1",
+                "--logfile",
+                str(tmp_path / "redis.log"),
+                "--loglevel",
+                "verbose",
             ],
             cwd=tmp_path,
             stdout=subprocess.DEVNULL,
@@ -188,7 +140,13 @@ def own_redis(tmp_path: Path) -> Iterator[dict[str, Any]]:
     stop()
 
 
-async def test_redis_outage_costs_live_delivery_only(server_factory, people, own_redis):
+def redis_up(port: int) -> redis.Redis:
+    return redis.Redis(port=port, socket_connect_timeout=0.5)
+
+
+async def test_redis_outage_closes_conversation_sockets_and_costs_live_delivery_only(
+    server_factory, people, own_redis
+):
     server = server_factory(redis_url=f"redis://127.0.0.1:{own_redis['port']}/0")
     conversation = people["conversation"]
     sender = await Socket.open(server.ws_url, people["anna"])
@@ -198,6 +156,10 @@ async def test_redis_outage_costs_live_delivery_only(server_factory, people, own
     assert [m["seq"] for m in await listener.messages(1)] == [1]
 
     own_redis["stop"]()
+    # The listener's subscription is gone with the connection: it is told (4013),
+    # never left open and deaf. The sender subscribed to nothing but its personal
+    # topic and stays.
+    assert await listener.wait_closed() == 4013
     # Sends are stored and acknowledged while Redis is away.
     during = [
         await sender.request(send(conversation, f"während {n}", f"o{n}"), "ack")
@@ -205,30 +167,74 @@ async def test_redis_outage_costs_live_delivery_only(server_factory, people, own
     ]
     assert [ack["type"] for ack in during] == ["ack"] * 3
     assert [ack["seq"] for ack in during] == [2, 3, 4]
+    # A subscription that cannot hold is refused, not granted deaf.
+    refused = await sender.request({"type": "subscribe", "conversation": conversation}, "x")
+    assert (refused["type"], refused["code"]) == ("error", "unavailable")
 
     own_redis["start"]()
-    # Live fan-out resumes once the hub has reconnected (it retries with back-off).
+    # Once Redis is back, a client that reconnects whenever it is closed with 4013
+    # (the missed publishes are announced on their topic) gets everything, gapless
+    # and once, and then live frames again.
+    assert (await sender.request(send(conversation, "danach", "o5"), "ack"))["seq"] == 5
+    catch_up, seen = await follow(server.ws_url, people["ben"], conversation, after=1, until=5)
+    assert seen == [2, 3, 4, 5]
     deadline = time.monotonic() + 20
-    live_seq = None
-    n = 10
-    while live_seq is None and time.monotonic() < deadline:
-        n += 1
-        await sender.request(send(conversation, f"danach {n}", f"o{n}"), "ack")
+    seq = 5
+    while True:
+        assert time.monotonic() < deadline, "live delivery did not resume"
+        seq += 1
+        assert (await sender.request(send(conversation, "live", f"o{seq}"), "ack"))["seq"] == seq
         try:
-            while True:
-                frame = await listener.receive(timeout=1)
-                if frame["type"] == "message":
-                    live_seq = frame["seq"]
-                    break
-        except TimeoutError:
+            frame = await catch_up.receive_type("message", timeout=3)
+        except ConnectionClosed:  # a late announcement of the missed publishes
+            catch_up, more = await follow(
+                server.ws_url, people["ben"], conversation, after=seen[-1], until=seq
+            )
+            seen += more
             continue
-    assert live_seq is not None, "live delivery did not resume"
+        seen.append(frame["seq"])
+        break
+    assert seen == list(range(2, seq + 1))
+    # The sender's personal topic was subscribed again: revoking its token reaches it.
+    await revoke_over_http(server.http_url, people["anna"])
+    assert await sender.wait_closed() == 4001
+    await catch_up.close()
 
-    # A client that re-subscribes with `after` gets everything, gapless and once.
-    catch_up = await Socket.open(server.ws_url, people["ben"])
-    frames = await catch_up.subscribe(conversation, after=1)
-    seqs = [f["seq"] for f in frames if f["type"] == "message"]
-    last_seq = frames[-1]["last_seq"]
-    assert seqs == list(range(2, last_seq + 1))
-    for socket in (sender, listener, catch_up):
+
+async def test_a_killed_pubsub_connection_closes_conversation_sockets_and_resubscribes(
+    server_factory, people, own_redis, monkeypatch
+):
+    """Redis stays up but drops the hub's pub/sub connection (as it does to a
+    subscriber past its output buffer limit): same rule, and the personal topic
+    carries an access change again."""
+    server = server_factory(redis_url=f"redis://127.0.0.1:{own_redis['port']}/0")
+    conversation = people["conversation"]
+    listener = await Socket.open(server.ws_url, people["ben"])
+    await listener.subscribe(conversation, after=0)
+    personal_only = await Socket.open(server.ws_url, people["carla"])
+
+    killed = redis_up(own_redis["port"]).client_kill_filter(_type="pubsub")
+    assert killed >= 1
+    assert await listener.wait_closed() == 4013
+    assert await personal_only.ping()
+
+    deadline = time.monotonic() + 20
+    while True:
+        carla = await Socket.open(server.ws_url, people["carla"])
+        frames = await carla.subscribe(conversation, after=0)
+        if frames[-1]["type"] == "subscribed":
+            break
+        await carla.close()
+        assert time.monotonic() < deadline, "the hub did not reconnect"
+        await asyncio.sleep(0.5)
+    # Carla leaves the conversation: her socket is told on the personal topic.
+    monkeypatch.setattr(settings, "REDIS_URL", f"redis://127.0.0.1:{own_redis['port']}/0")
+    monkeypatch.setattr(publish, "_redis_client", None)
+    carla_user = await database_sync_to_async(User.objects.get)(display_name="Carla Schmitz")
+    group = await database_sync_to_async(Conversation.objects.get)(pk=conversation)
+    await database_sync_to_async(do_remove_participant)(conversation=group, user=carla_user)
+    dropped = await carla.receive_type("error")
+    assert (dropped["code"], dropped["conversation"]) == ("forbidden", conversation)
+    for socket in (personal_only, carla):
+        assert await socket.ping()
         await socket.close()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_trigram"),
+        ("accounts", "0005_responsibility_search_index"),
     ]
 
     operations = [
