@@ -59,12 +59,7 @@ NOT_CONTRACT_MODULES = frozenset(
 # Contract tests that fail on the embedded default because of a known bug that another
 # change is fixing: expected to fail there (strictly: once fixed, the entry must go).
 # Strict where the failure is certain.
-KNOWN_EMBEDDED_FAILURES: dict[str, tuple[str, bool]] = {
-    "tests/accounts/test_directory.py::test_filters": (
-        "issue 16.7: the directory's SQLite search path matches topic=Logis in Logistik",
-        True,
-    ),
-}
+KNOWN_EMBEDDED_FAILURES: dict[str, tuple[str, bool]] = {}
 
 
 def in_ci() -> bool:
