@@ -64,7 +64,7 @@ def portrait(colour: tuple[int, int, int], initials: str) -> io.BytesIO:
     upload is really cut to a square."""
     image = Image.new("RGB", (320, 240), (236, 240, 244))
     draw = ImageDraw.Draw(image)
-    draw.ellipse((70, 10, 250, 230), fill=colour)
+    draw.ellipse((70, 30, 250, 210), fill=colour)
     draw.text((160, 120), initials, fill=(255, 255, 255), anchor="mm", font_size=64)
     out = io.BytesIO()
     image.save(out, format="JPEG")
