@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Connections the kernel queues before daphne accepts them (Twisted's default is 50: a
+# reconnect storm overflowed it); capped by net.core.somaxconn.
+BACKLOG ?= 2048
 # The suite runs against real PostgreSQL and Redis; it creates and drops its own
 # test database (test_<name>), so these may point at a shared server.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/netzn
@@ -24,14 +27,13 @@ install: $(VENV)/.installed
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
-# The periodic jobs (e-mail outbox, digests, weekly e-mails, unanswered questions, quiet
-# groups) run beside the server, once a minute, and stop with it: e-mails go to the
-# console as production sends them by SMTP.
+# The periodic jobs of `netzn_cron` (e-mail outbox, digests, weekly e-mails, unanswered
+# questions, quiet groups) run once a minute on a thread of the server and stop with it:
+# e-mails go to the console as production sends them by SMTP, and notifications reach
+# open sockets through the server's own hub (engagement/background.py).
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	@$(BIN)/python manage.py netzn_cron --loop 60 & cron=$$!; \
-	trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) asgi:application
+	NETZN_CRON_EVERY_SECONDS=$${NETZN_CRON_EVERY_SECONDS:-60} $(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
 
 lint: install
 	$(BIN)/ruff check .

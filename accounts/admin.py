@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.actions import do_revoke_token
+from accounts.actions import do_revoke_token, do_verify_company
 from accounts.models import AccessToken, Block, Company, CompanyMember, User
 from accounts.privacy import do_delete_person
 
@@ -112,12 +112,24 @@ class CompanyMemberInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "industry", "city", "created_at")
-    list_filter = ("city",)
-    search_fields = ("name", "slug", "industry")
+    list_display = ("name", "slug", "industry", "city", "verification", "created_at")
+    list_filter = ("verification", "city")
+    search_fields = ("name", "slug", "industry", "register_number", "domain")
     inlines = (CompanyMemberInline,)
     raw_id_fields = ("created_by",)
+    readonly_fields = ("verification", "verified_at")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ("verify", "unverify")
+
+    @admin.action(description="Als Kammer bestätigen")
+    def verify(self, request: HttpRequest, queryset: QuerySet[Company]) -> None:
+        for company in queryset:
+            do_verify_company(actor=request.user, company=company)  # type: ignore[arg-type]
+
+    @admin.action(description="Bestätigung zurücknehmen")
+    def unverify(self, request: HttpRequest, queryset: QuerySet[Company]) -> None:
+        for company in queryset:
+            do_verify_company(actor=request.user, company=company, verified=False)  # type: ignore[arg-type]
 
 
 @admin.register(AccessToken)

@@ -110,21 +110,24 @@ def verify_current_password(user: User, password: Any, ip: str) -> None:
 
 # Fixed-window limits of actions that cost others attention or mail: (count, seconds).
 # Each is counted per key (a person's id, or the client IP before sign-up) in the
-# cache, shared by all processes through Redis. Overridable with NETZN_ACTION_LIMITS.
+# cache, shared by all processes through Redis. `NETZN_ACTION_LIMITS` overrides them
+# ("group_create=100/3600,signup=100/3600"; docs/accounts.md, "Limits").
 ACTION_LIMITS: dict[str, tuple[int, int]] = {
-    "signup": (5, 3600),
-    "password_reset": (5, 3600),
+    "signup": (20, 3600),
+    "password_reset": (10, 3600),  # per client IP
+    "password_reset_address": (3, 3600),  # per e-mail address
     "confirmation_mail": (5, 3600),
-    "group_create": (10, 86400),
+    "group_create": (60, 3600),
     "join_request": (30, 3600),
-    "invitation": (60, 3600),
-    "report": (20, 3600),
+    "invitation": (100, 3600),
+    "report": (30, 3600),
 }
 ACTION_MESSAGES = {
     "signup": "Zu viele Registrierungen von dieser Adresse.",
     "password_reset": "Zu viele E-Mails zum Zurücksetzen des Passworts.",
+    "password_reset_address": "Zu viele E-Mails zum Zurücksetzen des Passworts.",
     "confirmation_mail": "Zu viele Bestätigungs-E-Mails.",
-    "group_create": "Sie haben heute schon viele Gruppen angelegt.",
+    "group_create": "Sie haben in der letzten Stunde schon viele Gruppen angelegt.",
     "join_request": "Zu viele Beitrittsanfragen.",
     "invitation": "Zu viele Einladungen.",
     "report": "Zu viele Meldungen.",

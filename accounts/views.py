@@ -575,7 +575,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         email = str(form.cleaned_data.get("email", "")).strip().lower()
         try:
             throttle.limit_action("password_reset", throttle.client_ip(self.request))
-            throttle.limit_action("password_reset", f"email:{email}")
+            throttle.limit_action("password_reset_address", email)
         except ClientError as error:
             form.add_error(None, error.detail)
             response = self.render_to_response(self.get_context_data(form=form), status=429)

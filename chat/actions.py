@@ -20,7 +20,13 @@ from accounts.access import is_blocked_between
 from accounts.models import User
 from accounts.throttle import limit_action
 from chat.access import access_message, direct_key_for, is_id, mention_candidates
-from chat.events import author_payload, message_deleted_frame, message_frame, read_frame
+from chat.events import (
+    author_payload,
+    message_deleted_frame,
+    message_frame,
+    post_updated_frame,
+    read_frame,
+)
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify
 from notifications.models import Notification
@@ -150,20 +156,29 @@ class SendRequest:
     actor: Any
     body: Any
     client_id: Any
+    # The card of a board post this message shows (set by the board actions only;
+    # clients cannot send it). See docs/board.md.
+    post: dict[str, Any] | None = None
 
 
 SendResult = tuple[Message, bool] | ClientError
 
 
 def do_send_message(
-    *, actor: Any, conversation_id: Any, body: Any, client_id: Any
+    *,
+    actor: Any,
+    conversation_id: Any,
+    body: Any,
+    client_id: Any,
+    post: dict[str, Any] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message from `actor` and return `(message, created)`: a batch of one
     of `do_send_messages` (who may send, the events emitted: see there). Raises the
-    `ClientError` of a refused send."""
+    `ClientError` of a refused send. `post`: the card of a board post the message
+    shows (board actions only)."""
     (result,) = do_send_messages(
         conversation_id=conversation_id,
-        sends=[SendRequest(actor=actor, body=body, client_id=client_id)],
+        sends=[SendRequest(actor=actor, body=body, client_id=client_id, post=post)],
     )
     if isinstance(result, ClientError):
         raise result
@@ -217,7 +232,9 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
             repeats[index] = first_of[key]
             continue
         first_of[key] = index
-        checked.append(_Send(index=index, actor=send.actor, body=body, client_id=client_id))
+        checked.append(
+            _Send(index=index, actor=send.actor, body=body, client_id=client_id, post=send.post)
+        )
     if checked:
         _store_checked(conversation_id, checked, results)
     for index, first in repeats.items():
@@ -235,6 +252,7 @@ class _Send:
     actor: Any
     body: str
     client_id: str
+    post: dict[str, Any] | None = None
 
 
 class _ChangedMeanwhile(Exception):
@@ -277,9 +295,7 @@ ORDER BY v.ord
 
 # Takes the batch's seqs and locks the conversation row until the commit: from here
 # on the transaction holds the lock for two more statements (the insert, the read
-# markers), never for a check. Raw SQL where the ORM has no portable form (RETURNING
-# of an UPDATE) or costs more than the statement (the markers: a Case with one When
-# per author took 1-2 ms of Python per batch).
+# markers), never for a check. Raw SQL: the ORM has no UPDATE ... RETURNING.
 TAKE_SEQS_SQL = (
     "UPDATE chat_conversation SET last_seq = last_seq + %s, last_message_at = %s "
     "WHERE id = %s AND NOT read_only RETURNING last_seq"
@@ -287,8 +303,9 @@ TAKE_SEQS_SQL = (
 
 
 # Moves each author's read marker to their newest message of the batch (never back).
-# No WITH here: Python's sqlite3 reports a rowcount only for statements that start as
-# DML. VALUES columns are column1, column2 on both databases.
+# Raw SQL: the ORM's form (a Case with one When per author) took more Python time
+# than the whole rest of a batch. No WITH: Python's sqlite3 reports a rowcount only
+# for statements that start as DML. VALUES columns are column1, column2 on both.
 MOVE_MARKERS_SQL = (
     "UPDATE chat_participant SET last_read_seq = CASE"
     " WHEN v.column2 > chat_participant.last_read_seq THEN v.column2"
@@ -379,6 +396,7 @@ def _write(
                     body=send.body,
                     client_id=send.client_id,
                     created_at=now,
+                    post=send.post,
                 )
                 for position, send in enumerate(sends)
             ]
@@ -693,3 +711,15 @@ def do_resolve_report(*, actor: Any, report_ids: list[int], status: str) -> int:
     return MessageReport.objects.filter(
         Q(pk__in=report_ids), Q(status=MessageReport.Status.OPEN)
     ).update(status=status, resolved_at=timezone.now())
+
+
+def do_update_post_card(*, message_ids: list[int], post: dict[str, Any]) -> None:
+    """Replace the board-post card shown by these messages (the post's message in its
+    group and the "Interesse" messages that refer to it). Called by the board actions
+    inside their transaction, after they checked who may change the post. Emits
+    `post_updated` on each message's `conv:<id>` after the commit."""
+    messages = list(Message.objects.select_for_update().filter(pk__in=message_ids).order_by("pk"))
+    for message in messages:
+        message.post = post
+        message.save(update_fields=["post"])
+        publish_on_commit(conversation_topic(message.conversation_id), post_updated_frame(message))

@@ -61,6 +61,7 @@ from chat.actions import (
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message, Participant
 from realtime import frames
+from realtime.connections import ConnectionRegistry, get_connection_registry
 from realtime.db import in_db_thread
 from realtime.errors import ClientError
 from realtime.hub import Hub, HubUnavailable, get_hub
@@ -236,6 +237,7 @@ class ChatConsumer:
         self.typing_prefix = f'{{"type":"typing","user":{{"id":{self.user.pk},'
         self.control_tasks: set[asyncio.Task[None]] = set()
         self.close_task: asyncio.Future[None] | None = None
+        self.release_place: tuple[ConnectionRegistry, str]
 
     @classmethod
     def as_asgi(cls) -> Callable[..., Awaitable[None]]:
@@ -251,6 +253,13 @@ class ChatConsumer:
         if event["type"] != "websocket.connect":
             return
         self.hub = get_hub()
+        registry = get_connection_registry()
+        connection_id = registry.new_id()
+        if not await registry.take(self.user.pk, connection_id):
+            logger.info("user %s is at the connection cap", self.user.pk)
+            await self.refuse(429, "Too Many Connections")
+            return
+        self.release_place = (registry, connection_id)
         try:
             # The personal topic holds before `hello`: whatever is published for this
             # person after the client saw `hello` (a sign-out, an access change)
@@ -261,6 +270,7 @@ class ChatConsumer:
         except DatabaseError:
             logger.warning("hello failed: database unavailable")
             await self.cleanup()
+            await registry.give_back(self.user.pk, connection_id)
             await self.refuse(503, "Service Unavailable")
             return
         await self.send_control({"type": "websocket.accept"})
@@ -276,6 +286,8 @@ class ChatConsumer:
         finally:
             self.closed = True
             await self.cleanup()
+            registry, connection_id = self.release_place
+            await registry.give_back(self.user.pk, connection_id)
 
     async def cleanup(self) -> None:
         for task in list(self.control_tasks):
@@ -304,6 +316,7 @@ class ChatConsumer:
                 "frames_per_second": FRAME_PER_SECOND,
                 "backlog_limit": settings.NETZN_BACKLOG_LIMIT,
                 "typing_interval_seconds": TYPING_INTERVAL_SECONDS,
+                "connections_per_person": settings.NETZN_MAX_CONNECTIONS_PER_USER,
             },
         }
 

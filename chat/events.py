@@ -32,6 +32,16 @@ class MessagePayload(TypedDict):
     created_at: str
     edited_at: str | None
     deleted: bool
+    # Only on a message that shows a board post's card (docs/board.md).
+    post: NotRequired[dict[str, Any]]
+
+
+class PostUpdatedFrame(TypedDict):
+    type: str
+    conversation: int
+    message: int
+    seq: int
+    post: dict[str, Any]
 
 
 class MessageFrame(MessagePayload):
@@ -96,7 +106,7 @@ def author_payload(user: Any) -> AuthorPayload:
 def message_payload(message: Message) -> MessagePayload:
     """A message as clients see it; a deleted one keeps its seq and loses its body."""
     deleted = message.deleted_at is not None
-    return {
+    payload: MessagePayload = {
         "conversation": message.conversation_id,
         "id": message.pk,
         "seq": message.seq,
@@ -106,6 +116,20 @@ def message_payload(message: Message) -> MessagePayload:
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
+    }
+    if message.post is not None:
+        payload["post"] = message.post
+    return payload
+
+
+def post_updated_frame(message: Message) -> PostUpdatedFrame:
+    """The card of a board post changed (filled, withdrawn, expired)."""
+    return {
+        "type": "post_updated",
+        "conversation": message.conversation_id,
+        "message": message.pk,
+        "seq": message.seq,
+        "post": message.post or {},
     }
 
 

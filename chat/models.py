@@ -91,6 +91,10 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # The card of a board post this message shows (a post in its group, or a post an
+    # "Interesse" message refers to): `{"id","kind","category","title","status",...}`,
+    # written by the board app through the chat actions; chat knows nothing of posts.
+    post = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = "Nachricht"

@@ -69,10 +69,11 @@ class Job:
 
 JOBS: list[Job] = [
     Job("notification_emails", every(minutes=0), jobs.send_notification_emails),
-    Job("unanswered_questions", every(minutes=5), jobs.route_unanswered_questions),
+    Job("unanswered_questions", every(minutes=0), jobs.route_unanswered_questions),
     Job("daily_digest", daily_at(settings.NETZN_DIGEST_TIME), jobs.send_daily_digests),
     Job("weekly_catch_up", every(minutes=60), jobs.send_weekly_catch_ups),
     Job("quiet_groups", every(minutes=60), jobs.nudge_quiet_groups),
+    Job("expire_posts", every(minutes=15), jobs.expire_posts),
     # docs/privacy.md, "Retention".
     Job("retention", every(minutes=60), retention.apply_retention),
 ]

@@ -33,6 +33,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import EmailFrequency, User
+from board.alerts import DailyAlert, daily_alerts, mark_digested
 from chat.events import FORMER_MEMBER
 from chat.models import Conversation, Message, NotificationLevel, Participant
 from engagement.actions import do_record_digest_sent, locked_rhythm
@@ -100,6 +101,7 @@ class Digest:
     direct_authors: list[str] = field(default_factory=list)
     direct_new: bool = False
     notifications: list[Item] = field(default_factory=list)
+    board_alerts: list[DailyAlert] = field(default_factory=list)
 
     @property
     def worth_sending(self) -> bool:
@@ -110,6 +112,7 @@ class Digest:
             or self.members
             or self.direct_new
             or self.notifications
+            or self.board_alerts
             or any(requests.new for requests in self.requests)
         )
 
@@ -130,6 +133,9 @@ class Digest:
         if self.notifications:
             count = len(self.notifications)
             parts.append(f"{count} {'Benachrichtigung' if count == 1 else 'Benachrichtigungen'}")
+        if self.board_alerts:
+            hits = len(self.board_alerts)
+            parts.append(f"{hits} {'neuer Treffer' if hits == 1 else 'neue Treffer'}")
         if self.direct_unread:
             parts.append(
                 f"{self.direct_unread} ungelesene "
@@ -293,6 +299,7 @@ def compose(user: Any, *, since: datetime | None, now: datetime) -> Digest:
     digest.members = new_members(user, since)
     digest.direct_unread, digest.direct_authors, digest.direct_new = direct_messages(user, since)
     digest.notifications = other_notifications(user, since)
+    digest.board_alerts = daily_alerts(user)
     return digest
 
 
@@ -324,6 +331,7 @@ def send_digest(user_id: int, *, now: datetime | None = None, connection: Any = 
             connection=connection,
         ).send()
         do_record_digest_sent(rhythm=rhythm, at=moment)
+        mark_digested(user, moment)
     return True
 
 

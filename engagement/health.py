@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Subquery
 
 from accounts.models import User
+from board.models import Post
 from chat.models import Conversation, Message
 from engagement.jobs import QUIET_AFTER
 from engagement.models import PersonRhythm
@@ -105,9 +106,8 @@ def health(*, days: int, now: datetime) -> dict[str, Any]:
         "questions_answered_pct": answered_pct(questions),
         "median_first_reply_minutes": median_minutes(questions),
         # Posts and matches of the board of offers and requests ("Gesuche und
-        # Angebote"): matches are its `match` notifications; posts count once the board
-        # is part of netzn (docs/engagement.md).
-        "posts": 0,
+        # Angebote"): matches are its `match` notifications.
+        "posts": Post.objects.filter(created_at__gte=start, created_at__lt=now).count(),
         "matches": Notification.objects.filter(
             kind="match", created_at__gte=start, created_at__lt=now
         ).count(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from board.actions import do_expire_posts
 from chat.actions import author_ref, preview
 from engagement.actions import do_nudge_quiet_group, do_route_question
 from engagement.digest import send_digests
@@ -136,3 +137,10 @@ def nudge_quiet_groups(now: datetime) -> tuple[int, str]:
         if do_nudge_quiet_group(group=group, since=since, managers=managers, data=data, at=now):
             nudged += 1
     return nudged, f"{nudged} stille Gruppen angestoßen"
+
+
+def expire_posts(now: datetime) -> tuple[int, str]:
+    """Store "expired" on board posts past their last day (they left the open lists
+    by themselves already) and refresh their cards in the discussions."""
+    count = do_expire_posts()
+    return count, f"{count} Gesuche und Angebote abgelaufen"

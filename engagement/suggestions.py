@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.access import people, person_summary
 from accounts.models import Block, CompanyMember
+from board.access import suggested_posts
 from chat.models import Conversation, Participant
 from groups.models import Group, JoinRequest, Membership
 
@@ -156,12 +157,11 @@ def suggested_people(user: Any, *, limit: int = PEOPLE_SHOWN) -> list[dict[str, 
 
 
 def suggestions_for(user: Any) -> dict[str, list[dict[str, Any]]]:
-    """`GET /me/suggestions`. `posts` stays empty until the board of offers and
-    requests is part of netzn (docs/engagement.md)."""
+    """`GET /me/suggestions`; `posts` come from the board (`board.access`)."""
     return {
         "groups": suggested_groups(user),
         "people": suggested_people(user),
-        "posts": [],
+        "posts": suggested_posts(user),
     }
 
 

@@ -38,6 +38,7 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.JOIN_APPROVED,
         Notification.Kind.JOIN_DECLINED,
         Notification.Kind.COMPANY_CLAIM,
+        Notification.Kind.MATCH,
         Notification.Kind.UNANSWERED,
         Notification.Kind.GROUP_QUIET,
     }
@@ -233,3 +234,40 @@ def do_set_email_frequency(*, actor: Any, frequency: str) -> None:
         )
     User.objects.filter(pk=actor.pk).update(email_frequency=frequency)
     actor.email_frequency = frequency
+
+
+def do_notify_all(
+    *, kind: str, notices: list[tuple[Any, dict[str, Any]]], dedupe_key: str
+) -> list[Notification]:
+    """`do_notify` for many recipients of the same thing at once (e.g. everyone a new
+    board post matched): one INSERT for all rows, each recipient's frame published
+    after the commit. A recipient who already has a notification with this
+    `dedupe_key` gets nothing new. Returns the notifications stored now."""
+    if kind not in Notification.Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if not notices:
+        return []
+    created_at = timezone.now()
+    rows = [
+        Notification(
+            recipient=recipient,
+            kind=kind,
+            data=data,
+            dedupe_key=dedupe_key,
+            created_at=created_at,
+            email_due_at=email_due_at_for(recipient, kind, created_at),
+        )
+        for recipient, data in notices
+    ]
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        stored = list(
+            Notification.objects.filter(
+                dedupe_key=dedupe_key,
+                created_at=created_at,
+                recipient_id__in=[recipient.pk for recipient, _ in notices],
+            )
+        )
+    for notification in stored:
+        publish_on_commit(user_topic(notification.recipient_id), notification_frame(notification))
+    return stored

@@ -123,11 +123,26 @@ def summary(notification: Notification) -> str:
         person = field(data, "person.display_name", default="Jemand")
         company = field(data, "company.name", default="Ihr Unternehmen")
         return f"{person} gibt an, bei „{company}“ zu arbeiten: bitte bestätigen oder ablehnen"
+    if kind == Notification.Kind.MATCH:
+        return match_summary(data)
     if kind == Notification.Kind.UNANSWERED:
         return f"Können Sie helfen? {who} wartet in „{group}“ auf eine Antwort"
     if kind == Notification.Kind.GROUP_QUIET:
         return f"In „{group}“ ist es seit {field(data, 'quiet_days', default='14')} Tagen still"
     return "Neue Benachrichtigung"
+
+
+def match_summary(data: dict[str, Any]) -> str:
+    """`data` of a board match: `post` (the new post) and `matched` (`{"type": "post"
+    | "search", "title" | "name"}`), see docs/board.md."""
+    title = field(data, "post.title", default="ein neuer Eintrag")
+    kind = "Angebot" if field(data, "post.kind") == "offer" else "Gesuch"
+    group = field(data, "post.group.name", default="einer Gruppe")
+    if field(data, "matched.type") == "search":
+        name = field(data, "matched.name", default="Ihre Suche")
+        return f"Neu zu Ihrer Suche „{name}“: {kind} „{title}“ in „{group}“"
+    mine = field(data, "matched.title", default="Ihrem Eintrag")
+    return f"Passend zu „{mine}“: {kind} „{title}“ in „{group}“"
 
 
 def detail(notification: Notification) -> str:
@@ -142,6 +157,8 @@ def detail(notification: Notification) -> str:
     if notification.kind == Notification.Kind.COMPANY_CLAIM:
         responsibility = field(data, "responsibility")
         return f"Zuständig für: {responsibility}" if responsibility else ""
+    if notification.kind == Notification.Kind.MATCH:
+        return field(data, "post.summary")
     if notification.kind == Notification.Kind.UNANSWERED:
         return excerpt(data)
     return ""
@@ -173,6 +190,8 @@ def action_label(notification: Notification) -> str:
         return "Einladung ansehen"
     if kind == Notification.Kind.COMPANY_CLAIM:
         return "Ansprechpersonen prüfen"
+    if kind == Notification.Kind.MATCH:
+        return "Eintrag ansehen"
     if kind == Notification.Kind.UNANSWERED:
         return "Frage beantworten"
     return "Gruppe öffnen"

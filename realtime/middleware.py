@@ -9,9 +9,11 @@ back to the same host.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.signals import got_request_exception
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -111,9 +113,10 @@ class RequestGuardMiddleware:
       is 400 naming the field, so no view passes it to the database;
     - on the API, Django's own error answers (an unknown path, a wrong method) get
       the JSON error shape;
-    - a view that cannot reach the database, or gets no pooled connection within
-      the pool's timeout, answers 503 with Retry-After (JSON on the API, a page
-      elsewhere); an error the database raises for input it refuses is a 400.
+    - a request that cannot reach the database, or gets no pooled connection within
+      the pool's timeout, is answered 503 with Retry-After (JSON on the API, a page
+      elsewhere), whether its view or a middleware (the session lookup) ran into it;
+      an error the database raises for input it refuses is a 400.
     JSON bodies are checked where they are parsed (`realtime.text.parse_json_body`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -124,6 +127,11 @@ class RequestGuardMiddleware:
         if refused is not None:
             return error_answer(request, refused)
         response = self.get_response(request)
+        exception = getattr(request, "netzn_exception", None)
+        if response.status_code == 500 and exception is not None:
+            answer = self.answer_for(request, exception)
+            if answer is not None:
+                return answer
         if is_api(request) and response.status_code >= 400 and not is_json(response):
             code, detail = API_CODES.get(response.status_code, API_CODES[400])
             reshaped = JsonResponse(
@@ -166,15 +174,31 @@ class RequestGuardMiddleware:
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        answer = self.answer_for(request, exception)
+        if answer is not None:
+            logger.warning("%s %s: %r", request.method, request.path, exception)
+        return answer
+
+    def answer_for(self, request: HttpRequest, exception: BaseException) -> HttpResponse | None:
         if isinstance(exception, DataError):
-            logger.warning("the database refused input on %s %s", request.method, request.path)
             return error_answer(request, ClientError("bad_request", "Ungültige Eingabe."))
         if isinstance(exception, OperationalError | InterfaceError):
-            logger.warning(
-                "database unavailable on %s %s: %s", request.method, request.path, exception
-            )
             return error_answer(request, unavailable())
         return None
+
+
+def remember_exception(
+    sender: object, request: HttpRequest | None = None, **kwargs: object
+) -> None:
+    """Django turns an exception anywhere below a middleware (a view, or another
+    middleware such as the session lookup) into a 500 before the guard sees it; this
+    receiver of `got_request_exception` keeps it on the request for the guard."""
+    exception = sys.exc_info()[1]
+    if request is not None and exception is not None:
+        request.netzn_exception = exception  # type: ignore[attr-defined]
+
+
+got_request_exception.connect(remember_exception, dispatch_uid="netzn-remember-exception")
 
 
 def is_json(response: HttpResponse) -> bool:

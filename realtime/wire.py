@@ -17,9 +17,35 @@ compressed or closing connection) goes through the ordinary ASGI `send`.
 
 from __future__ import annotations
 
+import pprint
 import struct
 from functools import partial
 from typing import Any
+
+
+class _FormattedOnDemand:
+    """`pformat(value)`, computed only if a log line that carries it is written."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+
+def _defer_autobahn_debug_formatting() -> None:
+    """autobahn pretty-prints every connection's option table for a debug log line
+    whether or not debug logging is on: about a tenth of the event loop's time per
+    WebSocket handshake in a connection storm (py-spy, docs/performance.md). Its
+    `pformat` is made lazy; the line reads the same when debug logging is on."""
+    import autobahn.websocket.protocol as autobahn_protocol
+
+    autobahn_protocol.pformat = _FormattedOnDemand  # type: ignore[assignment]
+    # The one use of it outside a log line must stay a str.
+    autobahn_protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)  # type: ignore[method-assign]
+
+
+_defer_autobahn_debug_formatting()
 
 _last_payload: str | None = None
 _last_frame = b""

@@ -15,6 +15,7 @@ from ninja.parser import Parser
 
 from accounts.api import router as accounts_router
 from accounts.tokens import user_for_token
+from board.api import router as board_router
 from chat.api import router as chat_router
 from engagement.api import router as engagement_router
 from groups.api import router as groups_router
@@ -148,4 +149,5 @@ api.add_router("/", accounts_router)
 api.add_router("/", groups_router)
 api.add_router("/", chat_router)
 api.add_router("/", notifications_router)
+api.add_router("/", board_router)
 api.add_router("/", engagement_router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "notifications",
     "chat",
     "groups",
+    "board",
     "engagement",
     "server",
 ]
@@ -222,6 +223,9 @@ NETZN_RATE_PER_SECOND = float(os.environ.get("NETZN_RATE_PER_SECOND", "10"))
 NETZN_CONNECTION_QUEUE_LIMIT = int(os.environ.get("NETZN_CONNECTION_QUEUE_LIMIT", "2000"))
 # Bytes written to a socket that its client has not taken yet, before it is disconnected.
 NETZN_CONNECTION_BUFFER_BYTES = int(os.environ.get("NETZN_CONNECTION_BUFFER_BYTES", str(8 * 2**20)))
+# WebSocket connections one person may hold at once, across all processes (HTTP 429
+# past it; realtime/connections.py).
+NETZN_MAX_CONNECTIONS_PER_USER = int(os.environ.get("NETZN_MAX_CONNECTIONS_PER_USER", "50"))
 # Threads of the WebSocket consumer's database work. On PostgreSQL each takes a
 # connection from the process's pool only while it runs a step, so they fit in the
 # pool: at most DATABASE_POOL_MAX_SIZE (the default leaves HTTP requests room).
@@ -252,8 +256,9 @@ def env_action_limits(name: str) -> dict[str, tuple[int, int]]:
     return limits
 
 
-# Overrides of the per-action budgets (signup, password_reset, confirmation_mail,
-# group_create, join_request, invitation, report); unnamed actions keep their defaults.
+# Overrides of the per-action budgets (signup, password_reset, password_reset_address,
+# confirmation_mail, group_create, join_request, invitation, report); unnamed actions
+# keep their defaults (accounts/throttle.py, docs/accounts.md "Limits").
 NETZN_ACTION_LIMITS = env_action_limits("NETZN_ACTION_LIMITS")
 
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
@@ -279,3 +284,6 @@ NETZN_RETAIN_REVOKED_TOKENS_DAYS = int(os.environ.get("NETZN_RETAIN_REVOKED_TOKE
 NETZN_UNANSWERED_AFTER_MINUTES = int(os.environ.get("NETZN_UNANSWERED_AFTER_MINUTES", "240"))
 # When `netzn_cron` sends the daily digest (Europe/Berlin, HH:MM).
 NETZN_DIGEST_TIME = os.environ.get("NETZN_DIGEST_TIME", "07:15")
+# `make run` runs the periodic jobs on a thread of the server process every this many
+# seconds (0: off; production runs `netzn_cron` from cron, docs/operations.md).
+NETZN_CRON_EVERY_SECONDS = float(os.environ.get("NETZN_CRON_EVERY_SECONDS", "0"))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("board.urls")),
     path("gruppen/", include("groups.urls")),
     path("nachrichten/", include("chat.urls")),
     path(

@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Company
+from board.access import recent_matches
+from board.views import card
 from chat.access import conversations_of
 from engagement.home import home_context
 from groups.models import Group, Membership
@@ -58,6 +60,7 @@ def signed_in_context(user: Any) -> dict[str, Any]:
         "direct_conversations": direct,
         "direct_unread": sum(c["unread_count"] for c in conversations if c["kind"] == "direct"),
         "latest_notifications": notifications,
+        "board_matches": [card(post, user) for post in recent_matches(user)],
         **home_context(user),
     }
 

@@ -58,8 +58,7 @@ NOT_CONTRACT_MODULES = frozenset(
 
 # Contract tests that fail on the embedded default because of a known bug that another
 # change is fixing: expected to fail there (strictly: once fixed, the entry must go).
-# Strict where the failure is certain.
-KNOWN_EMBEDDED_FAILURES: dict[str, tuple[str, bool]] = {}
+KNOWN_EMBEDDED_FAILURES: dict[str, str] = {}
 
 
 def in_ci() -> bool:
@@ -92,6 +91,18 @@ def is_contract_test(item: pytest.Item) -> bool:
     return parts[0] not in NOT_CONTRACT_DIRS and parts[-1] not in NOT_CONTRACT_MODULES
 
 
+PRODUCTION_ONLY = "the live layer's production mode (PostgreSQL, Redis) runs in the full run"
+
+
+def is_production_live_test(item: pytest.Item) -> bool:
+    """A test of tests/live/ on its production servers ("production": the mode's name
+    in tests/live/conftest.py)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("live") == "production":
+        return True
+    return "production_servers" in getattr(item, "fixturenames", ())
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse a run that would test less than it claims."""
     postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -115,6 +126,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.contract)
         if not embedded_run():
             continue
+        if is_production_live_test(item):
+            item.add_marker(pytest.mark.skip(reason=PRODUCTION_ONLY))
         for name in ("postgres", "redis"):
             marker = item.get_closest_marker(name)
             if marker is not None:
@@ -122,8 +135,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=f"needs {name}: {reason}"))
         known = KNOWN_EMBEDDED_FAILURES.get(item.nodeid)
         if known is not None:
-            reason, strict = known
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=strict))
+            item.add_marker(pytest.mark.xfail(reason=known, strict=True))
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
@@ -222,6 +234,7 @@ SERVER_ACTION_LIMITS = ",".join(
     for action in (
         "signup",
         "password_reset",
+        "password_reset_address",
         "confirmation_mail",
         "group_create",
         "join_request",
@@ -239,10 +252,10 @@ def start_server(
     database_url: str | None = None,
     extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
-    """Run `daphne -b 127.0.0.1 -p PORT asgi:application` (the command line of `make
-    run`) against the test database (or `database_url`), on `port` (to restart a server
-    where its clients expect it) or a free one. `extra_env` overrides the environment;
-    a value of None removes the variable."""
+    """Run `daphne -e tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application`
+    (the command line of `make run`) against the test database (or `database_url`), on
+    `port` (to restart a server where its clients expect it) or a free one. `extra_env`
+    overrides the environment; a value of None removes the variable."""
     port = port or free_port()
     env: dict[str, str | None] = {
         # The browser tests allow the ORM beside Playwright's loop; a server never does.
@@ -264,10 +277,8 @@ def start_server(
                 sys.executable,
                 "-m",
                 "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
+                "-e",
+                f"tcp:port={port}:interface=127.0.0.1:backlog=2048",
                 "asgi:application",
             ],
             cwd=ROOT,

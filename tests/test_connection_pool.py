@@ -20,12 +20,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
 from groups.actions import do_create_group
 from tests.chat.helpers import token_for
-from tests.conftest import ROOT, ServerProcess, database_url_of_test_db
+from tests.conftest import PASSWORD, ROOT, ServerProcess, database_url_of_test_db
 
 pytestmark = pytest.mark.postgres("the pool is PostgreSQL's (psycopg_pool); SQLite has none")
 
@@ -140,8 +141,8 @@ def test_no_connection_within_the_pool_timeout_is_a_retryable_503(
     server_factory: Callable[..., ServerProcess], make_user: Any
 ) -> None:
     """The pool's only connection is held by a join that waits on a row lock; a read
-    meanwhile waits the pool's timeout and is answered 503 with Retry-After. Once the
-    lock goes, the join completes and reads work again."""
+    meanwhile waits the pool's timeout and is answered 503 with Retry-After (a page: a
+    German 503 page). Once the lock goes, the join completes and reads work again."""
     server, _ = pooled_server(
         server_factory,
         DATABASE_POOL_MAX_SIZE="1",
@@ -152,6 +153,9 @@ def test_no_connection_within_the_pool_timeout_is_a_retryable_503(
     group = do_create_group(actor=founder, name="Stahlbau Witten")
     founder_token, joiner_token = token_for(founder), token_for(joiner)
     assert call(server, "GET", "/groups", founder_token)[0] == 200  # the pool is open
+    browser = httpx.Client(base_url=server.http_url, timeout=60)
+    login = browser.post("/api/v1/auth/login", json={"email": founder.email, "password": PASSWORD})
+    assert login.status_code == 200
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         with psycopg.connect(database_url_of_test_db()) as blocker:
@@ -162,10 +166,16 @@ def test_no_connection_within_the_pool_timeout_is_a_retryable_503(
             assert status == 503
             assert body["error"]["code"] == "unavailable"
             assert int(headers["Retry-After"]) >= 1
+            page = browser.get("/gruppen/")
+            assert page.status_code == 503
+            assert "Vorübergehend nicht erreichbar" in page.text
+            assert int(page.headers["Retry-After"]) >= 1
             blocker.rollback()
         joined_status, joined, _ = join.result(timeout=30)
     assert (joined_status, joined["status"]) == (200, "member")
     assert call(server, "GET", "/groups", founder_token)[0] == 200
+    assert browser.get("/gruppen/").status_code == 200
+    browser.close()
 
 
 def test_more_database_threads_than_pooled_connections_is_refused_at_start() -> None:

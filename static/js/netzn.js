@@ -6,6 +6,7 @@ import { watchGroupPage } from "./grouppage.js";
 import { watchMembers } from "./members.js";
 import { Notifier } from "./notify.js";
 import { ChatPanel } from "./panel.js";
+import { watchMatches } from "./postcard.js";
 import { initTabs } from "./tabs.js";
 import { UnreadTracker } from "./unread.js";
 
@@ -56,6 +57,7 @@ function start() {
 
   watchMembers(connection, me);
   watchGroupPage(connection, mount);
+  watchMatches(connection, notifier);
   notifier.loadCountIfUnknown();
   connection.connect();
 }

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, renderText, uuid } from "./format.js";
 import { MentionAutocomplete } from "./mentions.js";
+import { renderPostCard, updatePostCard } from "./postcard.js";
 
 const PAGE_SIZE = 50;
 const GAP_PAGE_SIZE = 200;
@@ -275,6 +276,9 @@ export class ChatPanel {
       case "typing":
         this.onTyping(frame);
         break;
+      case "post_updated":
+        updatePostCard(this, frame);
+        break;
       case "read":
         this.lastReadSeq = Math.max(this.lastReadSeq ?? 0, Number(frame.seq) || 0);
         this.readSent = Math.max(this.readSent, this.lastReadSeq);
@@ -510,6 +514,7 @@ export class ChatPanel {
       renderText(body, data.body);
       if (data.edited_at) body.append(el("span", "chat-edited", "(bearbeitet)"));
     }
+    renderPostCard(node, data, this.me);
     const mentioned = !mine && !deleted && this.me.name && String(data.body || "").includes(`@${this.me.name}`);
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();

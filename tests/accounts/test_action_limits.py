@@ -40,7 +40,7 @@ def test_sign_ups_per_address(settings: Any) -> None:
 
 
 def test_password_reset_mails(settings: Any, anna: Any) -> None:
-    settings.NETZN_ACTION_LIMITS = {"password_reset": (2, 3600)}
+    settings.NETZN_ACTION_LIMITS = {"password_reset_address": (2, 3600)}
     for _ in range(2):
         Client().post("/passwort-vergessen/", {"email": anna.email})
     assert len(mail.outbox) == 2

@@ -214,3 +214,15 @@ async def test_password_change_closes_the_other_sockets(make_user: Any) -> None:
     assert await tab.receive_output(timeout=5) == {"type": "websocket.close", "code": 4001}
     closed = await program.communicator.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 4001}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_password_reset_closes_every_socket(make_user: Any) -> None:
+    from accounts.actions import do_reset_password
+
+    anna = await db(make_user)("Anna Becker")
+    first, second = await connect(anna), await connect(anna)
+    await db(do_reset_password)(user=anna, new_password=NEW_PASSWORD)
+    for client in (first, second):
+        closed = await client.communicator.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 4001}

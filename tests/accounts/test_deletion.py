@@ -184,6 +184,7 @@ def found(words: list[str], haystack: str) -> list[str]:
     return [word for word in words if word.casefold() in haystack]
 
 
+@pytest.mark.postgres("every table is searched through PostgreSQL's row-to-text cast")
 @pytest.mark.django_db
 @pytest.mark.parametrize("delete_messages", [False, True])
 def test_nothing_of_a_deleted_person_is_left_anywhere(
@@ -266,6 +267,7 @@ def test_the_delete_page_spells_out_the_consequences_and_deletes(make_user: Any)
     assert not User.objects.filter(pk=anna.pk).exists()
 
 
+@pytest.mark.postgres("every table is searched through PostgreSQL's row-to-text cast")
 @pytest.mark.django_db
 def test_the_operator_deletes_from_the_admin(make_user: Any) -> None:
     cast = enact(make_user)

@@ -129,3 +129,16 @@ def test_claims_need_a_confirmed_address(firm: Any, anna: Any) -> None:
     newcomer.save()
     do_claim_company(actor=newcomer, company=firm)
     do_confirm_company_member(actor=anna, company=firm, user_id=newcomer.pk)
+
+
+def test_staff_verify_from_the_admin(firm: Any, make_user: Any) -> None:
+    staff = make_user("Kammer Team", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(staff)
+    response = admin.post(
+        "/admin/accounts/company/",
+        {"action": "verify", "_selected_action": [firm.pk]},
+    )
+    assert response.status_code == 302
+    firm.refresh_from_db()
+    assert firm.verification == "staff"

@@ -94,6 +94,9 @@ def test_newcomer_asks_and_the_expert_is_asked_and_answers(
     expert.page.locator("#help-questions a").first.click()
     expect(expert.page).to_have_url(re.compile(rf"/gruppen/{group.slug}/#nachricht-"))
     expect(expert.page.locator("#open-questions")).to_contain_text(question)
+    # The question is marked in the discussion itself.
+    marked = expert.page.locator(f'#chat-panel .chat-message[data-id="{asked.pk}"]')
+    expect(marked.locator(".open-question-pill")).to_have_text("Offene Frage")
     expert.open_panel(f"/gruppen/{group.slug}/")
     answer = "Wir, die Stahlbau Witten: melden Sie sich gern bei mir."
     expert.send(answer)

@@ -39,6 +39,7 @@ def test_who_handles_ausbildung_at_stahlbau_witten(make_user: Any) -> None:
             "slug": "stahlbau-witten",
             "name": "Stahlbau Witten",
             "responsibility": "Ausbildung, Personal",
+            "verified": False,
         }
     ]
     by_name = api.get("/people?company=Stahlbau&responsibility=Ausbildung").json()

@@ -188,7 +188,7 @@ class Socket:
     async def send(self, frame: dict[str, Any]) -> None:
         await self.connection.send(json.dumps(frame))
 
-    async def receive_new(self, timeout: float = 15) -> dict[str, Any]:
+    async def receive_new(self, timeout: float | None = 15) -> dict[str, Any]:
         """The next frame off the wire (not a held one); raises `ConnectionClosed` once
         the connection has ended and every frame before the close was handed out."""
         frame = await asyncio.wait_for(self.inbox.get(), timeout)

@@ -9,15 +9,17 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from tests.conftest import ROOT, database_url_of_test_db
 from tests.live.client import api, expect, send_frame
-from tests.live.conftest import Deployment
+from tests.live.conftest import Deployment, start_embedded
 
 
 def test_suggestions_topics_and_bad_input(live: Deployment) -> None:
@@ -123,3 +125,49 @@ async def test_netzn_cron_brings_the_question_live_to_the_expert(
     await listening.expect_nothing_more()
     await listening.close()
     await asking.close()
+
+
+async def test_make_run_runs_the_jobs_in_the_embedded_server(
+    tmp_path: Path, embedded_template: Path
+) -> None:
+    """`make run` (no Redis, SQLite) runs netzn_cron's jobs on a thread of the server:
+    the question reaches the expert's socket live, and the e-mail owed goes to the
+    server's console."""
+    server = start_embedded(
+        tmp_path,
+        embedded_template,
+        NETZN_CRON_EVERY_SECONDS="1",
+        NETZN_UNANSWERED_AFTER_MINUTES="0",
+        NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS="0",
+    )
+    try:
+        live = Deployment("embedded", [server])
+        owner, expert, nina = (live.person(n) for n in ("Olaf Owner", "Erika Expertin", "Nina Neu"))
+        with api(live.http_url, expert) as client:
+            expect(client.patch("/me", json={"topics": ["Zoll"]}), 200)
+        group = live.group(owner, expert, nina)
+        listening = await live.socket(expert)
+        asking = await live.socket(nina)
+        ack = await asking.request(
+            send_frame(group["conversation_id"], "Wer kennt sich mit Zoll aus?")
+        )
+        assert ack["type"] == "ack", ack
+
+        frame = await listening.receive_type("notification", timeout=30)
+        assert frame["kind"] == "unanswered"
+        assert frame["data"]["reason"] == "Sie wurden gefragt, weil „Zoll“ eines Ihrer Themen ist."
+        # The e-mail it owes goes to the server's console (its plain-text part is 8bit).
+        deadline = time.monotonic() + 30
+        while "Frage beantworten:" not in server.log.read_text():
+            assert time.monotonic() < deadline, server.log.read_text()[-3000:]
+            await asyncio.sleep(0.2)
+        console = server.log.read_text()
+        mail = console[
+            console.rindex("Content-Type: multipart", 0, console.index("Frage beantworten:")) :
+        ]
+        assert f"To: {expert.email}" in mail
+        assert "„Wer kennt sich mit Zoll aus?“" in mail
+        await listening.close()
+        await asking.close()
+    finally:
+        server.stop()

@@ -14,7 +14,6 @@ silently under exactly this load.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections import defaultdict
@@ -24,7 +23,8 @@ from tests.live.client import Person, Socket, make_group
 from tests.live.conftest import Deployment
 
 CONVERSATIONS = 80
-SENDERS = 4
+# Eight owners of ten groups each: a person may found ten groups a day (accounts/throttle.py).
+SENDERS = 8
 CHURNERS_PER_PROCESS = 4
 TRAFFIC_SECONDS = 8.0
 SENDS_PER_SECOND = 7.0  # per sender, under the per-person limit of 10 a second
@@ -49,7 +49,7 @@ class Tracker:
 
     async def read(self) -> None:
         while True:
-            frame = json.loads(await self.socket.connection.recv())
+            frame = await self.socket.receive_new(timeout=None)
             waiter = self.pending.pop(frame.get("ref", ""), None)
             kind = frame["type"]
             if kind == "subscribed":

@@ -56,6 +56,19 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "responsibility": "Ausbildung",
         "url": "/unternehmen/stahlbau-witten/#offene-zuordnungen",
     },
+    "match": {
+        "post": {
+            "id": 4,
+            "kind": "request",
+            "category": "freight",
+            "title": "Ladung nach München",
+            "summary": "44787 Bochum → 80331 München",
+            "group": {"slug": "mobilitaet", "name": "Mobilität"},
+        },
+        "matched": {"type": "post", "id": 3, "title": "Freier Laderaum"},
+        "count": 1,
+        "url": "/brett/4/",
+    },
     "unanswered": {
         "group": {"slug": "stahl", "name": "Stahlbau Ruhr"},
         "conversation": 6,

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import os
+import socket
 import struct
 import time
 from http.client import HTTPConnection
@@ -191,12 +192,13 @@ class RawSocket:
     @classmethod
     async def open(cls, url: str, token: str, *, receive_buffer: int | None = None) -> RawSocket:
         parts = urlparse(url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port, limit=2**22)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if receive_buffer is not None:
-            import socket as socket_module
-
-            sock = writer.get_extra_info("socket")
-            sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_RCVBUF, receive_buffer)
+            # Before connecting: the window is agreed in the handshake.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (parts.hostname, parts.port))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=2**22)
         key = base64.b64encode(os.urandom(16)).decode()
         writer.write(
             (
@@ -259,3 +261,46 @@ class RawSocket:
 
     def abort(self) -> None:
         self.writer.transport.abort()
+
+
+class TcpProxy:
+    """A TCP forwarder the test can stop and start: a server's database (or anything
+    else) going away and coming back, without touching the real one."""
+
+    def __init__(self, port: int, target: tuple[str, int]) -> None:
+        self.port = port
+        self.target = target
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self.forward, "127.0.0.1", self.port)
+
+    async def stop(self) -> None:
+        """Refuse new connections and cut the open ones, as a stopped server would."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        for writer in list(self.writers):
+            writer.transport.abort()
+        self.writers.clear()
+
+    async def forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.writers.update((writer, upstream_writer))
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))

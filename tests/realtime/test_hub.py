@@ -10,12 +10,15 @@ import random
 import uuid
 from collections import defaultdict
 
+import pytest
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
 from realtime import frames
 from realtime.hub import RedisHub
+
+pytestmark = pytest.mark.redis("the Redis hub itself, against real Redis")
 
 
 class Recorder:

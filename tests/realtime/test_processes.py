@@ -7,6 +7,7 @@ stay, and the personal topic (sign-outs, access changes) holds again afterwards.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import time
@@ -18,15 +19,23 @@ import pytest
 import redis
 from channels.db import database_sync_to_async
 from django.conf import settings
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.models import User
-from chat.actions import do_remove_participant
+from chat.actions import SendRequest, do_remove_participant, do_send_messages
 from chat.models import Conversation
 from realtime import publish
 from tests.chat.helpers import group_with, token_for
 from tests.conftest import free_port, require
-from tests.realtime.clients import Socket, follow, revoke_over_http
+from tests.live.conftest import PRODUCTION_ENV
+from tests.realtime.clients import (
+    RawSocket,
+    Socket,
+    TcpProxy,
+    follow,
+    refused_status,
+    revoke_over_http,
+)
 
 pytestmark = pytest.mark.redis("several server processes behind one Redis")
 
@@ -147,7 +156,9 @@ def redis_up(port: int) -> redis.Redis:
 async def test_redis_outage_closes_conversation_sockets_and_costs_live_delivery_only(
     server_factory, people, own_redis
 ):
-    server = server_factory(redis_url=f"redis://127.0.0.1:{own_redis['port']}/0")
+    server = server_factory(
+        redis_url=f"redis://127.0.0.1:{own_redis['port']}/0", extra_env=PRODUCTION_ENV
+    )
     conversation = people["conversation"]
     sender = await Socket.open(server.ws_url, people["anna"])
     listener = await Socket.open(server.ws_url, people["ben"])
@@ -207,7 +218,9 @@ async def test_a_killed_pubsub_connection_closes_conversation_sockets_and_resubs
     """Redis stays up but drops the hub's pub/sub connection (as it does to a
     subscriber past its output buffer limit): same rule, and the personal topic
     carries an access change again."""
-    server = server_factory(redis_url=f"redis://127.0.0.1:{own_redis['port']}/0")
+    server = server_factory(
+        redis_url=f"redis://127.0.0.1:{own_redis['port']}/0", extra_env=PRODUCTION_ENV
+    )
     conversation = people["conversation"]
     listener = await Socket.open(server.ws_url, people["ben"])
     await listener.subscribe(conversation, after=0)
@@ -238,3 +251,76 @@ async def test_a_killed_pubsub_connection_closes_conversation_sockets_and_resubs
     for socket in (personal_only, carla):
         assert await socket.ping()
         await socket.close()
+
+
+async def test_a_client_too_slow_to_keep_up_is_closed_4013_and_its_connection_ends(
+    server_factory, people
+):
+    """A client that stops reading: once the server holds more than
+    NETZN_CONNECTION_BUFFER_BYTES for it, it is closed (4013) and, as it never
+    answers the close, its TCP connection ends; it then catches up by seq."""
+    server = server_factory(extra_env={**PRODUCTION_ENV, "NETZN_CONNECTION_BUFFER_BYTES": "65536"})
+    conversation = people["conversation"]
+    anna = await database_sync_to_async(User.objects.get)(display_name="Anna Becker")
+    await database_sync_to_async(do_send_messages)(
+        conversation_id=conversation,
+        sends=[SendRequest(actor=anna, body=f"Nr. {n}", client_id=f"s{n}") for n in range(50)],
+    )
+    slow = await RawSocket.open(server.ws_url, people["ben"], receive_buffer=4096)
+    slow.send_text(json.dumps({"type": "subscribe", "conversation": conversation, "after": 0}))
+    await asyncio.sleep(1)
+    # Live traffic it never reads: more than the kernel's socket buffers take (about
+    # 5 MB here), published on the conversation's topic as any process would.
+    frame = json.dumps(
+        {"type": "message", "conversation": conversation, "seq": 51, "body": "x" * 3990}
+    )
+    publisher = redis.Redis.from_url(settings.REDIS_URL)
+    deadline = time.monotonic() + 30
+    while "closing a slow connection" not in server.log.read_text():
+        assert time.monotonic() < deadline, "the slow client was not closed"
+        pipeline = publisher.pipeline(transaction=False)
+        for _ in range(250):
+            pipeline.publish(f"{settings.NETZN_REDIS_PREFIX}:conv:{conversation}", frame)
+        pipeline.execute()
+        await asyncio.sleep(0.1)
+    publisher.close()
+    assert await slow.ended_by_server(within=10)
+    _, seen = await follow(server.ws_url, people["ben"], conversation, after=0, until=50)
+    assert seen == list(range(1, 51))
+
+
+async def test_a_handshake_while_the_database_is_down_is_refused_with_503(server_factory, people):
+    """PostgreSQL goes away (here: the server reaches it through a proxy the test
+    stops): a new WebSocket is refused with HTTP 503, cleanly, open sockets stay, and
+    handshakes work again once it is back."""
+    database = settings.DATABASES["default"]
+    proxy = TcpProxy(
+        free_port(), (database.get("HOST") or "127.0.0.1", int(database.get("PORT") or 5432))
+    )
+    await proxy.start()
+    user = database.get("USER") or "postgres"
+    server = server_factory(
+        database_url=f"postgres://{user}@127.0.0.1:{proxy.port}/{database['NAME']}",
+        extra_env={**PRODUCTION_ENV, "DATABASE_POOL_TIMEOUT": "1"},
+    )
+    try:
+        open_socket = await Socket.open(server.ws_url, people["anna"])
+        await proxy.stop()
+        assert await refused_status(server.ws_url, people["ben"]) == 503
+        assert await open_socket.ping()
+        await proxy.start()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                again = await Socket.open(server.ws_url, people["ben"])
+                break
+            except InvalidStatus as refused:
+                assert refused.response.status_code == 503
+                assert time.monotonic() < deadline, "handshakes did not recover"
+                await asyncio.sleep(0.5)
+        assert await again.ping()
+        log = server.log.read_text()
+        assert "Exception inside application" not in log
+        assert "Traceback" not in log
+    finally:
+        await proxy.stop()

@@ -1,7 +1,7 @@
 """`python manage.py seed_demo`: the German demo data (fictional), idempotent.
 
 Each app seeds its own part, in the order of the layers: people and companies, then
-groups with their members, requests and first messages.
+groups with their members, requests and first messages, then the board's posts.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import seed_accounts
+from board.demo import seed_board
 from groups.demo import seed_groups
 
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             logins = seed_accounts()
             seed_groups()
+            seed_board()
         self.stdout.write("Demodaten bereit. Demo-Zugänge (nur lokal):")
         for email, password in logins:
             self.stdout.write(f"  {email} / {password}")

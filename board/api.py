@@ -1,0 +1,196 @@
+"""JSON endpoints of the board (PROTOCOL.md 1.1, "Board"; decisions in docs/board.md).
+
+Parse, call an action or access function, answer. Lists answer
+`{"results": [...], "next": <cursor or null>}` like every list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from board import access, occupations, presentation
+from board.actions import (
+    do_contact_post_author,
+    do_create_post,
+    do_create_saved_search,
+    do_delete_saved_search,
+    do_update_post_status,
+)
+from board.events import post_url
+from board.filters import BoardFilters
+from board.models import Post, SavedSearch
+from chat.api import take_message_token
+from groups.api import page
+from realtime.errors import ClientError
+
+router = Router(tags=["board"])
+
+JSON = dict[str, Any]
+BOARD_FILTERS = tuple(BoardFilters.__dataclass_fields__)
+
+
+class PostIn(Schema):
+    kind: Any = None
+    category: Any = None
+    title: Any = None
+    body: Any = ""
+    fields: Any = None
+    valid_until: Any = None
+
+
+class PostPatch(Schema):
+    status: Any = None
+
+
+class ContactIn(Schema):
+    message: Any = ""
+    client_id: Any = None
+
+
+class SearchIn(Schema):
+    name: Any = None
+    filters: Any = None
+    alert: Any = None
+
+
+def post_out(post: Post, user: Any) -> JSON:
+    return {
+        "id": post.pk,
+        "kind": post.kind,
+        "category": post.category,
+        "title": post.title,
+        "body": post.body,
+        "fields": post.fields,
+        "author": {"id": post.author_id, "display_name": post.author.display_name},
+        "company": post.company,
+        "group": {"slug": post.group.slug, "name": post.group.name},
+        "status": access.effective_status(post),
+        "valid_until": post.valid_until.isoformat() if post.valid_until else None,
+        "expires_on": post.expires_on.isoformat() if post.expires_on else None,
+        "created_at": post.created_at.isoformat(),
+        "message_id": post.message_id,
+        "conversation_id": post.group.conversation_id,
+        "kind_label": presentation.kind_label(post.category, post.kind),
+        "summary": presentation.summary(post.category, post.fields),
+        "url": post_url(post),
+        "mine": post.author_id == user.pk,
+    }
+
+
+def search_out(search: SavedSearch) -> JSON:
+    return {
+        "id": search.pk,
+        "name": search.name,
+        "filters": search.filters,
+        "alert": search.alert,
+        "created_at": search.created_at.isoformat(),
+    }
+
+
+@router.post("/groups/{slug}/posts", response={201: JSON})
+def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Status[JSON]:
+    """Publish an offer or request in the group (members only); 201 with the post and
+    `matches`: the open posts of the opposite kind it fits that I may see."""
+    take_message_token(request.user)
+    created = do_create_post(
+        actor=request.user,
+        group_slug=slug,
+        kind=payload.kind,
+        category=payload.category,
+        title=payload.title,
+        body=payload.body,
+        fields=payload.fields,
+        valid_until=payload.valid_until,
+    )
+    visible = access.matches_of_post(request.user, created.post)
+    body = post_out(created.post, request.user)
+    body["matches"] = [post_out(other, request.user) for other in visible[:20]]
+    return Status(201, body)
+
+
+@router.get("/board")
+def board(
+    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """Posts of the groups I may read, newest first; filters: kind, category, group
+    (slug), city, postcode (1-5 leading digits), q (German full text), occupation,
+    status (open by default, or filled, withdrawn, expired, all), date (within the
+    post's date window), near (a postcode) with km (default 50)."""
+    raw = {name: request.GET[name] for name in BOARD_FILTERS if name in request.GET}
+    unknown = set(request.GET) - {*BOARD_FILTERS, "cursor", "limit"}
+    if unknown:
+        raise ClientError(
+            "bad_request",
+            "Unbekannter Filter.",
+            fields={name: ["Diesen Filter gibt es nicht."] for name in sorted(unknown)},
+        )
+    filters = BoardFilters.parse(raw)
+    rows, following = page(access.board(request.user, filters), cursor, limit)
+    return {"results": [post_out(post, request.user) for post in rows], "next": following}
+
+
+@router.get("/posts/{post_id}")
+def get_post(request: HttpRequest, post_id: int) -> JSON:
+    return post_out(access.access_post(request.user, post_id), request.user)
+
+
+@router.get("/posts/{post_id}/matches")
+def post_matches(request: HttpRequest, post_id: int) -> dict[str, Any]:
+    """The posts that matched this one (either way round) that I may see."""
+    post = access.access_post(request.user, post_id)
+    rows = access.matches_of_post(request.user, post)[:100]
+    return {"results": [post_out(other, request.user) for other in rows], "next": None}
+
+
+@router.patch("/posts/{post_id}")
+def update_post(request: HttpRequest, post_id: int, payload: PostPatch) -> JSON:
+    post = do_update_post_status(actor=request.user, post_id=post_id, status=payload.status)
+    return post_out(post, request.user)
+
+
+@router.post("/posts/{post_id}/contact", response={201: JSON})
+def contact(request: HttpRequest, post_id: int, payload: ContactIn) -> Status[JSON]:
+    """ "Interesse": the direct conversation with the author, the message sent there."""
+    take_message_token(request.user)
+    conversation, message = do_contact_post_author(
+        actor=request.user, post_id=post_id, message=payload.message, client_id=payload.client_id
+    )
+    return Status(
+        201,
+        {
+            "conversation_id": conversation.pk,
+            "message_id": message.pk,
+            "seq": message.seq,
+            "url": f"/nachrichten/{conversation.pk}/",
+        },
+    )
+
+
+@router.get("/occupations")
+def list_occupations(request: HttpRequest, q: str = "") -> dict[str, Any]:
+    """Recognised occupations whose names contain every word of `q` (German-aware)."""
+    if len(q) > 200:
+        raise ClientError("bad_request", "Suchbegriff zu lang.", fields={"q": ["Zu lang."]})
+    return {"results": [{"name": name} for name in occupations.search(q)], "next": None}
+
+
+@router.post("/searches", response={201: JSON})
+def create_search(request: HttpRequest, payload: SearchIn) -> Status[JSON]:
+    search = do_create_saved_search(
+        actor=request.user, name=payload.name, filters=payload.filters, alert=payload.alert
+    )
+    return Status(201, search_out(search))
+
+
+@router.get("/searches")
+def list_searches(request: HttpRequest) -> dict[str, Any]:
+    return {"results": [search_out(s) for s in access.my_searches(request.user)], "next": None}
+
+
+@router.delete("/searches/{search_id}", response={204: None})
+def delete_search(request: HttpRequest, search_id: int) -> Status[None]:
+    do_delete_saved_search(actor=request.user, search_id=search_id)
+    return Status(204, None)

@@ -1,0 +1,139 @@
+"""How many WebSocket connections each person holds, across every server process.
+
+PROTOCOL.md 1.1: a person may hold at least 20 connections at once; past the
+documented cap (`NETZN_MAX_CONNECTIONS_PER_USER`, default 50: many tabs, a few
+devices and programs) a further handshake is refused with HTTP 429 and the open ones
+keep working.
+
+- With `REDIS_URL` the count is shared: one sorted set per person
+  (`<prefix>:conns:<user id>`), a member per open connection scored with the time it
+  expires. Each process refreshes its members every `REFRESH_SECONDS`, so the
+  connections of a process that died without closing them expire after
+  `EXPIRE_SECONDS` instead of counting forever. Taking a place is one atomic MULTI
+  (drop expired, add, count); over the cap the place is given back.
+- Without Redis (embedded, one process) the count is a dict in the process.
+
+If Redis does not answer, the handshake is allowed (the cap protects the server; it
+is not worth refusing everyone while Redis is away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+EXPIRE_SECONDS = 90.0
+REFRESH_SECONDS = 30.0
+
+
+class ConnectionRegistry:
+    """The in-process count (embedded)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: defaultdict[int, set[str]] = defaultdict(set)
+
+    def new_id(self) -> str:
+        return f"{os.getpid()}:{uuid.uuid4().hex}"
+
+    async def take(self, user_id: int, connection_id: str) -> bool:
+        """Take a place for a new connection; False when the person is at the cap."""
+        held = self.open[user_id]
+        if len(held) >= self.limit:
+            return False
+        held.add(connection_id)
+        return True
+
+    async def give_back(self, user_id: int, connection_id: str) -> None:
+        held = self.open.get(user_id)
+        if held is None:
+            return
+        held.discard(connection_id)
+        if not held:
+            del self.open[user_id]
+
+
+class RedisConnectionRegistry(ConnectionRegistry):
+    """The count shared by every process through Redis."""
+
+    def __init__(self, limit: int, url: str, prefix: str) -> None:
+        super().__init__(limit)
+        import redis.asyncio as aioredis
+
+        self.redis: Any = aioredis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        self.prefix = prefix
+        self.refresher: asyncio.Task[None] | None = None
+
+    def key(self, user_id: int) -> str:
+        return f"{self.prefix}:conns:{user_id}"
+
+    async def take(self, user_id: int, connection_id: str) -> bool:
+        now = time.time()
+        key = self.key(user_id)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipeline:
+                pipeline.zremrangebyscore(key, "-inf", now)
+                pipeline.zadd(key, {connection_id: now + EXPIRE_SECONDS})
+                pipeline.zcard(key)
+                pipeline.expire(key, int(EXPIRE_SECONDS))
+                _, _, count, _ = await pipeline.execute()
+            if count > self.limit:
+                await self.redis.zrem(key, connection_id)
+                return False
+        except Exception as exc:
+            logger.warning("connection cap not checked, Redis unavailable: %s", exc)
+        self.open[user_id].add(connection_id)
+        if self.refresher is None or self.refresher.done():
+            self.refresher = asyncio.ensure_future(self.refresh_forever())
+        return True
+
+    async def give_back(self, user_id: int, connection_id: str) -> None:
+        await super().give_back(user_id, connection_id)
+        try:
+            await self.redis.zrem(self.key(user_id), connection_id)
+        except Exception as exc:
+            logger.info("connection place not given back (expires by itself): %s", exc)
+
+    async def refresh_forever(self) -> None:
+        """Keep this process's connections from expiring while they are open."""
+        while self.open:
+            await asyncio.sleep(REFRESH_SECONDS)
+            expires = time.time() + EXPIRE_SECONDS
+            try:
+                async with self.redis.pipeline(transaction=False) as pipeline:
+                    for user_id, held in list(self.open.items()):
+                        key = self.key(user_id)
+                        pipeline.zadd(key, dict.fromkeys(held, expires), xx=True)
+                        pipeline.expire(key, int(EXPIRE_SECONDS))
+                    await pipeline.execute()
+            except Exception as exc:
+                logger.warning("refreshing the connection count failed: %s", exc)
+
+
+_registries: dict[int, ConnectionRegistry] = {}
+
+
+def get_connection_registry() -> ConnectionRegistry:
+    """The registry of the running event loop."""
+    loop_id = id(asyncio.get_running_loop())
+    registry = _registries.get(loop_id)
+    if registry is None:
+        _registries.clear()
+        limit = settings.NETZN_MAX_CONNECTIONS_PER_USER
+        if settings.REDIS_URL:
+            registry = RedisConnectionRegistry(
+                limit, settings.REDIS_URL, settings.NETZN_REDIS_PREFIX
+            )
+        else:
+            registry = ConnectionRegistry(limit)
+        _registries[loop_id] = registry
+    return registry

@@ -1,0 +1,44 @@
+"""The per-person connection cap (PROTOCOL.md 1.1; NETZN_MAX_CONNECTIONS_PER_USER,
+default 50), counted across processes: up to the cap every handshake is admitted, one
+more is refused with HTTP 429 while the open ones keep working, and a place freed by a
+close is taken again."""
+
+from __future__ import annotations
+
+import asyncio
+
+from websockets.exceptions import InvalidStatus
+
+from tests.live.client import Socket, refused_status
+from tests.live.conftest import Deployment
+
+CAP = 50
+
+
+async def test_past_the_cap_a_handshake_is_refused_with_429_and_the_open_ones_keep_working(
+    live: Deployment,
+) -> None:
+    anna = live.person("Anna Becker")
+    ben = live.person("Ben Öztürk")
+    sockets: list[Socket] = []
+    for n in range(CAP):
+        sockets.append(await live.socket(anna, live.servers[n % len(live.servers)]))
+    assert sockets[0].hello["limits"]["connections_per_person"] == CAP
+    for server in live.servers:
+        try:
+            await live.socket(anna, server)
+        except InvalidStatus as refused:
+            assert refused_status(refused) == 429
+        else:
+            raise AssertionError("a connection past the cap was admitted")
+    await asyncio.gather(*(socket.ping() for socket in sockets))
+    # Somebody else is not affected.
+    other = await live.socket(ben)
+    await other.ping()
+    # A closed connection gives its place back.
+    await sockets.pop().close()
+    await asyncio.sleep(0.3)
+    sockets.append(await live.socket(anna, live.second))
+    await sockets[-1].ping()
+    for socket in [*sockets, other]:
+        await socket.close()
