@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.images import avatar_url, logo_url
 from accounts.models import Block, Company, CompanyMember, User, Visibility
 from realtime.errors import ClientError
 
@@ -83,6 +84,8 @@ def public_profile(viewer: Any, person: User) -> dict[str, Any]:
         "city": person.city,
         "bio": person.bio,
         "topics": list(person.topics or []),
+        "address_form": person.address_form,
+        "avatar_url": avatar_url(person),
         "company_verified": person.company_verified,
         "companies": [
             {
@@ -200,6 +203,8 @@ def company_contact(viewer: Any, membership: CompanyMember) -> dict[str, Any]:
             "id": person.pk,
             "display_name": person.display_name,
             "job_title": person.job_title,
+            "address_form": person.address_form,
+            "avatar_url": avatar_url(person),
             **contact_fields(viewer, person),
         },
         "role": membership.role,
@@ -232,6 +237,7 @@ def company_profile(viewer: Any, company: Company) -> dict[str, Any]:
         "domain": company.domain,
         "register_number": company.register_number,
         "description": company.description,
+        "logo_url": logo_url(company),
         **verification_of(company),
     }
     if viewer.is_authenticated:
@@ -261,6 +267,7 @@ def company_summary(company: Company) -> dict[str, Any]:
         "name": company.name,
         "industry": company.industry,
         "city": company.city,
+        "logo_url": logo_url(company),
         "verified": company.verified,
     }
 

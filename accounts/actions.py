@@ -23,10 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import sessions
+from accounts import images, sessions
 from accounts.access import is_company_admin
 from accounts.models import (
     AccessToken,
+    AddressForm,
     Block,
     Company,
     CompanyMember,
@@ -35,6 +36,7 @@ from accounts.models import (
     Verification,
     Visibility,
 )
+from accounts.signals import company_claim_settled, company_claimed
 from accounts.throttle import limit_action, verify_current_password
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
@@ -356,7 +358,8 @@ def do_end_session(*, actor: User, session_id: Any) -> None:
 def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
     """Change the actor's own profile (only the owner may). `changes` holds any of
     display_name, job_title, company_name, city, phone, bio, topics, email_visibility,
-    phone_visibility; everything is validated before anything is stored."""
+    phone_visibility, address_form ("frau", "herr" or ""); everything is validated
+    before anything is stored."""
     errors = FieldErrors()
     values: dict[str, Any] = {}
     for field, value in changes.items():
@@ -375,6 +378,10 @@ def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
             values[field] = _topics(errors, value)
         elif field in ("email_visibility", "phone_visibility"):
             values[field] = _visibility(errors, field, value)
+        elif field == "address_form":
+            if value not in AddressForm.values:
+                errors.add(field, "Erlaubt sind „frau“, „herr“ oder keine Angabe.")
+            values[field] = value
         else:
             errors.add(field, "Dieses Feld gibt es nicht.")
     errors.raise_if_any()
@@ -533,7 +540,7 @@ def _require_confirmed_email(actor: User) -> None:
 
 def _require_admin(actor: User, company: Company) -> None:
     if not is_company_admin(actor, company):
-        raise ClientError("forbidden", "Nur die Verwaltung des Unternehmens darf das.")
+        raise ClientError("forbidden", "Nur die Profil-Admins des Unternehmens dürfen das.")
 
 
 def do_update_company(*, actor: User, company: Company, changes: Mapping[str, Any]) -> Company:
@@ -568,16 +575,20 @@ def do_update_company(*, actor: User, company: Company, changes: Mapping[str, An
 
 def do_claim_company(*, actor: User, company: Company, responsibility: Any = "") -> CompanyMember:
     """The actor says "I work here". The claim stays unlisted until an admin of the
-    company confirms it. A second claim of the same person is a `conflict`."""
+    company confirms it. A second claim of the same person is a `conflict`. Sends
+    `company_claimed` in the transaction: notifications tells the company's admins
+    (kind `company_claim`)."""
     _require_confirmed_email(actor)
     errors = FieldErrors()
     responsibility = _text(errors, "responsibility", responsibility, limit=160)
     errors.raise_if_any()
     try:
         with transaction.atomic():
-            return CompanyMember.objects.create(
+            claim = CompanyMember.objects.create(
                 company=company, user=actor, responsibility=responsibility, confirmed=False
             )
+            company_claimed.send(sender=CompanyMember, claim=claim)
+            return claim
     except IntegrityError as exc:
         raise ClientError("conflict", "Sie sind diesem Unternehmen bereits zugeordnet.") from exc
 
@@ -595,13 +606,15 @@ def _membership(company: Company, user_id: int) -> CompanyMember:
 
 def do_confirm_company_member(*, actor: User, company: Company, user_id: int) -> CompanyMember:
     """An admin of the company confirms a claim; the person is listed from now on.
-    If the person has no company name in the profile yet, it is set to this one."""
+    If the person has no company name in the profile yet, it is set to this one.
+    Sends `company_claim_settled` (the admins' notifications stop counting)."""
     _require_admin(actor, company)
     with transaction.atomic():
         membership = _membership(company, user_id)
         if not membership.confirmed:
             CompanyMember.objects.filter(pk=membership.pk).update(confirmed=True)
             membership.confirmed = True
+            company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
             User.objects.filter(pk=user_id, company_name="").update(company_name=company.name)
             sync_company_verified(user_ids=[user_id])
     return membership
@@ -624,10 +637,10 @@ def do_remove_company_member(*, actor: User, company: Company, user_id: int) -> 
         membership = _membership(company, user_id)
         is_admin = membership.role == CompanyMember.Role.ADMIN and membership.confirmed
         if is_admin and not _other_admins(company, user_id):
-            raise ClientError(
-                "conflict", "Das Unternehmen braucht mindestens eine Person in der Verwaltung."
-            )
+            raise ClientError("conflict", "Das Unternehmen braucht mindestens einen Profil-Admin.")
         CompanyMember.objects.filter(pk=membership.pk).delete()
+        if not membership.confirmed:
+            company_claim_settled.send(sender=CompanyMember, claim_id=membership.pk)
         sync_company_verified(user_ids=[user_id])
 
 
@@ -649,10 +662,10 @@ def do_set_company_member(
         membership = _membership(company, user_id)
         if role is not None and role != membership.role:
             if role == CompanyMember.Role.ADMIN and not membership.confirmed:
-                raise ClientError("conflict", "Erst bestätigen, dann zur Verwaltung machen.")
+                raise ClientError("conflict", "Erst bestätigen, dann zum Profil-Admin machen.")
             if role == CompanyMember.Role.CONTACT and not _other_admins(company, user_id):
                 raise ClientError(
-                    "conflict", "Das Unternehmen braucht mindestens eine Person in der Verwaltung."
+                    "conflict", "Das Unternehmen braucht mindestens einen Profil-Admin."
                 )
             values["role"] = role
         if values:
@@ -780,3 +793,51 @@ def do_block_person(*, actor: User, person: User) -> None:
 def do_unblock_person(*, actor: User, person: User) -> None:
     """Lift the actor's block of `person`. Idempotent."""
     Block.objects.filter(blocker=actor, blocked=person).delete()
+
+
+def _replace_picture(model: Any, pk: Any, field: str, new_name: str, old_name: str) -> None:
+    """Point the row at the new file; the old file goes after the commit (a rollback
+    keeps the old picture and drops the new file)."""
+    try:
+        with transaction.atomic():
+            model.objects.filter(pk=pk).update(**{field: new_name})
+            transaction.on_commit(lambda: images.discard(old_name))
+    except Exception:
+        images.discard(new_name)
+        raise
+
+
+def do_set_avatar(*, actor: User, upload: Any) -> User:
+    """Set the actor's profile photo from an uploaded file (any size of picture in
+    JPEG, PNG, WebP or GIF up to NETZN_IMAGE_MAX_BYTES): cut to the centre square and
+    stored as a 256-pixel JPEG. `bad_request` with a German reason otherwise. No event."""
+    content, extension = images.square_image(upload, field="avatar", logo=False)
+    name = images.store("avatars", actor.pk, content, extension)
+    _replace_picture(User, actor.pk, "avatar", name, actor.avatar.name or "")
+    actor.avatar.name = name
+    return actor
+
+
+def do_remove_avatar(*, actor: User) -> None:
+    """Remove the actor's profile photo (initials are shown again). No event."""
+    old = actor.avatar.name or ""
+    _replace_picture(User, actor.pk, "avatar", "", old)
+    actor.avatar.name = ""
+
+
+def do_set_company_logo(*, actor: User, company: Company, upload: Any) -> Company:
+    """Set a company's logo: its confirmed admins only. Cut to the centre square and
+    stored as a 256-pixel PNG (transparency kept). No event."""
+    _require_admin(actor, company)
+    content, extension = images.square_image(upload, field="logo", logo=True)
+    name = images.store("logos", company.pk, content, extension)
+    _replace_picture(Company, company.pk, "logo", name, company.logo.name or "")
+    company.logo.name = name
+    return company
+
+
+def do_remove_company_logo(*, actor: User, company: Company) -> None:
+    """Remove a company's logo: its confirmed admins only. No event."""
+    _require_admin(actor, company)
+    _replace_picture(Company, company.pk, "logo", "", company.logo.name or "")
+    company.logo.name = ""

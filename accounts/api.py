@@ -115,6 +115,7 @@ class ProfilePatch(Body):
     topics: list[Any] | None = None  # items checked by the action, with a German message
     email_visibility: str | None = None
     phone_visibility: str | None = None
+    address_form: str | None = None  # "frau", "herr" or "" (role labels follow it)
 
 
 class CompanyIn(Body):

@@ -17,6 +17,24 @@ from accounts.registry import import_register
 DEMO_PASSWORD = "Glueckauf-Ruhr-2026"  # noqa: S105 (local demo only, printed by make run)
 DEMO_LOGINS = ["anna.becker@example.de", "malte.schroeder@example.de"]
 
+# How the demo people want to be addressed (role labels follow it); Mia Böhm and Paul
+# Lübke gave nothing, so the neutral forms show too.
+ADDRESS_FORMS = {
+    "anna.becker@example.de": "frau",
+    "juergen.kowalski@example.de": "herr",
+    "oezlem.yilmaz@example.de": "frau",
+    "guenther.koehler@example.de": "herr",
+    "lena.koehler@example.de": "frau",
+    "malte.schroeder@example.de": "herr",
+    "hanna.woelfel@example.de": "frau",
+    "sophie.mueller@example.de": "frau",
+    "bjoern.huebner@example.de": "herr",
+    "karin.weiss@example.de": "frau",
+    "tobias.brueckner@example.de": "herr",
+    "frank.schaefer@example.de": "herr",
+    "joerg.gruenewald@example.de": "herr",
+}
+
 # email, name, job title, city, phone, topics, bio, e-mail/phone open to members
 PEOPLE: list[tuple[str, str, str, str, str, list[str], str, bool]] = [
     (
@@ -301,6 +319,7 @@ def _person(entry: tuple[str, str, str, str, str, list[str], str, bool]) -> User
         "bio": bio,
         "email_visibility": visibility,
         "phone_visibility": visibility,
+        "address_form": ADDRESS_FORMS.get(email, ""),
     }
     return actions.do_update_profile(actor=user, changes=changes)
 

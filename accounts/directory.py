@@ -1,12 +1,24 @@
-"""Searching people and companies, and the list cursor (docs/accounts.md).
+"""Searching people and companies, German sorting, and the list cursor (docs/accounts.md,
+docs/ui.md "Directory search").
 
-On PostgreSQL the free text `q` runs through full-text search with the German
-configuration: every word becomes a prefix query of its stem, so "Ausbildung" (stem
-"ausbild") finds "Ausbildungsleiterin", and "Beck" finds "Becker". A word typed without
-umlauts ("Schroeder") also tries its folded form ("schroder", as the stemmer folds
-"ö"). Names also match by strict trigram word similarity (pg_trgm), which forgives a small
-typo ("Beker"). Results are ranked,
-names weigh most. On SQLite every word must occur (icontains) in one of the fields.
+Both modes treat "ae", "oe", "ue" and "ss" as "ä", "ö", "ü" and "ß" ("Schaefer" finds
+"Schäfer") and forgive a small typo ("Kowalsky" finds "Kowalski"):
+
+- PostgreSQL: full-text search with the German configuration, every word a prefix query
+  of its stem, a word typed without umlauts also in its folded form ("schroeder" ->
+  "schroder", as the stemmer folds "ö"); names also match by strict trigram word
+  similarity (pg_trgm), a person's company name as well. Ranked, names weigh most.
+- SQLite (the embedded default): the same rules in Python over the filtered rows, with
+  `fold` on both sides and difflib's similarity ratio for typos (a word of four or more
+  letters matches a word whose ratio is at least 0.8, or whose start is that close).
+  A regional directory holds thousands of rows, not millions, so this stays cheap;
+  PostgreSQL is the mode for more.
+
+Unranked lists (no search words) are sorted by `sort_key` in Python in both modes:
+German alphabetical order (DIN 5007-1: "Ö" as "O", "ß" as "ss"), titles such as "Dr."
+ignored, so "Dr. Karin Weiß" sorts under K and "Özlem" under O. A locale-independent
+key instead of the C library's or ICU's collation: no locale needs to be installed,
+and the key is the same on every machine.
 
 Lists are paged by an opaque cursor: URL-safe base64 of the offset into the ordered
 result. A search is ranked, not keyed by a unique column, so an offset is the honest
@@ -18,8 +30,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Sequence
-from typing import Any, TypeVar
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.search import (
@@ -28,8 +43,9 @@ from django.contrib.postgres.search import (
     SearchVector,
     TrigramStrictWordSimilarity,
 )
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import BooleanField, Exists, Model, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.fields import TextField
 from django.db.models.functions import Cast, Greatest
 
 from accounts.access import people
@@ -43,6 +59,101 @@ MAX_PAGE_SIZE = 100
 WORD = re.compile(r"[^\W_]+")
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
+TYPO_RATIO = 0.8
+TYPO_MIN_LETTERS = 4
+TITLES = re.compile(
+    r"^(?:(?:prof|dr|dipl|ing|med|rer|nat|phil|jur|mag|mba|ba|ma)\.?(?:-\w+\.?)*\s+)+",
+    re.IGNORECASE,
+)
+DOTLESS_I = "\u0131"  # the Turkish dotless i (as in a Turkish surname): no decomposition
+GERMAN_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", DOTLESS_I: "i"})
+SORT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", DOTLESS_I: "i"})
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def fold(text: str) -> str:
+    """ "Schäfer" and "Schaefer" -> "schaefer": umlauts as their two-letter spelling,
+    other accents dropped ("José" -> "jose"), case folded."""
+    return _strip_marks(text.casefold().translate(GERMAN_FOLD))
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """German phone-book order, titles ignored: "Dr. Karin Weiß" -> ("karin weiss", ...);
+    "Özlem" sorts with "O". The name itself breaks ties."""
+    bare = TITLES.sub("", name.strip()) or name.strip()
+    return (_strip_marks(bare.casefold().translate(SORT_FOLD)), name)
+
+
+@dataclass
+class Ordered(Generic[M]):
+    """A result ordered in Python: the ids in order and the queryset to load a page of
+    them from (with its prefetching)."""
+
+    queryset: QuerySet[M]
+    ids: list[int]
+
+
+def _ordered(queryset: QuerySet[M], ids: Iterable[int]) -> Ordered[M]:
+    return Ordered(queryset=queryset, ids=list(ids))
+
+
+def _alphabetical(queryset: QuerySet[M], field: str) -> Ordered[M]:
+    rows = queryset.values_list("pk", field)
+    return _ordered(queryset, (pk for pk, _ in sorted(rows, key=lambda r: (sort_key(r[1]), r[0]))))
+
+
+def _word_score(word: str, candidates: Sequence[str]) -> float:
+    """1.0 when a candidate starts with `word`; a typo's similarity when close enough;
+    else 0."""
+    best = 0.0
+    for candidate in candidates:
+        if candidate.startswith(word):
+            return 1.0
+        if len(word) < TYPO_MIN_LETTERS:
+            continue
+        whole = SequenceMatcher(None, word, candidate).ratio()
+        start = SequenceMatcher(None, word, candidate[: len(word)]).ratio()
+        best = max(best, whole, start if len(candidate) > len(word) else 0.0)
+    return best if best >= TYPO_RATIO else 0.0
+
+
+def _python_search(
+    queryset: QuerySet[M], q: str, weighted: Sequence[tuple[str, float]], name_field: str
+) -> Ordered[M]:
+    """Every search word must match (prefix or small typo) in one of the fields; the
+    score sums each word's best match times its field's weight."""
+    words = [fold(word) for word in words_of(q)]
+    fields = [field for field, _ in weighted]
+    scored: list[tuple[float, tuple[str, str], int]] = []
+    for row in queryset.values_list("pk", *fields):
+        pk, values = row[0], row[1:]
+        per_field = [
+            (WORD.findall(fold(_as_text(value))), weight)
+            for value, (_, weight) in zip(values, weighted, strict=True)
+        ]
+        total = 0.0
+        for word in words:
+            best = max(
+                (_word_score(word, tokens) * weight for tokens, weight in per_field), default=0
+            )
+            if best == 0:
+                break
+            total += best
+        else:
+            name = values[fields.index(name_field)]
+            scored.append((-total, sort_key(str(name)), pk))
+    return _ordered(queryset, (pk for _, _, pk in sorted(scored)))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value)
+    return "" if value is None else str(value)
 
 
 def words_of(q: str) -> list[str]:
@@ -65,20 +176,22 @@ def prefix_tsquery(words: Sequence[str]) -> SearchQuery:
     return SearchQuery(" & ".join(terms), config="german", search_type="raw")
 
 
-def _text_filter(fields: Sequence[str], words: Sequence[str]) -> Q:
-    condition = Q()
-    for word in words:
-        any_field = Q()
-        for field in fields:
-            any_field |= Q(**{f"{field}__icontains": word})
-        condition &= any_field
-    return condition
+PEOPLE_FIELDS = (
+    ("display_name", 3.0),
+    ("job_title", 2.0),
+    ("company_name", 2.0),
+    ("topics", 2.0),
+    ("city", 1.0),
+    ("bio", 1.0),
+)
+COMPANY_FIELDS = (("name", 3.0), ("industry", 2.0), ("city", 1.0), ("description", 1.0))
 
 
 def search_people(
     *, q: str = "", city: str = "", company: str = "", topic: str = "", responsibility: str = ""
-) -> QuerySet[User]:
-    """Active people matching all given criteria, best matches first.
+) -> QuerySet[User] | Ordered[User]:
+    """Active people matching all given criteria, best matches first; without search
+    words in German alphabetical order.
 
     `responsibility` ("Zuständig für") matches a confirmed contact person whose
     responsibility contains it; with `company` too, at that very company, so "who
@@ -108,14 +221,9 @@ def search_people(
         queryset = filter_topic(queryset, topic.strip())
     words = words_of(q)
     if not words:
-        return queryset.order_by("display_name", "pk")
+        return _alphabetical(queryset, "display_name")
     if not settings.IS_POSTGRES:
-        fields = ["display_name", "job_title", "company_name", "city", "bio", "topics_text"]
-        return (
-            queryset.annotate(topics_text=Cast("topics", TextField()))
-            .filter(_text_filter(fields, words))
-            .order_by("display_name", "pk")
-        )
+        return _python_search(queryset, q, PEOPLE_FIELDS, "display_name")
     vector = (
         SearchVector("display_name", weight="A", config="german")
         + SearchVector(
@@ -128,7 +236,10 @@ def search_people(
         queryset.annotate(
             document=vector,
             rank=SearchRank(vector, query),
-            name_similarity=TrigramStrictWordSimilarity(q.strip(), "display_name"),
+            name_similarity=Greatest(
+                TrigramStrictWordSimilarity(q.strip(), "display_name"),
+                TrigramStrictWordSimilarity(q.strip(), "company_name"),
+            ),
         )
         .filter(Q(document=query) | Q(name_similarity__gte=NAME_SIMILARITY))
         .order_by(Greatest("rank", "name_similarity").desc(), "display_name", "pk")
@@ -136,7 +247,8 @@ def search_people(
 
 
 def filter_topic(queryset: QuerySet[User], topic: str) -> QuerySet[User]:
-    """People who carry `topic` as one of their tags (case-insensitive, whole tag)."""
+    """People who carry `topic` as one of their tags: the whole tag, case and umlaut
+    spelling aside ("logistik" is "Logistik", "Logis" is not)."""
     if settings.IS_POSTGRES:
         has_topic = RawSQL(
             "EXISTS (SELECT 1 FROM jsonb_array_elements_text(accounts_user.topics) AS t(v)"
@@ -145,10 +257,15 @@ def filter_topic(queryset: QuerySet[User], topic: str) -> QuerySet[User]:
             output_field=BooleanField(),
         )
         return queryset.annotate(has_topic=has_topic).filter(has_topic=True)
-    escaped = json.dumps(topic)[1:-1]
-    return queryset.annotate(topics_text=Cast("topics", TextField())).filter(
-        Q(topics_text__icontains=topic) | Q(topics_text__icontains=escaped)
-    )
+    # SQLite: its lower() knows ASCII only and its JSON text has escapes, so compare the
+    # tags one by one in Python.
+    wanted = fold(topic)
+    matching = [
+        pk
+        for pk, topics in queryset.values_list("pk", "topics")
+        if any(fold(str(item)) == wanted for item in topics or [])
+    ]
+    return queryset.filter(pk__in=matching)
 
 
 WZ_PREFIX = re.compile(r"^\d{2}(\.\d{0,2}(\.\d?)?)?$")
@@ -165,8 +282,11 @@ def wz_industries() -> list[tuple[str, str]]:
     return [(title, f"{title} ({code})") for code, title in rows]
 
 
-def search_companies(*, q: str = "", city: str = "", industry: str = "") -> QuerySet[Company]:
-    """Companies matching all given criteria, best matches first."""
+def search_companies(
+    *, q: str = "", city: str = "", industry: str = ""
+) -> QuerySet[Company] | Ordered[Company]:
+    """Companies matching all given criteria, best matches first; without search words
+    in German alphabetical order."""
     queryset = Company.objects.all()
     if city.strip():
         queryset = queryset.filter(city__istartswith=city.strip())
@@ -177,10 +297,9 @@ def search_companies(*, q: str = "", city: str = "", industry: str = "") -> Quer
         queryset = queryset.filter(industry__icontains=industry)
     words = words_of(q)
     if not words:
-        return queryset.order_by("name", "pk")
+        return _alphabetical(queryset, "name")
     if not settings.IS_POSTGRES:
-        fields = ["name", "industry", "city", "description"]
-        return queryset.filter(_text_filter(fields, words)).order_by("name", "pk")
+        return _python_search(queryset, q, COMPANY_FIELDS, "name")
     vector = (
         SearchVector("name", weight="A", config="german")
         + SearchVector("industry", weight="B", config="german")
@@ -221,9 +340,16 @@ def decode_cursor(cursor: str) -> int:
     return offset
 
 
-def page_of(queryset: QuerySet[Any], *, cursor: str, limit: int) -> tuple[list[Any], str | None]:
-    """One page of `queryset` and the cursor of the next page (None on the last)."""
+def page_of(
+    result: QuerySet[Any] | Ordered[Any], *, cursor: str, limit: int
+) -> tuple[list[Any], str | None]:
+    """One page of a result and the cursor of the next page (None on the last)."""
     offset = decode_cursor(cursor)
-    rows = list(queryset[offset : offset + limit + 1])
+    if isinstance(result, Ordered):
+        ids = result.ids[offset : offset + limit + 1]
+        loaded = {row.pk: row for row in result.queryset.filter(pk__in=ids)}
+        rows = [loaded[pk] for pk in ids if pk in loaded]
+    else:
+        rows = list(result[offset : offset + limit + 1])
     next_cursor = encode_cursor(offset + limit) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from accounts import throttle
 from accounts.actions import do_reset_password
 from accounts.directory import wz_industries
-from accounts.models import CompanyMember, User, Visibility
+from accounts.models import AddressForm, CompanyMember, User, Visibility
 from realtime.errors import ClientError
 
 
@@ -72,6 +72,13 @@ class LoginForm(forms.Form):
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label="Name", max_length=120)
+    address_form = forms.ChoiceField(
+        label="Anrede",
+        choices=AddressForm.choices,
+        required=False,
+        help_text="Freiwillig. Danach richten sich Bezeichnungen wie „Inhaberin“ oder "
+        "„Inhaber“; ohne Angabe steht eine neutrale Form.",
+    )
     job_title = forms.CharField(label="Position", max_length=120, required=False)
     company_name = forms.CharField(label="Unternehmen", max_length=160, required=False)
     city = forms.CharField(label="Ort", max_length=100, required=False)
@@ -97,6 +104,7 @@ class ProfileForm(forms.Form):
         return cls(
             initial={
                 "display_name": user.display_name,
+                "address_form": user.address_form,
                 "job_title": user.job_title,
                 "company_name": user.company_name,
                 "city": user.city,

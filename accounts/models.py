@@ -16,6 +16,15 @@ class Visibility(models.TextChoices):
     MEMBERS = "members", "Angemeldete Mitglieder"
 
 
+class AddressForm(models.TextChoices):
+    """How a person wants to be addressed; role labels follow it ("Inhaberin",
+    "Inhaber"), and without it they take a neutral form (docs/ui.md)."""
+
+    NONE = "", "Keine Angabe"
+    FRAU = "frau", "Frau"
+    HERR = "herr", "Herr"
+
+
 class EmailFrequency(models.TextChoices):
     IMMEDIATE = "immediate", "Sofort"
     DIGEST = "digest", "Tägliche Zusammenfassung"
@@ -65,6 +74,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone = models.CharField("Telefon", max_length=40, blank=True)
     bio = models.TextField("Über mich", max_length=2000, blank=True)
     topics = models.JSONField("Themen", default=list, blank=True)
+    address_form = models.CharField(
+        "Anrede", max_length=10, choices=AddressForm, default=AddressForm.NONE, blank=True
+    )
+    # A square JPEG made from the upload (accounts/images.py), served by a view only.
+    avatar = models.FileField("Foto", upload_to="avatars/", max_length=200, blank=True)
     email_visibility = models.CharField(
         "Sichtbarkeit der E-Mail", max_length=10, choices=Visibility, default=Visibility.PRIVATE
     )
@@ -117,6 +131,8 @@ class Company(models.Model):
     address = models.CharField("Anschrift", max_length=255, blank=True)
     website = models.URLField("Website", blank=True)
     description = models.TextField("Beschreibung", max_length=4000, blank=True)
+    # A square PNG made from the upload (accounts/images.py), served by a view only.
+    logo = models.FileField("Logo", upload_to="logos/", max_length=200, blank=True)
     # The web domain ("ruether-stahlbau.de") that an e-mail proof must come from, and
     # the commercial register number ("HRB 12345 Bochum"); each at most one page.
     domain = models.CharField("Web-Domain", max_length=253, blank=True)

@@ -22,7 +22,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import sessions
+from accounts import images, sessions
 from accounts.access import own_profile
 from accounts.models import AccessToken, Block, Company, CompanyMember, User, UserSession
 from accounts.throttle import verify_current_password
@@ -243,6 +243,9 @@ def do_delete_person(
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(User), object_id=str(pk)
         ).update(object_repr=f"Person #{pk}", change_message="")
+        # The profile photo's file goes with the row (after the commit: a rollback keeps it).
+        photo = locked.avatar.name or ""
+        transaction.on_commit(lambda: images.discard(photo))
         locked.delete()
         disconnect_user(pk)
 

@@ -46,11 +46,18 @@ urlpatterns = [
     path("personen/", views.people_list, name="people_list"),
     path("personen/<int:person_id>/", views.person_detail, name="person_detail"),
     path("personen/<int:person_id>/blockieren/", views.person_block, name="person_block"),
+    path("personen/<int:person_id>/foto/", views.person_photo, name="person_photo"),
     path("unternehmen/", views.company_list, name="company_list"),
     path("unternehmen/neu/", views.company_create, name="company_create"),
     path("unternehmen/<slug:slug>/", views.company_detail, name="company_detail"),
     path("unternehmen/<slug:slug>/bearbeiten/", views.company_edit, name="company_edit"),
     path("unternehmen/<slug:slug>/zuordnen/", views.company_claim, name="company_claim"),
+    path("unternehmen/<slug:slug>/logo/", views.company_logo, name="company_logo"),
+    path(
+        "unternehmen/<slug:slug>/logo/aendern/",
+        views.company_logo_upload,
+        name="company_logo_upload",
+    ),
     path("unternehmen/<slug:slug>/bestaetigen/", views.company_verify, name="company_verify"),
     path(
         "unternehmen/<slug:slug>/domain-nachweis/",
@@ -69,6 +76,7 @@ urlpatterns = [
         name="settings",
     ),
     path("einstellungen/profil/", views.settings_profile, name="settings_profile"),
+    path("einstellungen/profil/foto/", views.settings_photo, name="settings_photo"),
     path("einstellungen/zugaenge/", views.settings_tokens, name="settings_tokens"),
     path(
         "einstellungen/zugaenge/<int:token_id>/widerrufen/",

@@ -17,8 +17,9 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,7 +36,7 @@ from accounts.access import (
     public_profile,
     signed_in,
 )
-from accounts.directory import DEFAULT_PAGE_SIZE, page_of
+from accounts.directory import DEFAULT_PAGE_SIZE, Ordered, page_of
 from accounts.directory import search_companies as find_companies
 from accounts.directory import search_people as find_people
 from accounts.forms import (
@@ -57,6 +58,13 @@ from accounts.forms import (
 )
 from accounts.models import AccessToken, Company, User, UserSession, Verification
 from realtime.errors import ClientError
+
+
+class AnotherMember:
+    """A signed-in member who is not the person looked at (for the profile preview)."""
+
+    is_authenticated = True
+    pk = None
 
 
 def _company_or_404(slug: str) -> Company:
@@ -117,7 +125,7 @@ def logout_page(request: HttpRequest) -> HttpResponse:
 
 
 def _search_page(
-    request: HttpRequest, form: forms.Form, find: Callable[..., QuerySet[Any]]
+    request: HttpRequest, form: forms.Form, find: Callable[..., QuerySet[Any] | Ordered[Any]]
 ) -> tuple[list[Any], dict[str, str | None]]:
     """One page of a directory search and its links; a bad form or cursor shows its
     error on the form (and the page answers 400)."""
@@ -149,9 +157,12 @@ def people_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     person = _person_or_404(request.user, person_id)
+    is_me = person.pk == request.user.pk
+    # One's own page is the preview "So sehen andere Ihr Profil": what another signed-in
+    # member sees, so a field set to "Nur ich" is missing here as it is for them.
     context = {
-        "profile": public_profile(request.user, person),
-        "is_me": person.pk == request.user.pk,
+        "profile": public_profile(AnotherMember() if is_me else request.user, person),
+        "is_me": is_me,
         "blocked": has_blocked(request.user, person),
     }
     return render(request, "accounts/person_detail.html", context)
@@ -280,7 +291,7 @@ def company_edit(request: HttpRequest, slug: str) -> HttpResponse:
     company = _company_or_404(slug)
     profile = company_profile(request.user, company)
     if not profile["is_admin"]:
-        messages.error(request, "Nur die Verwaltung des Unternehmens darf das Profil ändern.")
+        messages.error(request, "Nur die Profil-Admins des Unternehmens dürfen das Profil ändern.")
         return redirect("company_detail", slug=slug)
     form = CompanyForm(request.POST or None, initial=profile)
     if request.method == "POST" and form.is_valid():
@@ -321,7 +332,7 @@ def company_claim(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(
                 request,
                 "Ihre Zuordnung ist gespeichert. Sie erscheinen als Ansprechperson, "
-                "sobald die Verwaltung des Unternehmens bestätigt.",
+                "sobald ein Profil-Admin des Unternehmens bestätigt.",
             )
     else:
         messages.error(request, "Bitte die Zuständigkeit kürzer fassen (höchstens 160 Zeichen).")
@@ -730,3 +741,71 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _picture_response(name: str) -> FileResponse:
+    """A stored picture, with its own content type and never sniffed; the URL carries
+    the picture's version, so it may be cached for long (privately: photos are for
+    signed-in members)."""
+    if not name or not default_storage.exists(name):
+        raise Http404("Kein Bild.")
+    content_type = "image/png" if name.endswith(".png") else "image/jpeg"
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=604800"
+    return response
+
+
+@login_required
+def person_photo(request: HttpRequest, person_id: int) -> FileResponse:
+    """A person's photo for signed-in members (as their name); 404 when none."""
+    person = _person_or_404(request.user, person_id)
+    return _picture_response(person.avatar.name or "")
+
+
+def company_logo(request: HttpRequest, slug: str) -> FileResponse:
+    """A company's logo: public, as the company profile is."""
+    company = _company_or_404(slug)
+    return _picture_response(company.logo.name or "")
+
+
+@login_required
+@require_POST
+def settings_photo(request: HttpRequest) -> HttpResponse:
+    """Upload (field `avatar`) or remove (`action=remove`) the own profile photo."""
+    user = signed_in(request)
+    try:
+        if request.POST.get("action") == "remove":
+            actions.do_remove_avatar(actor=user)
+            messages.success(request, "Ihr Foto ist entfernt.")
+        else:
+            upload = request.FILES.get("avatar")
+            if upload is None:
+                raise ClientError("bad_request", "Bitte wählen Sie eine Bilddatei aus.")
+            actions.do_set_avatar(actor=user, upload=upload)
+            messages.success(request, "Ihr Foto ist gespeichert.")
+    except ClientError as error:
+        messages.error(request, error.detail)
+    return redirect("settings_profile")
+
+
+@login_required
+@require_POST
+def company_logo_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """Upload (field `logo`) or remove (`action=remove`) a company's logo (its admins)."""
+    company = _company_or_404(slug)
+    actor = signed_in(request)
+    try:
+        if request.POST.get("action") == "remove":
+            actions.do_remove_company_logo(actor=actor, company=company)
+            messages.success(request, "Das Logo ist entfernt.")
+        else:
+            upload = request.FILES.get("logo")
+            if upload is None:
+                raise ClientError("bad_request", "Bitte wählen Sie eine Bilddatei aus.")
+            actions.do_set_company_logo(actor=actor, company=company, upload=upload)
+            messages.success(request, "Das Logo ist gespeichert.")
+    except ClientError as error:
+        messages.error(request, error.detail)
+    return redirect("company_edit", slug=slug)

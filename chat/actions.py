@@ -29,6 +29,7 @@ from chat.events import (
 )
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify
+from notifications.models import Notification
 from realtime.errors import ClientError, forbidden
 from realtime.frames import conversation_topic, user_topic
 from realtime.publish import publish_all_on_commit, publish_on_commit
@@ -443,8 +444,17 @@ def author_ref(user: Any) -> dict[str, Any]:
 
 
 def _notify_direct_message(message: Message, recipient: Participant) -> None:
-    """One `direct_message` notification per conversation and unread stretch: the key
-    carries the recipient's read marker, which stays put until they read."""
+    """One `direct_message` notification per conversation and unread stretch: while the
+    recipient has an unread one for this conversation, later messages join it. Once it
+    is read (in the conversation, or only in the notification centre while the
+    conversation itself stays unread), the next message starts a new stretch keyed by
+    its own seq, so it toasts and counts again. The send holds the conversation's row
+    lock, so two messages cannot both start a stretch."""
+    prefix = f"dm:{message.conversation_id}:"
+    if Notification.objects.filter(
+        recipient=recipient.user, dedupe_key__startswith=prefix, read_at__isnull=True
+    ).exists():
+        return
     do_notify(
         recipient=recipient.user,
         kind="direct_message",
@@ -455,7 +465,7 @@ def _notify_direct_message(message: Message, recipient: Participant) -> None:
             "author": author_ref(message.author),
             "preview": preview(message.body),
         },
-        dedupe_key=f"dm:{message.conversation_id}:{recipient.last_read_seq}",
+        dedupe_key=f"{prefix}{message.seq}",
     )
 
 

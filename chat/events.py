@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
+from accounts.images import avatar_url
 from chat.models import Message
 
 
@@ -18,6 +19,7 @@ class AuthorPayload(TypedDict):
     company: str
     # Works at a company page the chamber or the company's own domain confirmed.
     company_verified: bool
+    avatar_url: NotRequired[str]
 
 
 class MessagePayload(TypedDict):
@@ -88,12 +90,17 @@ def author_payload(user: Any) -> AuthorPayload:
             "company": "",
             "company_verified": False,
         }
-    return {
+    payload: AuthorPayload = {
         "id": user.pk,
         "display_name": user.display_name,
         "company": user.company_name,
         "company_verified": user.company_verified,
     }
+    # People with a profile photo: where it is served (docs/protocol.md).
+    photo = avatar_url(user)
+    if photo:
+        payload["avatar_url"] = photo
+    return payload
 
 
 def message_payload(message: Message) -> MessagePayload:

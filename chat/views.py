@@ -95,15 +95,16 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
 @login_required
 @require_POST
 def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
-    """The "Nachricht senden" button of profiles, companies and member lists."""
+    """The "Nachricht senden" button of profiles, companies and member lists.
+
+    A refusal (a block in either direction, a deactivated or unknown person) gets one
+    neutral page that names no reason: a blocked person is never told (docs/ui.md)."""
     try:
         conversation, _ = do_get_or_create_direct_conversation(
             actor=request.user, other_user_id=user_id
         )
     except ClientError as error:
         if error.code == "forbidden":
-            return forbidden_page(
-                request, "An diese Person können Sie keine Direktnachricht schreiben."
-            )
+            return render(request, "chat/direct_unavailable.html", status=403)
         return forbidden_page(request, error.detail, status=error.status)
     return redirect("chat:conversation", conversation_id=conversation.pk)

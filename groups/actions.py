@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from accounts.images import avatar_url
 from accounts.throttle import limit_action
 from chat.actions import (
     do_add_participant,
@@ -46,7 +47,7 @@ from groups.events import (
     MemberRoleChangedFrame,
 )
 from groups.models import Group, Invitation, JoinRequest, Membership
-from notifications.actions import do_notify
+from notifications.actions import do_mark_handled, do_notify
 from realtime.errors import ClientError
 from realtime.frames import conversation_topic
 from realtime.publish import publish_on_commit
@@ -193,13 +194,18 @@ def person_info(user: Any) -> dict[str, Any]:
 
 def member_info(membership: Membership) -> MemberInfo:
     user = membership.user
-    return {
+    info: MemberInfo = {
         "id": user.pk,
         "display_name": user.display_name,
         "company": user.company_name,
         "job_title": user.job_title,
         "role": membership.role,
+        "address_form": user.address_form,
     }
+    photo = avatar_url(user)
+    if photo:
+        info["avatar_url"] = photo
+    return info
 
 
 def _member_count(group: Group) -> int:
@@ -262,12 +268,15 @@ def _admit(group: Group, user: Any) -> Membership:
     approved, a pending invitation as accepted (e.g. joining a group that was closed
     when they asked and is open now)."""
     now = timezone.now()
-    JoinRequest.objects.filter(group=group, user=user, status=JoinRequest.Status.PENDING).update(
-        status=JoinRequest.Status.APPROVED, decided_at=now
+    requests = JoinRequest.objects.filter(group=group, user=user, status=JoinRequest.Status.PENDING)
+    invitations = Invitation.objects.filter(
+        group=group, user=user, status=Invitation.Status.PENDING
     )
-    Invitation.objects.filter(group=group, user=user, status=Invitation.Status.PENDING).update(
-        status=Invitation.Status.ACCEPTED, decided_at=now
-    )
+    settled = [f"join_request:{pk}" for pk in requests.values_list("pk", flat=True)]
+    settled += [f"invitation:{pk}" for pk in invitations.values_list("pk", flat=True)]
+    requests.update(status=JoinRequest.Status.APPROVED, decided_at=now)
+    invitations.update(status=Invitation.Status.ACCEPTED, decided_at=now)
+    do_mark_handled(dedupe_keys=settled)
     membership = Membership.objects.create(group=group, user=user, role=Membership.Role.MEMBER)
     do_add_participant(conversation=group.conversation, user=user)
     frame: MemberJoinedFrame = {
@@ -333,6 +342,7 @@ def _approve(group: Group, request: JoinRequest, *, actor: Any) -> Membership:
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_by", "decided_at"])
+    do_mark_handled(dedupe_keys=[f"join_request:{request.pk}"])
     # Admitting settles a pending request, so a pending requester is never a member.
     membership = _admit(group, request.user)
     do_notify(
@@ -554,6 +564,7 @@ def do_withdraw_join_request(*, actor: Any, group: Group) -> JoinRequest:
         request.status = JoinRequest.Status.WITHDRAWN
         request.decided_at = timezone.now()
         request.save(update_fields=["status", "decided_at"])
+        do_mark_handled(dedupe_keys=[f"join_request:{request.pk}"])
     return request
 
 
@@ -611,6 +622,7 @@ def do_decline_join_request(
         request.decided_at = timezone.now()
         request.reason = reason
         request.save(update_fields=["status", "decided_by", "decided_at", "reason"])
+        do_mark_handled(dedupe_keys=[f"join_request:{request.pk}"])
         do_notify(
             recipient=request.user,
             kind="join_declined",
@@ -695,6 +707,7 @@ def do_revoke_invitation(*, actor: Any, group: Group, invitation_id: Any) -> Inv
         invitation.status = Invitation.Status.REVOKED
         invitation.decided_at = timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
+        do_mark_handled(dedupe_keys=[f"invitation:{invitation.pk}"])
     return invitation
 
 
@@ -732,6 +745,7 @@ def do_decline_invitation(*, actor: Any, invitation_id: Any) -> Invitation:
         invitation.status = Invitation.Status.DECLINED
         invitation.decided_at = timezone.now()
         invitation.save(update_fields=["status", "decided_at"])
+        do_mark_handled(dedupe_keys=[f"invitation:{invitation.pk}"])
     return invitation
 
 
@@ -747,7 +761,7 @@ def do_leave_group(*, actor: Any, group: Group) -> None:
         if membership.role == Membership.Role.OWNER and _owner_count(group) == 1:
             raise ClientError(
                 "conflict",
-                "Sie sind die einzige Inhaberin bzw. der einzige Inhaber. "
+                "Niemand außer Ihnen hat die Inhaberrolle. "
                 "Übertragen Sie die Gruppe zuerst an ein anderes Mitglied.",
             )
         _drop(group, membership)
@@ -799,9 +813,7 @@ def do_change_member_role(*, actor: Any, group: Group, user_id: Any, role: Any) 
         if target.role == role:
             return target
         if target.role == Membership.Role.OWNER and _owner_count(group) == 1:
-            raise ClientError(
-                "conflict", "Die Gruppe braucht mindestens eine Inhaberin bzw. einen Inhaber."
-            )
+            raise ClientError("conflict", "Mindestens ein Mitglied muss die Inhaberrolle behalten.")
         _set_role(group, target, role, actor=actor)
     return target
 
@@ -820,7 +832,7 @@ def do_transfer_ownership(*, actor: Any, group: Group, user_id: Any) -> Membersh
             "Nur Inhaber dürfen die Gruppe übertragen.",
         )
         if user_id == actor.pk:
-            raise ClientError("bad_request", "Sie sind bereits Inhaberin bzw. Inhaber.")
+            raise ClientError("bad_request", "Sie haben die Inhaberrolle bereits.")
         target = _locked_membership(group, user_id)
         if target is None:
             raise ClientError("not_found", "Diese Person ist kein Mitglied.")

@@ -7,7 +7,7 @@ of PROTOCOL.md; docs/groups.md describes them.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class MemberInfo(TypedDict):
@@ -16,6 +16,8 @@ class MemberInfo(TypedDict):
     company: str
     job_title: str
     role: str
+    address_form: str
+    avatar_url: NotRequired[str]
 
 
 class GroupRef(TypedDict):

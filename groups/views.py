@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.directory import sort_key
 from chat.models import NotificationLevel
 from groups import access
 from groups.actions import (
@@ -85,11 +86,14 @@ class GroupForm(forms.Form):
 
 class RequestForm(forms.Form):
     message = forms.CharField(
-        label="Nachricht an die Gruppe (freiwillig)",
+        label="Nachricht an die Admins der Gruppe (freiwillig)",
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+ROLE_ORDER = {"owner": 0, "admin": 1, "member": 2}
 
 
 def _flash_result(
@@ -166,7 +170,15 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user: Any = request.user
     membership = access.membership_of(user, group)
     can_see_members = access.can_see_members(request.user, group)
-    members = list(access.members_of(group)) if can_see_members else []
+    # Roles first (the database's order), then German alphabetical order, titles aside.
+    members = (
+        sorted(
+            access.members_of(group),
+            key=lambda m: (ROLE_ORDER.get(m.role, 9), sort_key(m.user.display_name)),
+        )
+        if can_see_members
+        else []
+    )
     participant = group.conversation.participants.filter(user=user).first() if membership else None
     return render(
         request,

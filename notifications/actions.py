@@ -37,6 +37,7 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.INVITATION,
         Notification.Kind.JOIN_APPROVED,
         Notification.Kind.JOIN_DECLINED,
+        Notification.Kind.COMPANY_CLAIM,
         Notification.Kind.MATCH,
         Notification.Kind.UNANSWERED,
         Notification.Kind.GROUP_QUIET,
@@ -188,6 +189,35 @@ def do_mark_read_by_key(*, recipient: Any, dedupe_key_prefix: str) -> list[int]:
             )
             _publish_read(recipient, sorted(changed))
     return sorted(changed)
+
+
+def do_mark_handled(*, dedupe_keys: Iterable[str]) -> int:
+    """Mark read, for every recipient, the unread notifications about things that are
+    settled now (a join request decided or withdrawn: every admin was told; an
+    invitation accepted, declined or revoked): they stop being "Neu", stop counting in
+    the badge, and owe no e-mail any more. Exact keys, never prefixes
+    ("join_request:1" is not "join_request:12"). Returns how many changed.
+
+    Called by groups' actions inside their transaction. Emits `notifications_read`
+    (with the ids and the new count) on `user:<recipient>` of each person concerned."""
+    keys = sorted(set(dedupe_keys))
+    if not keys:
+        return 0
+    with transaction.atomic():
+        rows = list(
+            Notification.objects.filter(dedupe_key__in=keys, read_at__isnull=True).values_list(
+                "pk", "recipient_id"
+            )
+        )
+        if not rows:
+            return 0
+        Notification.objects.filter(pk__in=[pk for pk, _ in rows]).update(read_at=timezone.now())
+        by_recipient: dict[int, list[int]] = {}
+        for pk, recipient_id in rows:
+            by_recipient.setdefault(recipient_id, []).append(pk)
+        for recipient_id, ids in sorted(by_recipient.items()):
+            _publish_read(User(pk=recipient_id), sorted(ids))
+    return len(rows)
 
 
 def do_set_email_frequency(*, actor: Any, frequency: str) -> None:

@@ -23,6 +23,7 @@ class Notification(models.Model):
         MENTION = "mention", "Erwähnung"
         ROLE_CHANGED = "role_changed", "Rolle geändert"
         INVITATION = "invitation", "Einladung"
+        COMPANY_CLAIM = "company_claim", "Neue Ansprechperson"
         MATCH = "match", "Passender Eintrag"
         UNANSWERED = "unanswered", "Unbeantwortete Frage"
         GROUP_QUIET = "group_quiet", "Stille Gruppe"

@@ -119,6 +119,10 @@ def summary(notification: Notification) -> str:
         return f"Ihre Rolle in „{group}“ wurde geändert"
     if kind == Notification.Kind.INVITATION:
         return f"{who} lädt Sie in die Gruppe „{group}“ ein"
+    if kind == Notification.Kind.COMPANY_CLAIM:
+        person = field(data, "person.display_name", default="Jemand")
+        company = field(data, "company.name", default="Ihr Unternehmen")
+        return f"{person} gibt an, bei „{company}“ zu arbeiten: bitte bestätigen oder ablehnen"
     if kind == Notification.Kind.MATCH:
         return match_summary(data)
     if kind == Notification.Kind.UNANSWERED:
@@ -150,6 +154,9 @@ def detail(notification: Notification) -> str:
         return field(data, "message", "request_message")
     if notification.kind == Notification.Kind.JOIN_DECLINED:
         return field(data, "reason")
+    if notification.kind == Notification.Kind.COMPANY_CLAIM:
+        responsibility = field(data, "responsibility")
+        return f"Zuständig für: {responsibility}" if responsibility else ""
     if notification.kind == Notification.Kind.MATCH:
         return field(data, "post.summary")
     if notification.kind == Notification.Kind.UNANSWERED:
@@ -181,6 +188,8 @@ def action_label(notification: Notification) -> str:
         return "Anfrage entscheiden"
     if kind == Notification.Kind.INVITATION:
         return "Einladung ansehen"
+    if kind == Notification.Kind.COMPANY_CLAIM:
+        return "Ansprechpersonen prüfen"
     if kind == Notification.Kind.MATCH:
         return "Eintrag ansehen"
     if kind == Notification.Kind.UNANSWERED:

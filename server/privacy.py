@@ -22,7 +22,7 @@ from groups.models import Group, Invitation, JoinRequest, Membership
 from notifications.models import Notification
 
 # Where other people's notifications name a person ({"id", "display_name", ...}).
-PERSON_KEYS = ("author", "requester", "decided_by", "invited_by", "changed_by", "user")
+PERSON_KEYS = ("author", "requester", "decided_by", "invited_by", "changed_by", "user", "person")
 FORMER = {"id": None, "display_name": FORMER_MEMBER}
 
 
@@ -140,6 +140,8 @@ def _scrubbed(data: dict[str, Any], person_id: int, delete_messages: bool) -> di
                 cleaned["preview"] = ""
             if key == "requester":
                 cleaned["message"] = ""
+            if key == "person":  # a company claim: what they said they handle
+                cleaned["responsibility"] = ""
     return cleaned
 
 

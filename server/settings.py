@@ -165,6 +165,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded pictures (profile photos, company logos) go through Django's storage API;
+# the default FileSystemStorage keeps them here. They are served by views that check
+# who may see them, never from MEDIA_URL by a web server.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", "") or VAR_DIR / "media")
+MEDIA_URL = "/medien/"
+NETZN_IMAGE_MAX_BYTES = int(os.environ.get("NETZN_IMAGE_MAX_BYTES", str(5 * 2**20)))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -174,7 +180,15 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "netzn <noreply@netzn.local>")
 # Absolute base for links in e-mails (no request at hand when a worker sends them).
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Without SITE_URL it is where `make run` serves: HOST and PORT (the Makefile's
+# variables, which reach the server as environment), a wildcard host as 127.0.0.1.
+_SERVE_HOST = os.environ.get("HOST", "").strip() or "127.0.0.1"
+if _SERVE_HOST in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 (a wildcard bind is not a link)
+    _SERVE_HOST = "127.0.0.1"
+SITE_URL = (
+    os.environ.get("SITE_URL", "").strip()
+    or f"http://{_SERVE_HOST}:{os.environ.get('PORT', '').strip() or '8000'}"
+).rstrip("/")
 
 CSRF_FAILURE_VIEW = "server.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
@@ -249,6 +263,18 @@ NETZN_ACTION_LIMITS = env_action_limits("NETZN_ACTION_LIMITS")
 
 NETZN_LOGIN_ATTEMPTS = int(os.environ.get("NETZN_LOGIN_ATTEMPTS", "10"))
 NETZN_LOGIN_WINDOW_SECONDS = int(os.environ.get("NETZN_LOGIN_WINDOW_SECONDS", "900"))
+
+# Impressum (§ 5 DDG) and Datenschutzerklärung (Art. 13 DSGVO): who runs this netzn.
+# Pages without an operator name say that the operator has not filled them in yet.
+NETZN_OPERATOR_NAME = os.environ.get("NETZN_OPERATOR_NAME", "")
+NETZN_OPERATOR_ADDRESS = os.environ.get("NETZN_OPERATOR_ADDRESS", "")  # lines split by "|"
+NETZN_OPERATOR_REPRESENTATIVE = os.environ.get("NETZN_OPERATOR_REPRESENTATIVE", "")
+NETZN_OPERATOR_EMAIL = os.environ.get("NETZN_OPERATOR_EMAIL", "")
+NETZN_OPERATOR_PHONE = os.environ.get("NETZN_OPERATOR_PHONE", "")
+NETZN_OPERATOR_REGISTER = os.environ.get("NETZN_OPERATOR_REGISTER", "")
+NETZN_OPERATOR_VAT_ID = os.environ.get("NETZN_OPERATOR_VAT_ID", "")
+NETZN_PRIVACY_OFFICER = os.environ.get("NETZN_PRIVACY_OFFICER", "")
+NETZN_HOSTING_PROVIDER = os.environ.get("NETZN_HOSTING_PROVIDER", "")
 # Retention (docs/privacy.md): days until `apply_retention` deletes them.
 NETZN_RETAIN_NOTIFICATIONS_DAYS = int(os.environ.get("NETZN_RETAIN_NOTIFICATIONS_DAYS", "180"))
 NETZN_RETAIN_REPORTS_DAYS = int(os.environ.get("NETZN_RETAIN_REPORTS_DAYS", "365"))

@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from server import preferences, views
+from server import legal, preferences, views
 from server.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("impressum/", legal.impressum, name="impressum"),
+    path("datenschutz/", legal.datenschutz, name="datenschutz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),

@@ -40,7 +40,7 @@ def signed_in_context(user: Any) -> dict[str, Any]:
     groups = [
         {
             "group": membership.group,
-            "role": membership.get_role_display(),
+            "role": membership.role,
             "unread": unread_by_conversation.get(membership.group.conversation_id, 0),
         }
         for membership in memberships

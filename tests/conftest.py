@@ -58,11 +58,7 @@ NOT_CONTRACT_MODULES = frozenset(
 
 # Contract tests that fail on the embedded default because of a known bug that another
 # change is fixing: expected to fail there (strictly: once fixed, the entry must go).
-KNOWN_EMBEDDED_FAILURES: dict[str, str] = {
-    "tests/accounts/test_directory.py::test_filters": (
-        "issue 16.7: the directory's SQLite search path matches topic=Logis in Logistik"
-    ),
-}
+KNOWN_EMBEDDED_FAILURES: dict[str, str] = {}
 
 
 def in_ci() -> bool:

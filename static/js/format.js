@@ -60,8 +60,10 @@ export function parseDate(value) {
 }
 
 export function initials(name) {
-  const words = String(name || "?").trim().split(/\s+/).filter(Boolean);
-  const letters = words.slice(0, 2).map((word) => Array.from(word)[0] || "");
+  const all = String(name || "?").trim().split(/\s+/).filter(Boolean);
+  // Titles ("Dr.", "Prof.") are not initials.
+  const words = all.filter((word) => !word.endsWith(".")).length ? all.filter((word) => !word.endsWith(".")) : all;
+  const letters = [words[0], words.length > 1 ? words.at(-1) : ""].map((word) => Array.from(word || "")[0] || "");
   return letters.join("") || "?";
 }
 
@@ -108,4 +110,20 @@ export function uuid() {
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A photo (same-site URL only) or the initials of `name`; decorative either way. */
+export function avatarNode(url, name, className = "avatar") {
+  if (typeof url === "string" && url.startsWith("/") && !url.startsWith("//")) {
+    const image = document.createElement("img");
+    image.className = `${className} avatar-photo`;
+    image.src = url;
+    image.alt = "";
+    return image;
+  }
+  const span = document.createElement("span");
+  span.className = className;
+  span.setAttribute("aria-hidden", "true");
+  span.textContent = initials(name || "");
+  return span;
 }

@@ -3,8 +3,19 @@
 // conversation, which the page's chat panel is subscribed to.
 
 import { csrfToken } from "./api.js";
+import { avatarNode } from "./format.js";
 
-const ROLE_LABELS = { owner: "Inhaber", admin: "Admin" };
+// As the server's `role_label` (server/templatetags/netzn.py): the form follows the
+// person, neutral where they gave none.
+const ROLE_LABELS = {
+  owner: { frau: "Inhaberin", herr: "Inhaber", "": "Inhaber:in" },
+  admin: { frau: "Admin", herr: "Admin", "": "Admin" },
+};
+
+function roleLabel(role, form) {
+  const labels = ROLE_LABELS[role];
+  return labels ? labels[form || ""] || labels[""] : "";
+}
 
 function setCount(count) {
   const element = document.getElementById("member-count");
@@ -13,11 +24,11 @@ function setCount(count) {
   element.textContent = `${count} ${count === 1 ? "Mitglied" : "Mitglieder"}`;
 }
 
-function rolePill(role) {
+function rolePill(role, form) {
   if (!ROLE_LABELS[role]) return null;
   const pill = document.createElement("span");
   pill.className = "pill";
-  pill.textContent = ROLE_LABELS[role];
+  pill.textContent = roleLabel(role, form);
   return pill;
 }
 
@@ -43,6 +54,8 @@ function memberItem(member, me) {
   item.className = "item";
   item.dataset.userId = String(member.id);
   item.dataset.role = member.role;
+  item.dataset.addressForm = member.address_form || "";
+  item.append(avatarNode(member.avatar_url, member.display_name));
   const main = document.createElement("span");
   main.className = "item-main";
   const name = document.createElement("a");
@@ -50,7 +63,7 @@ function memberItem(member, me) {
   name.href = `/personen/${Number(member.id)}/`;
   name.textContent = member.display_name;
   main.append(name);
-  const pill = rolePill(member.role);
+  const pill = rolePill(member.role, member.address_form);
   if (pill) main.append(pill);
   const sub = [member.job_title, member.company].filter(Boolean).join(", ");
   if (sub) {
@@ -65,29 +78,32 @@ function memberItem(member, me) {
 }
 
 export function watchMembers(connection, me) {
-  const list = document.getElementById("member-list");
-  const conversationId = list ? Number(list.dataset.conversationId) : 0;
+  // Looked up per frame: the group page may swap its content (grouppage.js).
+  const group = document.querySelector("[data-group-conversation]");
+  const conversationId = group ? Number(group.dataset.groupConversation) : 0;
   const forThisGroup = (frame) => Number(frame.conversation) === conversationId;
-  const itemOf = (userId) => list.querySelector(`li[data-user-id="${Number(userId)}"]`);
+  const memberList = () => document.getElementById("member-list");
+  const itemOf = (userId) => memberList()?.querySelector(`li[data-user-id="${Number(userId)}"]`);
 
   connection.on("member_joined", (frame) => {
     if (!forThisGroup(frame)) return;
     setCount(frame.member_count);
+    const list = memberList();
     if (!list || itemOf(frame.member.id)) return;
     list.append(memberItem(frame.member, me));
   });
   connection.on("member_left", (frame) => {
     if (!forThisGroup(frame)) return;
     setCount(frame.member_count);
-    if (list) itemOf(frame.user_id)?.remove();
+    itemOf(frame.user_id)?.remove();
   });
   connection.on("member_role_changed", (frame) => {
-    if (!forThisGroup(frame) || !list) return;
+    if (!forThisGroup(frame) || !memberList()) return;
     const item = itemOf(frame.user_id);
     if (!item) return;
     item.dataset.role = frame.role;
     item.querySelector(".pill")?.remove();
-    const pill = rolePill(frame.role);
+    const pill = rolePill(frame.role, item.dataset.addressForm);
     if (pill) item.querySelector(".item-title").after(pill);
   });
   connection.on("group_updated", (frame) => {

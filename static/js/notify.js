@@ -72,16 +72,59 @@ export function describe(frame) {
         url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
         link: "Zur Gruppe",
       };
+    case "join_declined":
+      return {
+        title: "Beitritt abgelehnt",
+        text: `Ihre Anfrage für die Gruppe „${groupName}“ wurde abgelehnt.`,
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Zur Gruppe",
+      };
+    case "invitation":
+      return {
+        title: "Neue Einladung",
+        text: `${first(data.invited_by?.display_name, person) || "Jemand"} lädt Sie in die Gruppe „${groupName}“ ein.`,
+        url: localPath(data.url) || "/gruppen/einladungen/",
+        link: "Einladung ansehen",
+      };
+    case "role_changed":
+      return {
+        title: "Neue Rolle",
+        text: `Ihre Rolle in „${groupName}“: ${first(data.role_label, data.role)}.`,
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Zur Gruppe",
+      };
+    case "company_claim":
+      return {
+        title: "Neue Ansprechperson",
+        text: `${first(data.person?.display_name) || "Jemand"} gibt an, bei „${first(data.company?.name) || "Ihrem Unternehmen"}“ zu arbeiten.`,
+        url: localPath(data.url),
+        link: "Prüfen",
+      };
     default:
       return null;
   }
 }
 
 export class Notifier {
-  constructor({ badge, container, openConversations }) {
+  constructor({ badge, container, openConversations, liveConversation = () => false }) {
     this.badge = badge;
     this.container = container;
     this.openConversations = openConversations;
+    // A conversation whose messages arrive live toasts per message (unread.js).
+    this.liveConversation = liveConversation;
+    this.onChange = () => {};
+  }
+
+  /** Notifications read elsewhere (another tab, or settled: a request decided by
+   * another admin) stop being "Neu" on the lists of this page. */
+  markRead(frame) {
+    if (typeof frame.unread_count === "number") this.setCount(frame.unread_count);
+    const ids = Array.isArray(frame.ids) ? new Set(frame.ids.map(Number)) : null;
+    for (const entry of document.querySelectorAll("[data-notification-id]")) {
+      if (ids && !ids.has(Number(entry.dataset.notificationId))) continue;
+      for (const node of [entry, ...entry.querySelectorAll(".is-unread")]) node.classList.remove("is-unread", "notification-unread");
+      for (const mark of entry.querySelectorAll(".pill-accent, .notification-new")) mark.remove();
+    }
   }
 
   /** Pages rendered without the unread count (no context processor) ask the API once. */
@@ -107,6 +150,7 @@ export class Notifier {
     this.badge.dataset.count = String(value);
     this.badge.querySelector(".badge-count").textContent = value > 99 ? "99+" : String(value);
     this.badge.hidden = value === 0;
+    this.onChange();
   }
 
   handle(frame) {
@@ -116,7 +160,19 @@ export class Notifier {
     // The message is already in front of the person: no toast on top of it.
     const open = toast.conversation && this.openConversations().has(Number(toast.conversation));
     if (open && document.visibilityState === "visible") return;
+    if (frame.kind === "direct_message" && this.liveConversation(Number(toast.conversation))) return;
     this.show(toast);
+  }
+
+  /** On a phone the toasts stand just above the visible composer, so they never hide
+   * "Senden" or what one is typing; elsewhere at the bottom corner (CSS). */
+  placeAboveComposer() {
+    if (!this.container) return;
+    const composer = window.matchMedia("(max-width: 480px)").matches
+      ? Array.from(document.querySelectorAll(".chat-composer")).find((form) => form.getClientRects().length)
+      : null;
+    const top = composer ? composer.getBoundingClientRect().top : 0;
+    this.container.style.bottom = composer && top > 0 && top < window.innerHeight ? `${window.innerHeight - top + 8}px` : "";
   }
 
   alert(text) {
@@ -153,6 +209,7 @@ export class Notifier {
     close.addEventListener("click", () => toast.remove());
     toast.append(body, close);
     this.container.append(toast);
+    this.placeAboveComposer();
     let timer = setTimeout(() => toast.remove(), TOAST_MS);
     // Reading or tabbing into a toast keeps it.
     const hold = () => clearTimeout(timer);

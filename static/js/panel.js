@@ -2,7 +2,7 @@
 // (deduped, gaps filled), optimistic sends, typing, edit/delete, mentions, read markers.
 
 import { api } from "./api.js";
-import { dayKey, dayLabel, formatFull, formatTime, initials, parseDate, renderText, uuid } from "./format.js";
+import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, renderText, uuid } from "./format.js";
 import { MentionAutocomplete } from "./mentions.js";
 import { renderPostCard, updatePostCard } from "./postcard.js";
 
@@ -99,6 +99,9 @@ export class ChatPanel {
     });
     this.scroller.append(this.jumpButton);
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    this.log.addEventListener("click", (event) => {
+      if (!event.target.closest(".chat-actions, .chat-more")) this.closeMenus();
+    });
     if (this.form) this.wireComposer();
   }
 
@@ -495,7 +498,7 @@ export class ChatPanel {
     if (data.id !== undefined) node.dataset.id = String(data.id);
     node.classList.toggle("is-mine", mine);
     node.classList.toggle("is-deleted", deleted);
-    node.querySelector(".avatar").textContent = initials(name);
+    node.querySelector(".avatar").replaceWith(avatarNode(data.author?.avatar_url, name));
     node.querySelector(".chat-author").textContent = name;
     const company = data.author?.company || "";
     node.querySelector(".chat-company").textContent =
@@ -515,9 +518,33 @@ export class ChatPanel {
     const mentioned = !mine && !deleted && this.me.name && String(data.body || "").includes(`@${this.me.name}`);
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
+    node.querySelector(".chat-more")?.remove();
+    node.classList.remove("has-actions", "is-menu-open");
     if (!deleted && typeof data.seq === "number" && (mine || this.canModerate)) {
       node.querySelector(".chat-content").append(this.buildActions(data, mine));
+      node.append(this.buildMenuButton(node));
+      node.classList.add("has-actions");
     }
+  }
+
+  /** Touch screens (CSS shows it only there): one "⋯" per message opens its actions. */
+  buildMenuButton(node) {
+    const more = el("button", "chat-more", "⋯");
+    more.type = "button";
+    more.setAttribute("aria-label", "Aktionen für diese Nachricht");
+    more.setAttribute("aria-expanded", "false");
+    more.addEventListener("click", (event) => {
+      event.stopPropagation();
+      const open = !node.classList.contains("is-menu-open");
+      for (const other of this.log.querySelectorAll(".chat-message.is-menu-open")) {
+        other.classList.remove("is-menu-open");
+        other.querySelector(".chat-more")?.setAttribute("aria-expanded", "false");
+      }
+      node.classList.toggle("is-menu-open", open);
+      more.setAttribute("aria-expanded", String(open));
+      if (open) node.querySelector(".chat-actions .chat-action")?.focus();
+    });
+    return more;
   }
 
   buildActions(data, mine) {
@@ -557,7 +584,15 @@ export class ChatPanel {
     });
   }
 
+  closeMenus() {
+    for (const node of this.log.querySelectorAll(".chat-message.is-menu-open")) {
+      node.classList.remove("is-menu-open");
+      node.querySelector(".chat-more")?.setAttribute("aria-expanded", "false");
+    }
+  }
+
   startEdit(seq) {
+    this.closeMenus();
     const entry = this.messages.get(seq);
     if (!entry || entry.node.querySelector(".chat-edit-form")) return;
     const body = entry.node.querySelector(".chat-body");

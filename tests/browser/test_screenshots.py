@@ -9,6 +9,7 @@ the work tree); `NETZN_SCREENSHOTS=1` writes them to docs/screenshots/ instead:
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import uuid
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
+from accounts.actions import do_set_avatar
 from accounts.models import Company
 from chat.actions import do_get_or_create_direct_conversation, do_send_message
 from groups.actions import do_create_group, do_join_group
@@ -56,6 +59,19 @@ def shoot(
     assert png.stat().st_size > 10_000
 
 
+def portrait(colour: tuple[int, int, int], initials: str) -> io.BytesIO:
+    """A made-up profile photo (a coloured disc with initials), 320 x 240 so the
+    upload is really cut to a square."""
+    image = Image.new("RGB", (320, 240), (236, 240, 244))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((70, 30, 250, 210), fill=colour)
+    draw.text((160, 120), initials, fill=(255, 255, 255), anchor="mm", font_size=64)
+    out = io.BytesIO()
+    image.save(out, format="JPEG")
+    out.seek(0)
+    return out
+
+
 def say(author: Any, conversation_id: int, body: str) -> None:
     do_send_message(
         actor=author, conversation_id=conversation_id, body=body, client_id=str(uuid.uuid4())
@@ -79,6 +95,13 @@ def test_screenshots_of_the_main_pages(
     clara = make_user(
         "Clara Nowak", company_name="Ruhr Energie AG", job_title="Personalreferentin", city="Bochum"
     )
+    anna.address_form = "frau"
+    ben.address_form = "herr"
+    clara.address_form = "frau"
+    for who in (anna, ben, clara):
+        who.save(update_fields=["address_form"])
+    do_set_avatar(actor=anna, upload=portrait((11, 92, 173), "AB"))
+    do_set_avatar(actor=clara, upload=portrait((29, 107, 56), "CN"))
     for name, slug, industry, city in (
         ("Stahlbau Witten GmbH", "stahlbau-witten", "Metallbau", "Witten"),
         ("Logistik Herne KG", "logistik-herne", "Logistik", "Herne"),
@@ -187,12 +210,31 @@ def test_screenshots_of_the_main_pages(
     )
     phone.login()
     phone.open_panel(f"/gruppen/{group.slug}/")
-    phone.page.locator("#chat-panel").scroll_into_view_if_needed()
+    expect(phone.page.get_by_role("tab", name="Diskussion")).to_have_attribute(
+        "aria-selected", "true"
+    )
     shoot(
         phone,
         None,
         target / "gruppe-telefon.png",
         "Ausbildung im Ruhrgebiet",
         "Wir sind mit zwei Azubis vor Ort.",
+        full_page=False,
+    )
+    phone.page.get_by_role("tab", name="Mitglieder").click()
+    shoot(
+        phone,
+        None,
+        target / "gruppe-mitglieder-telefon.png",
+        "Ausbildung im Ruhrgebiet",
+        "Inhaberin",
+        full_page=False,
+    )
+    shoot(
+        phone,
+        "/personen/",
+        target / "personen-telefon.png",
+        "Personen",
+        "Anna Becker",
         full_page=False,
     )

@@ -238,10 +238,20 @@ def invited(o: Outcome) -> None:
     assert o.events() == [(to(o.cast.other), "notification:invitation")]
 
 
+def invitation_settled(o: Outcome) -> None:
+    """The invitee's invitation notification is settled: read, and their tabs told."""
+    invitee = o.prepared.user_id
+    assert not Notification.objects.filter(
+        recipient_id=invitee, kind="invitation", read_at__isnull=True
+    ).exists()
+    assert (f"user:{invitee}", "notifications_read") in o.events()
+
+
 def revoked(o: Outcome) -> None:
     assert Invitation.objects.get(pk=o.prepared.pk).status == "revoked"
     assert o.changed() == {"invitations"}
-    assert o.published == []
+    invitation_settled(o)
+    assert o.events() == [(f"user:{o.prepared.user_id}", "notifications_read")]
 
 
 def accepted(o: Outcome) -> None:
@@ -250,7 +260,11 @@ def accepted(o: Outcome) -> None:
     assert role_in(o.cast, o.actor) == "member"
     assert participant(o.cast, o.actor) is not None
     assert o.changed() == {"invitations", "memberships", "participants"}
-    assert o.events() == [(conv(o.cast), "member_joined")]
+    invitation_settled(o)
+    assert o.events() == [
+        (conv(o.cast), "member_joined"),
+        (f"user:{o.actor.pk}", "notifications_read"),
+    ]
 
 
 def declined_invitation(o: Outcome) -> None:
@@ -258,7 +272,8 @@ def declined_invitation(o: Outcome) -> None:
     assert Invitation.objects.get(pk=o.prepared.pk).status == "declined"
     assert role_in(o.cast, o.actor) is None
     assert o.changed() == {"invitations"}
-    assert o.published == []
+    invitation_settled(o)
+    assert o.events() == [(f"user:{o.actor.pk}", "notifications_read")]
 
 
 def listed_my_invitations(o: Outcome) -> None:

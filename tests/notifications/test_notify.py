@@ -49,6 +49,13 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "invitation_id": 3,
         "invited_by": {"id": 9, "display_name": "Jörg Müller"},
     },
+    "company_claim": {
+        "company": {"slug": "stahlbau-witten", "name": "Stahlbau Witten"},
+        "claim_id": 4,
+        "person": {"id": 9, "display_name": "Jörg Müller"},
+        "responsibility": "Ausbildung",
+        "url": "/unternehmen/stahlbau-witten/#offene-zuordnungen",
+    },
     "match": {
         "post": {
             "id": 4,
