@@ -52,12 +52,12 @@ def questions_between(start: datetime, end: datetime) -> list[Question]:
             deleted_at__isnull=True,
         )
         .annotate(first_reply_at=Subquery(first_reply))
-        .values_list("body", "created_at", "first_reply_at")
+        .values_list("body", "post", "created_at", "first_reply_at")
     )
     return [
         Question(asked_at=created_at, first_reply_at=reply)
-        for body, created_at, reply in rows.iterator()
-        if is_question(body)
+        for body, post, created_at, reply in rows.iterator()
+        if is_question(body, post)
     ]
 
 

@@ -65,7 +65,7 @@ def route_unanswered_questions(now: datetime) -> tuple[int, str]:
     )
     routed = people = 0
     for message in candidates:
-        if not is_question(message.body):
+        if not is_question(message.body, message.post):
             continue
         group = message.conversation.group
         recipients = recipients_for(message, group)

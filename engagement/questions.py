@@ -72,9 +72,12 @@ OPEN_FOR = timedelta(days=14)
 ADDRESSED = re.compile(r"@\w", re.UNICODE)
 
 
-def is_question(body: str) -> bool:
-    """Asks the group something. A question to someone by name (`@Name ...`) is not
-    for the group: the named person already got a `mention`."""
+def is_question(body: str, post: dict[str, Any] | None = None) -> bool:
+    """Asks the group something: a board post of kind `request` (its card, `post`,
+    rides on the message), or a text that asks. A question to someone by name
+    (`@Name ...`) is not for the group: the named person already got a `mention`."""
+    if post and post.get("kind") == "request":
+        return True
     text = body.strip()
     if not text or ADDRESSED.search(text):
         return False
@@ -127,7 +130,7 @@ def answered_later() -> Exists:
 
 def unanswered_group_messages(since: datetime, until: datetime) -> QuerySet[Message]:
     """Group messages written in [since, until) that nobody else answered yet; the
-    caller applies `is_question` to the body."""
+    caller applies `is_question` to the body and the post card."""
     return (
         Message.objects.filter(
             conversation__kind=Conversation.Kind.GROUP,
@@ -299,7 +302,7 @@ def open_questions_in(group: Group, *, now: datetime, limit: int = 5) -> list[Op
     )
     found = []
     for message in rows:
-        if is_question(message.body):
+        if is_question(message.body, message.post):
             found.append(OpenQuestion(message, group, waiting_text(message, now)))
         if len(found) >= limit:
             break
@@ -340,7 +343,7 @@ def questions_i_can_help_with(user: Any, *, now: datetime, limit: int = 5) -> li
     ]
     scored = []
     for message in rows:
-        if not is_question(message.body):
+        if not is_question(message.body, message.post):
             continue
         group = message.conversation.group
         candidate = Candidate(user=user)

@@ -228,6 +228,13 @@ def test_what_counts_as_a_question(body: str, asks: bool) -> None:
     assert is_question(body) is asks
 
 
+def test_a_board_request_counts_as_a_question_and_an_offer_does_not() -> None:
+    body = "Ladung Herne → Hamburg, 6 Paletten."
+    assert is_question(body, {"id": 1, "kind": "request", "category": "freight"}) is True
+    assert is_question(body, {"id": 2, "kind": "offer", "category": "freight"}) is False
+    assert is_question(body, None) is False
+
+
 def test_a_question_after_a_question_answers_nothing(ausbildung: dict[str, Any]) -> None:
     group, nina, paul = ausbildung["group"], ausbildung["nina"], ausbildung["paul"]
     post_message(group.conversation, nina, "Wer prüft bei der IHK?", ago(hours=6))
