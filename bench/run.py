@@ -173,8 +173,10 @@ class Server:
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.log_path = RESULTS / f"server-{kind}-{time.strftime('%H%M%S')}.log"
         if kind == "netzn":
-            command = [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-            command += [APP["app"]]
+            # `make run`'s command line: daphne's endpoint with a listen backlog of 2048
+            # (Twisted's default of 50 overflows under a connection burst).
+            endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=2048"
+            command = [PYTHON, "-m", "daphne", "-e", endpoint, APP["app"]]
         elif kind == "uvicorn":
             # The same netzn application under uvicorn (uvloop, httptools, websockets),
             # from a separate venv that sees .venv's packages: an option, not the default.
