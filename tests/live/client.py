@@ -131,6 +131,11 @@ class Socket:
         self.counter = 0
         self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        # Cleared by `stop_reading()`: the reader takes no more frames off the
+        # connection, so (with a small `max_queue`) the client stops reading its socket,
+        # as a slow or stuck client does.
+        self.reading = asyncio.Event()
+        self.reading.set()
         self.reader = asyncio.get_running_loop().create_task(self.read())
 
     @classmethod
@@ -161,9 +166,17 @@ class Socket:
         assert hello["type"] == "hello", hello
         return cls(connection, hello)
 
+    def stop_reading(self) -> None:
+        self.reading.clear()
+
+    def resume_reading(self) -> None:
+        self.reading.set()
+
     async def read(self) -> None:
         try:
-            async for raw in self.connection:
+            while True:
+                await self.reading.wait()
+                raw = await self.connection.recv()
                 frame: dict[str, Any] = json.loads(raw)
                 ref = frame.get("ref")
                 waiting = self.replies.pop(ref, None) if isinstance(ref, str) else None
@@ -293,6 +306,22 @@ class Socket:
         await asyncio.wait_for(self.connection.wait_closed(), CLOSE_TIMEOUT + 1)
         assert self.connection.protocol.close_rcvd is not None, "no close frame received"
         assert self.connection.protocol.reader.eof, "the server did not end the TCP connection"
+        return self.connection.close_code
+
+    async def wait_ended(self, timeout: float = 5) -> int | None:
+        """Like `wait_closed`, for a client that stopped reading: the close frame the
+        server sent may sit behind data the client never took, and the server then
+        ends the TCP connection itself. Answers the close code (1006 without a close
+        frame); the connection must have ended either way."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                self.held.append(await self.receive_new(max(0.01, deadline - time.monotonic())))
+        except ConnectionClosed:
+            pass
+        except TimeoutError:
+            raise AssertionError(f"the connection did not end within {timeout} s") from None
+        await asyncio.wait_for(self.connection.wait_closed(), CLOSE_TIMEOUT + 1)
         return self.connection.close_code
 
     async def close(self) -> None:
