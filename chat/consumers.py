@@ -359,6 +359,7 @@ class ChatConsumer:
             if payload == frames.MISSED:
                 self.on_missed(topic)
                 return
+            self.hold_until_rechecked(payload)
             task = asyncio.ensure_future(self.on_control(topic, payload))
             self.control_tasks.add(task)
             task.add_done_callback(self.control_tasks.discard)
@@ -695,6 +696,21 @@ class ChatConsumer:
             return False
         token = control.get("token")
         return token is None or token == self.token_id
+
+    def hold_until_rechecked(self, payload: str) -> None:
+        """An access change holds the conversation's live frames at once, in this very
+        callback: the recheck runs in a task, and a message delivered before that task
+        starts must not reach a person who was just removed."""
+        try:
+            control = json.loads(payload)
+        except ValueError:
+            return
+        conversation_id = control.get("conversation")
+        if control.get("type") != "_access_changed" or not is_id(conversation_id):
+            return
+        subscription = self.subscriptions.get(conversation_id)
+        if subscription is not None and subscription.buffer is None:
+            subscription.buffer = []
 
     async def on_control(self, topic: str, payload: str) -> None:
         try:

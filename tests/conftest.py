@@ -34,6 +34,8 @@ from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.cache import cache
 
+from realtime.ratelimit import shared_local_buckets
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PREFIX = f"netzn-test-{uuid.uuid4().hex[:8]}"
 
@@ -180,9 +182,14 @@ def _fast_password_hashing() -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
+    """The cache and this process's in-memory rate buckets start empty in every test:
+    on SQLite a flushed table hands out its ids again, so a new person could inherit
+    an earlier test's spent message budget."""
     cache.clear()
+    shared_local_buckets().buckets.clear()
     yield
     cache.clear()
+    shared_local_buckets().buckets.clear()
 
 
 def free_port() -> int:
