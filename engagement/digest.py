@@ -23,6 +23,7 @@ is the one window in which the next run repeats it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -336,26 +337,27 @@ def send_digest(user_id: int, *, now: datetime | None = None, connection: Any = 
 
 
 @dataclass
-class DigestRun:
+class MailRun:
+    """What one run of a per-person e-mail job did."""
+
     sent: int = 0
     quiet: int = 0
     failed: int = 0
 
 
-def send_digests(*, now: datetime | None = None) -> DigestRun:
-    """Send the digest to everyone who wants it; one person's failure stops no one."""
-    moment = now or timezone.now()
-    run = DigestRun()
-    people = User.objects.filter(is_active=True, email_frequency=EmailFrequency.DIGEST).values_list(
-        "pk", flat=True
-    )
+def mail_each(
+    user_ids: Iterable[int], send_one: Callable[..., bool], *, now: datetime, what: str
+) -> MailRun:
+    """`send_one(user_id, now=, connection=)` for each person over one SMTP connection;
+    one person's failure stops no one."""
+    run = MailRun()
     connection = get_connection()
     try:
-        for user_id in list(people):
+        for user_id in user_ids:
             try:
-                sent = send_digest(user_id, now=moment, connection=connection)
+                sent = send_one(user_id, now=now, connection=connection)
             except Exception:
-                logger.exception("the digest for person %s failed", user_id)
+                logger.exception("the %s for person %s failed", what, user_id)
                 run.failed += 1
                 continue
             if sent:
@@ -365,3 +367,11 @@ def send_digests(*, now: datetime | None = None) -> DigestRun:
     finally:
         connection.close()
     return run
+
+
+def send_digests(*, now: datetime | None = None) -> MailRun:
+    """Send the digest to everyone who wants it."""
+    people = User.objects.filter(is_active=True, email_frequency=EmailFrequency.DIGEST).values_list(
+        "pk", flat=True
+    )
+    return mail_each(list(people), send_digest, now=now or timezone.now(), what="digest")

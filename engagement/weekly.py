@@ -22,13 +22,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import EmailFrequency, User
 from engagement.actions import do_record_weekly_sent, locked_rhythm
-from engagement.digest import GroupActivity, Item, direct_messages, group_activity
+from engagement.digest import (
+    GroupActivity,
+    Item,
+    MailRun,
+    direct_messages,
+    group_activity,
+    mail_each,
+)
 from engagement.digest import other_notifications as unread_notifications
 from engagement.models import PersonRhythm
 from engagement.questions import OpenQuestion, questions_i_can_help_with
@@ -135,13 +141,6 @@ def send_catch_up(user_id: int, *, now: datetime, connection: Any = None) -> boo
     return True
 
 
-@dataclass
-class WeeklyRun:
-    sent: int = 0
-    quiet: int = 0
-    failed: int = 0
-
-
 def idle_people(now: datetime) -> list[int]:
     """Who may be owed a weekly e-mail: idle for a week, none sent in the last one."""
     cutoff = now - IDLE_FOR
@@ -156,21 +155,5 @@ def idle_people(now: datetime) -> list[int]:
     )
 
 
-def send_catch_ups(*, now: datetime) -> WeeklyRun:
-    run = WeeklyRun()
-    connection = get_connection()
-    try:
-        for user_id in idle_people(now):
-            try:
-                sent = send_catch_up(user_id, now=now, connection=connection)
-            except Exception:
-                logger.exception("the weekly e-mail for person %s failed", user_id)
-                run.failed += 1
-                continue
-            if sent:
-                run.sent += 1
-            else:
-                run.quiet += 1
-    finally:
-        connection.close()
-    return run
+def send_catch_ups(*, now: datetime) -> MailRun:
+    return mail_each(idle_people(now), send_catch_up, now=now, what="weekly e-mail")
