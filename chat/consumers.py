@@ -15,9 +15,9 @@ with the Redis connection (`frames.LOST`).
 
 Every close the server starts goes through `close(code)` with a code from
 PROTOCOL.md 1.1 (4001, 4008, 4009, 4013: autobahn refuses to send 1008, 1009 and
-1013), and the TCP connection ends within about a second even when the client never
-answers the close (autobahn's close-handshake timeout, and `abort_if_connected`
-behind it).
+1013), and the TCP connection ends even when the client never answers the close:
+gracefully (FIN after what is written) within a second, aborted after four seconds
+for a client that reads nothing (see `close`).
 
 Database work runs in a dedicated thread pool (`database_sync_to_async` with
 `thread_sensitive=False`), so concurrent sends of many sockets do not queue on one
@@ -90,7 +90,8 @@ CLOSE_TOO_BIG = 4009
 CLOSE_TRY_AGAIN_LATER = 4013
 # autobahn drops a connection 1 s after its close frame went unanswered; this is the
 # backstop behind it (a close that never reached autobahn, another server).
-ABORT_AFTER_CLOSE_SECONDS = 1.5
+FINISH_AFTER_CLOSE_SECONDS = 1.0
+ABORT_AFTER_CLOSE_SECONDS = 4.0
 
 
 class _Resume:
@@ -425,19 +426,23 @@ class ChatConsumer:
 
     def close(self, code: int) -> None:
         """The one way the server ends an open connection: nothing more is sent or
-        handled, the close frame goes out at once, and the TCP connection ends within
-        `ABORT_AFTER_CLOSE_SECONDS` whether or not the client answers it."""
+        handled, the close frame goes out at once, and the TCP connection ends: after
+        the client's answer, or gracefully (FIN) after `FINISH_AFTER_CLOSE_SECONDS`,
+        or, for a client that reads nothing, aborted after `ABORT_AFTER_CLOSE_SECONDS`
+        (autobahn's close-handshake timeout, with our own call as a backstop)."""
         if self.closed:
             return
         self.closed = True
         self.outbox.clear()
         if self.writer is not None and not self.writer.done():
             self.writer.cancel()
+        if self.direct is not None:
+            self.direct.wait_for_close_answer(ABORT_AFTER_CLOSE_SECONDS)
         self.close_task = asyncio.ensure_future(self._send_close(code))
         if self.direct is not None:
-            asyncio.get_running_loop().call_later(
-                ABORT_AFTER_CLOSE_SECONDS, self.direct.abort_if_connected
-            )
+            loop = asyncio.get_running_loop()
+            loop.call_later(FINISH_AFTER_CLOSE_SECONDS, self.direct.finish_if_connected)
+            loop.call_later(ABORT_AFTER_CLOSE_SECONDS + 0.5, self.direct.abort_if_connected)
 
     async def _send_close(self, code: int) -> None:
         try:

@@ -120,6 +120,20 @@ class DirectWriter:
         protocol = daphne_protocol(send)
         return None if protocol is None else cls(protocol)
 
+    def wait_for_close_answer(self, seconds: float) -> None:
+        """Give the client `seconds` (instead of autobahn's one) to answer the close
+        frame we are about to send before autobahn aborts the connection: an abort
+        (RST) makes the client's kernel discard what it had not read yet, the close
+        frame included."""
+        self.protocol.closeHandshakeTimeout = seconds
+
+    def finish_if_connected(self) -> None:
+        """End the TCP connection gracefully if it is still up: Twisted writes what it
+        holds, then a FIN, so a client that reads late still gets the close frame."""
+        transport = self.protocol.transport
+        if transport is not None and transport.connected and not transport.disconnected:
+            transport.loseConnection()
+
     def abort_if_connected(self) -> bool:
         """End the TCP connection now if it is still up (a close the client never
         answered); True if it had to."""
