@@ -158,7 +158,33 @@ async def subscribe(
 # --- fanout ---------------------------------------------------------------------------
 
 
-class LeanSubscriber(asyncio.Protocol):
+class TokenSocket(asyncio.Protocol):
+    """A client socket on websockets' Sans-I/O protocol that opens the handshake with a
+    Bearer token: subclasses set `protocol`, `token` and `transport` and handle frames
+    in `data_received`."""
+
+    protocol: ClientProtocol
+    token: str
+    transport: asyncio.Transport | None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        request = self.protocol.connect()
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        self.protocol.send_request(request)
+        self.flush()
+
+    def flush(self) -> None:
+        assert self.transport is not None
+        for chunk in self.protocol.data_to_send():
+            if chunk:
+                self.transport.write(chunk)
+            elif self.transport.can_write_eof():
+                self.transport.write_eof()
+
+
+class LeanSubscriber(TokenSocket):
     """A subscriber socket on websockets' Sans-I/O protocol, without a task per socket.
 
     Thousands of subscribers share one core with the generator: the high-level client
@@ -176,22 +202,6 @@ class LeanSubscriber(asyncio.Protocol):
         self.live = False
         self.seqs: dict[int, int] = {}  # measured seq -> times received
         self.closed: str | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        request = self.protocol.connect()
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        self.protocol.send_request(request)
-        self.flush()
-
-    def flush(self) -> None:
-        assert self.transport is not None
-        for chunk in self.protocol.data_to_send():
-            if chunk:
-                self.transport.write(chunk)
-            elif self.transport.can_write_eof():
-                self.transport.write_eof()
 
     def data_received(self, data: bytes) -> None:
         now = time.monotonic()
@@ -727,7 +737,7 @@ async def run_connect(args: argparse.Namespace) -> dict[str, Any]:
 # --- reconnect storm ------------------------------------------------------------------
 
 
-class StormSocket(asyncio.Protocol):
+class StormSocket(TokenSocket):
     """One connection of a storm client on websockets' Sans-I/O protocol (no task per
     socket, as `LeanSubscriber`): `message` frames are counted by seq as they arrive,
     every other frame is queued for `next_frame`."""
@@ -739,22 +749,6 @@ class StormSocket(asyncio.Protocol):
         self.frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.seqs: list[int] = []
         self.status: str | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        request = self.protocol.connect()
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        self.protocol.send_request(request)
-        self.flush()
-
-    def flush(self) -> None:
-        assert self.transport is not None
-        for chunk in self.protocol.data_to_send():
-            if chunk:
-                self.transport.write(chunk)
-            elif self.transport.can_write_eof():
-                self.transport.write_eof()
 
     def data_received(self, data: bytes) -> None:
         self.protocol.receive_data(data)
