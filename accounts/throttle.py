@@ -121,6 +121,8 @@ ACTION_LIMITS: dict[str, tuple[int, int]] = {
     "join_request": (30, 3600),
     "invitation": (100, 3600),
     "report": (30, 3600),
+    # Setting or removing a reaction (chat.actions.do_set_reaction), per person.
+    "reaction": (120, 60),
 }
 ACTION_MESSAGES = {
     "signup": "Zu viele Registrierungen von dieser Adresse.",
@@ -131,6 +133,7 @@ ACTION_MESSAGES = {
     "join_request": "Zu viele Beitrittsanfragen.",
     "invitation": "Zu viele Einladungen.",
     "report": "Zu viele Meldungen.",
+    "reaction": "Zu viele Reaktionen.",
 }
 
 

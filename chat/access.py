@@ -120,7 +120,9 @@ def messages_page(
     it; neither: the newest `limit`; both: the newest `limit` in between. The same
     query serves the HTTP history and the WebSocket catch-up (it walks the
     (conversation, seq) index)."""
-    messages = Message.objects.filter(conversation=conversation).select_related("author")
+    messages = Message.objects.filter(conversation=conversation).select_related(
+        "author", "reply_to__author"
+    )
     if after is not None:
         messages = messages.filter(seq__gt=after)
     if before is not None:

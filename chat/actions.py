@@ -21,13 +21,23 @@ from accounts.models import User
 from accounts.throttle import limit_action
 from chat.access import access_message, direct_key_for, is_id, mention_candidates
 from chat.events import (
+    FORMER_MEMBER,
     author_payload,
     message_deleted_frame,
     message_frame,
     post_updated_frame,
+    reaction_frame,
     read_frame,
 )
-from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
+from chat.models import (
+    Conversation,
+    Message,
+    MessageReport,
+    NotificationLevel,
+    Participant,
+    Reaction,
+)
+from chat.reactions import attach_reactions, clean_emoji, clean_on
 from notifications.actions import do_mark_read_by_key, do_notify
 from notifications.models import Notification
 from realtime.errors import ClientError, forbidden
@@ -134,6 +144,30 @@ def clean_body(body: Any) -> str:
     return body
 
 
+def clean_reply_to(reply_to: Any) -> int | None:
+    """`reply_to`: absent/null, or the id of a message (checked against the
+    conversation when the send is stored)."""
+    if reply_to is None:
+        return None
+    if not is_id(reply_to):
+        raise ClientError(
+            "bad_request",
+            "reply_to muss die ID einer Nachricht sein.",
+            fields={"reply_to": ["Ungültig."]},
+        )
+    return int(reply_to)
+
+
+def reply_target_missing() -> ClientError:
+    """A reply to a message that is not in this conversation, does not exist or was
+    deleted: one answer for all, so nobody learns of messages elsewhere."""
+    return ClientError(
+        "bad_request",
+        "Die Nachricht, auf die Sie antworten, gibt es in dieser Unterhaltung nicht (mehr).",
+        fields={"reply_to": ["Nicht in dieser Unterhaltung."]},
+    )
+
+
 def clean_client_id(client_id: Any) -> str:
     if (
         not isinstance(client_id, str)
@@ -159,6 +193,8 @@ class SendRequest:
     # The card of a board post this message shows (set by the board actions only;
     # clients cannot send it). See docs/board.md.
     post: dict[str, Any] | None = None
+    # The id of the message of the same conversation this one answers.
+    reply_to: Any = None
 
 
 SendResult = tuple[Message, bool] | ClientError
@@ -171,14 +207,17 @@ def do_send_message(
     body: Any,
     client_id: Any,
     post: dict[str, Any] | None = None,
+    reply_to: Any = None,
 ) -> tuple[Message, bool]:
     """Store a message from `actor` and return `(message, created)`: a batch of one
     of `do_send_messages` (who may send, the events emitted: see there). Raises the
     `ClientError` of a refused send. `post`: the card of a board post the message
-    shows (board actions only)."""
+    shows (board actions only); `reply_to`: the message it answers."""
     (result,) = do_send_messages(
         conversation_id=conversation_id,
-        sends=[SendRequest(actor=actor, body=body, client_id=client_id, post=post)],
+        sends=[
+            SendRequest(actor=actor, body=body, client_id=client_id, post=post, reply_to=reply_to)
+        ],
     )
     if isinstance(result, ClientError):
         raise result
@@ -207,12 +246,15 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
     moves to their newest message. Idempotent on (author, client_id): a retry, also
     one repeated inside the batch, returns the stored message with `created=False`
     and stores and publishes nothing; a client_id already used in another
-    conversation is a `conflict`.
+    conversation is a `conflict`. `reply_to` must name a message of the same
+    conversation that is not deleted (else `bad_request`, nothing stored); a retry
+    answers with the stored message whatever it names.
 
     Emits after the commit: `message` on `conv:<id>` for each stored message (one
     Redis round trip for the batch); in a direct conversation a `direct_message`
     notification to the other person (one per unread stretch); in a group `mention`
-    notifications to mentioned participants who did not mute it."""
+    notifications to mentioned participants who did not mute it, and a `reply`
+    notification to the author of the message answered (see `_notify_reply`)."""
     results: list[SendResult | None] = [None] * len(sends)
     # The first send of each (author, client_id); later ones answer as its retry.
     first_of: dict[tuple[int, str], int] = {}
@@ -224,6 +266,7 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
                 raise forbidden()
             body = clean_body(send.body)
             client_id = clean_client_id(send.client_id)
+            reply_to_id = clean_reply_to(send.reply_to)
         except ClientError as error:
             results[index] = error
             continue
@@ -233,7 +276,14 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
             continue
         first_of[key] = index
         checked.append(
-            _Send(index=index, actor=send.actor, body=body, client_id=client_id, post=send.post)
+            _Send(
+                index=index,
+                actor=send.actor,
+                body=body,
+                client_id=client_id,
+                post=send.post,
+                reply_to_id=reply_to_id,
+            )
         )
     if checked:
         _store_checked(conversation_id, checked, results)
@@ -253,6 +303,8 @@ class _Send:
     body: str
     client_id: str
     post: dict[str, Any] | None = None
+    reply_to_id: int | None = None
+    reply_to: Message | None = None
 
 
 class _ChangedMeanwhile(Exception):
@@ -344,9 +396,12 @@ def _store(conversation_id: int, sends: list[_Send]) -> dict[int, SendResult]:
         else:
             new.append(send)
     if retries:
-        stored = Message.objects.select_related("author").in_bulk(list(retries.values()))
+        stored = Message.objects.select_related("author", "reply_to__author").in_bulk(
+            list(retries.values())
+        )
         for index, message_id in retries.items():
             results[index] = (stored[message_id], False)
+    new = _with_reply_targets(conversation_id, new, results)
     recipients: dict[int, Participant] = {}
     if new and kind == Conversation.Kind.DIRECT:
         recipients = _direct_recipients(conversation_id)
@@ -358,6 +413,34 @@ def _store(conversation_id: int, sends: list[_Send]) -> dict[int, SendResult]:
         for send, message in zip(new, _write(conversation_id, new, title, recipients), strict=True):
             results[send.index] = (message, True)
     return results
+
+
+def _with_reply_targets(
+    conversation_id: int, sends: list[_Send], results: dict[int, SendResult]
+) -> list[_Send]:
+    """The sends whose `reply_to` is a live message of this conversation (each gets
+    it attached); the others are refused with `bad_request`. One query per batch."""
+    wanted = {send.reply_to_id for send in sends if send.reply_to_id is not None}
+    if not wanted:
+        return sends
+    found = Message.objects.select_related("author").in_bulk(
+        [
+            pk
+            for pk in Message.objects.filter(
+                pk__in=wanted, conversation_id=conversation_id, deleted_at__isnull=True
+            ).values_list("pk", flat=True)
+        ]
+    )
+    kept = []
+    for send in sends:
+        if send.reply_to_id is None:
+            kept.append(send)
+        elif send.reply_to_id in found:
+            send.reply_to = found[send.reply_to_id]
+            kept.append(send)
+        else:
+            results[send.index] = reply_target_missing()
+    return kept
 
 
 def _direct_recipients(conversation_id: int) -> dict[int, Participant]:
@@ -397,6 +480,7 @@ def _write(
                     client_id=send.client_id,
                     created_at=now,
                     post=send.post,
+                    reply_to=send.reply_to,
                 )
                 for position, send in enumerate(sends)
             ]
@@ -428,8 +512,14 @@ def _write(
                 recipient.last_read_seq = markers.get(recipient.user_id, 0)
                 _notify_direct_message(message, recipient)
                 markers[author_id] = message.seq
-            elif "@" in message.body:
-                _notify_mentions(message, message.author, title)
+            else:
+                mentioned = (
+                    _notify_mentions(message, message.author, title)
+                    if "@" in message.body
+                    else set()
+                )
+                if message.reply_to is not None:
+                    _notify_reply(message, title, already_notified=mentioned)
     return messages
 
 
@@ -499,12 +589,14 @@ def find_mentions(body: str, names: dict[int, str]) -> set[int]:
     return found
 
 
-def _notify_mentions(message: Message, actor: Any, title: str) -> None:
+def _notify_mentions(message: Message, actor: Any, title: str) -> set[int]:
     """`mention` notifications for participants named after an `@` who did not mute
-    the conversation. Non-participants and unknown names notify nobody."""
+    the conversation. Non-participants and unknown names notify nobody. Returns the
+    ids of the people notified."""
     participants = mention_candidates(message.conversation_id, exclude_user=actor)
     names = {participant.user_id: participant.user.display_name for participant in participants}
     mentioned = find_mentions(message.body, names)
+    notified: set[int] = set()
     for participant in participants:
         if participant.user_id not in mentioned:
             continue
@@ -523,6 +615,51 @@ def _notify_mentions(message: Message, actor: Any, title: str) -> None:
             },
             dedupe_key=f"mention:{message.conversation_id}:{message.pk}",
         )
+        notified.add(participant.user_id)
+    return notified
+
+
+def _notify_reply(message: Message, title: str, *, already_notified: set[int]) -> None:
+    """A `reply` notification to the author of the message `message` answers, in a
+    group conversation (in a direct one the `direct_message` notification says it
+    already). Nobody is notified of a reply to themself, nor a former member, nor
+    someone who no longer takes part or muted the conversation ("Stumm"; "Nur
+    Erwähnungen" still hears of replies, which address them as a mention does), nor
+    when either blocked the other, nor twice when the reply also @-mentions them."""
+    original = message.reply_to
+    assert original is not None
+    recipient_id = original.author_id
+    if recipient_id is None or recipient_id == message.author_id:
+        return
+    if recipient_id in already_notified:
+        return
+    participant = (
+        Participant.objects.filter(
+            conversation_id=message.conversation_id, user_id=recipient_id, user__is_active=True
+        )
+        .select_related("user")
+        .first()
+    )
+    if participant is None:
+        return
+    if participant.notification_level == NotificationLevel.MUTED:
+        return
+    if is_blocked_between(message.author, participant.user):
+        return
+    do_notify(
+        recipient=participant.user,
+        kind="reply",
+        data={
+            "conversation": message.conversation_id,
+            "conversation_title": title,
+            "message": message.pk,
+            "seq": message.seq,
+            "author": author_ref(message.author),
+            "preview": preview(message.body),
+            "reply_to": {"id": original.pk, "seq": original.seq},
+        },
+        dedupe_key=f"reply:{message.conversation_id}:{message.pk}",
+    )
 
 
 def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
@@ -544,6 +681,8 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
         message.body = body
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
+        # The frame every subscriber shares: reactions with `mine` false.
+        attach_reactions([message], None)
         publish_on_commit(
             conversation_topic(message.conversation_id), message_frame(message, "message_edited")
         )
@@ -576,6 +715,8 @@ def _erase(message: Message) -> None:
     message.deleted_at = timezone.now()
     message.body = ""
     message.save(update_fields=["deleted_at", "body"])
+    # A deleted message shows nothing: its reactions go with its text.
+    Reaction.objects.filter(message=message).delete()
     publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
 
 
@@ -632,6 +773,7 @@ def do_mark_read(*, actor: Any, conversation: Conversation, seq: Any) -> int:
         if target == last_seq:
             do_mark_read_by_key(recipient=actor, dedupe_key_prefix=f"dm:{conversation.pk}:")
             do_mark_read_by_key(recipient=actor, dedupe_key_prefix=f"mention:{conversation.pk}:")
+            do_mark_read_by_key(recipient=actor, dedupe_key_prefix=f"reply:{conversation.pk}:")
     return target
 
 
@@ -723,3 +865,65 @@ def do_update_post_card(*, message_ids: list[int], post: dict[str, Any]) -> None
         message.post = post
         message.save(update_fields=["post"])
         publish_on_commit(conversation_topic(message.conversation_id), post_updated_frame(message))
+
+
+def do_set_reaction(*, actor: Any, message_id: Any, emoji: Any, on: Any) -> tuple[Message, bool]:
+    """Set (`on` true) or remove (`on` false) `actor`'s `emoji` on a message; returns
+    `(message, changed)`. The emoji must be one of `chat.reactions.ALLOWED_EMOJI`
+    (else `bad_request`). Only participants may react (who may write, PROTOCOL.md:
+    a reaction is seen by everyone); a message `actor` may not read or that does not
+    exist is `forbidden` alike; an archived conversation, or a direct one where
+    either blocked the other, is `forbidden`; a deleted message is a `conflict`.
+    Idempotent: setting a reaction twice is one reaction (a unique constraint), and
+    a repeat changes and publishes nothing. Counted against the `reaction` budget
+    of `NETZN_ACTION_LIMITS`.
+
+    Emits after the commit, when something changed: `reaction` on `conv:<id>`."""
+    emoji = clean_emoji(emoji)
+    on = clean_on(on)
+    message = access_message(actor, message_id)
+    conversation = message.conversation
+    if conversation.read_only:
+        raise forbidden()
+    if not Participant.objects.filter(conversation=conversation, user=actor).exists():
+        raise forbidden()
+    if conversation.kind == Conversation.Kind.DIRECT:
+        for other in Participant.objects.filter(conversation=conversation).exclude(user=actor):
+            if not other.user.is_active or is_blocked_between(actor, other.user):
+                raise forbidden()
+    if message.deleted_at is not None:
+        raise ClientError("conflict", "Die Nachricht wurde gelöscht.")
+    limit_action("reaction", actor.pk)
+    with transaction.atomic():
+        if on:
+            try:
+                with transaction.atomic():
+                    Reaction.objects.create(message=message, user=actor, emoji=emoji)
+            except IntegrityError:
+                return message, False
+        elif not Reaction.objects.filter(message=message, user=actor, emoji=emoji).delete()[0]:
+            return message, False
+        publish_on_commit(
+            conversation_topic(message.conversation_id),
+            reaction_frame(message, actor, emoji, on),
+        )
+    return message, True
+
+
+def erase_reactions_of(user: Any) -> None:
+    """Account deletion: every reaction of `user` goes; subscribers learn it from one
+    `reaction` frame (`on` false, the name already "Ehemaliges Mitglied") per
+    reaction after the commit. Called by the deletion action only."""
+    reactions = list(
+        Reaction.objects.filter(user=user).select_related("message").order_by("message_id", "id")
+    )
+    if not reactions:
+        return
+    Reaction.objects.filter(pk__in=[r.pk for r in reactions]).delete()
+    by_topic: dict[str, list[Any]] = {}
+    for reaction in reactions:
+        frame = reaction_frame(reaction.message, None, reaction.emoji, False)
+        frame["user"] = {"id": user.pk, "display_name": FORMER_MEMBER}
+        by_topic.setdefault(conversation_topic(reaction.message.conversation_id), []).append(frame)
+    for topic, frames in by_topic.items():
+        publish_all_on_commit(topic, frames)

@@ -31,9 +31,11 @@ from chat.actions import (
     do_mark_read,
     do_report_message,
     do_send_message,
+    do_set_reaction,
 )
 from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
+from chat.reactions import attach_reactions
 from realtime.errors import ClientError, forbidden
 from realtime.ratelimit import sync_rate_limiter
 
@@ -49,6 +51,31 @@ SEARCH_QUERY_MAX_CHARS = 200
 class SendIn(Schema):
     body: Any = None
     client_id: Any = None
+    # The id of the message (of this conversation) this one answers.
+    reply_to: Any = None
+
+
+class ReactionUserOut(Schema):
+    id: int | None
+    display_name: str
+
+
+class ReactionOut(Schema):
+    emoji: str
+    count: int
+    mine: bool
+    users: list[ReactionUserOut]
+
+
+class ReactionsOut(Schema):
+    """A message's reactions after a change, as the caller sees them."""
+
+    conversation: int
+    message: int
+    emoji: str
+    on: bool
+    changed: bool
+    reactions: list[ReactionOut]
 
 
 class EditIn(Schema):
@@ -137,6 +164,7 @@ def history(
     page = messages_page(
         conversation, before=before, after=after, limit=min(limit, HISTORY_PAGE_MAX)
     )
+    attach_reactions(page.messages, request.user)
     cursor: int | None = None
     if page.truncated and page.messages:
         forward = after is not None and before is None
@@ -158,7 +186,10 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
         conversation_id=conversation_id,
         body=payload.body,
         client_id=payload.client_id,
+        reply_to=payload.reply_to,
     )
+    if not created:
+        attach_reactions([message], request.user)
     return Status(201 if created else 200, dict(message_payload(message)))
 
 
@@ -178,6 +209,7 @@ def edit(
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
     message = do_edit_message(actor=request.user, message_id=message_id, body=payload.body)
+    attach_reactions([message], request.user)
     return dict(message_payload(message))
 
 
@@ -188,6 +220,49 @@ def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[
     take_message_token(request.user)
     message = do_delete_message(actor=request.user, message_id=message_id)
     return dict(message_payload(message))
+
+
+def react(
+    request: HttpRequest, conversation_id: int, message_id: int, emoji: str, *, on: bool
+) -> dict[str, Any]:
+    conversation = access_conversation(request.user, conversation_id)
+    message_in(conversation, request.user, message_id)
+    message, changed = do_set_reaction(
+        actor=request.user, message_id=message_id, emoji=emoji, on=on
+    )
+    attach_reactions([message], request.user)
+    return {
+        "conversation": conversation.pk,
+        "message": message.pk,
+        "emoji": emoji,
+        "on": on,
+        "changed": changed,
+        "reactions": message_payload(message)["reactions"],
+    }
+
+
+@router.put(
+    "/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}",
+    response=ReactionsOut,
+)
+def put_reaction(
+    request: HttpRequest, conversation_id: int, message_id: int, emoji: str
+) -> dict[str, Any]:
+    """Set my reaction `emoji` (URL-encoded, one of the documented set) on a message;
+    setting it again changes nothing (`changed` false). Answers the message's
+    reactions as I see them."""
+    return react(request, conversation_id, message_id, emoji, on=True)
+
+
+@router.delete(
+    "/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}",
+    response=ReactionsOut,
+)
+def delete_reaction(
+    request: HttpRequest, conversation_id: int, message_id: int, emoji: str
+) -> dict[str, Any]:
+    """Remove my reaction `emoji`; removing one I did not set changes nothing."""
+    return react(request, conversation_id, message_id, emoji, on=False)
 
 
 @router.post("/messages/{message_id}/report", response=CREATED_OR_FOUND)
@@ -237,10 +312,11 @@ def search(request: HttpRequest, q: str = "", conversation: int | None = None) -
     else:
         messages = messages.filter(body__icontains=query)
     found = list(
-        messages.select_related("author", "conversation").order_by("-created_at", "-id")[
-            :SEARCH_RESULTS_MAX
-        ]
+        messages.select_related("author", "conversation", "reply_to__author").order_by(
+            "-created_at", "-id"
+        )[:SEARCH_RESULTS_MAX]
     )
+    attach_reactions(found, request.user)
     return {
         "results": [
             {

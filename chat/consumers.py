@@ -57,9 +57,11 @@ from chat.actions import (
     do_mark_read,
     do_send_message,
     do_send_messages,
+    do_set_reaction,
 )
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message, Participant
+from chat.reactions import attach_reactions
 from realtime import frames
 from realtime.connections import ConnectionRegistry, get_connection_registry
 from realtime.db import in_db_thread
@@ -185,7 +187,9 @@ def load_subscription(user: Any, conversation_id: int, after: int | None) -> tup
     is_participant = Participant.objects.filter(conversation=conversation, user=user).exists()
     if after is None:
         return Page(messages=[], last_seq=conversation.last_seq, truncated=False), is_participant
-    return backlog(conversation, after), is_participant
+    page = backlog(conversation, after)
+    attach_reactions(page.messages, user)  # this socket's own: `mine` per viewer
+    return page, is_participant
 
 
 def still_subscribed(user: Any, conversation_id: int, from_user_topic: bool) -> bool:
@@ -630,7 +634,10 @@ class ChatConsumer:
             )
         await self.take_message_token()
         result = await get_send_queue().send(
-            conversation_id, SendRequest(actor=self.user, body=body, client_id=client_id)
+            conversation_id,
+            SendRequest(
+                actor=self.user, body=body, client_id=client_id, reply_to=content.get("reply_to")
+            ),
         )
         if isinstance(result, ClientError):
             raise result
@@ -781,6 +788,7 @@ def store_sends(conversation_id: int, requests: list[SendRequest]) -> list[SendR
                 conversation_id=conversation_id,
                 body=request.body,
                 client_id=request.client_id,
+                reply_to=request.reply_to,
             )
         ]
     except ClientError as error:
@@ -850,6 +858,33 @@ def delete_message(user: Any, message_id: int) -> Message:
     return do_delete_message(actor=user, message_id=message_id)
 
 
+def set_reaction(user: Any, message_id: int, emoji: Any, on: Any) -> dict[str, Any]:
+    message, changed = do_set_reaction(actor=user, message_id=message_id, emoji=emoji, on=on)
+    attach_reactions([message], user)
+    return {
+        "type": "ack",
+        "conversation": message.conversation_id,
+        "message": message.pk,
+        "seq": message.seq,
+        "emoji": emoji,
+        "on": on,
+        "changed": changed,
+        "reactions": message_frame(message)["reactions"],
+    }
+
+
+async def on_react(consumer: ChatConsumer, content: dict[str, Any], ref: str | None) -> None:
+    """`{"type":"react","message":ID,"emoji":"…","on":bool}` (docs/replies-reactions.md):
+    answered by an `ack` with the message's reactions as this person sees them."""
+    message_id = require_id(content, "message")
+    if "emoji" not in content or "on" not in content:
+        raise BadFrame("Felder „emoji“ und „on“ fehlen.")
+    reply = await in_db_thread(set_reaction)(
+        consumer.user, message_id, content["emoji"], content["on"]
+    )
+    consumer.reply(reply, ref)
+
+
 def change_ack(message: Message) -> dict[str, Any]:
     return {
         "type": "ack",
@@ -870,4 +905,5 @@ HANDLERS: dict[str, Handler] = {
     "typing": ChatConsumer.on_typing,
     "read": ChatConsumer.on_read,
     "ping": ChatConsumer.on_ping,
+    "react": on_react,
 }

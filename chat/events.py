@@ -22,6 +22,41 @@ class AuthorPayload(TypedDict):
     avatar_url: NotRequired[str]
 
 
+class UserRef(TypedDict):
+    id: int | None
+    display_name: str
+
+
+class ReplyPayload(TypedDict):
+    """The message a reply answers: `excerpt` is the start of its text (at most
+    `EXCERPT_CHARS`), "" once it is deleted."""
+
+    id: int
+    seq: int
+    author: UserRef
+    excerpt: str
+
+
+class ReactionSummary(TypedDict):
+    emoji: str
+    count: int
+    # The viewer's own: per viewer in history and backlogs; always false in frames
+    # that every subscriber shares (docs/replies-reactions.md).
+    mine: bool
+    # The first `chat.reactions.NAMES_MAX` people, oldest first (the hover text).
+    users: list[UserRef]
+
+
+class ReactionFrame(TypedDict):
+    type: str
+    conversation: int
+    message: int
+    seq: int
+    emoji: str
+    user: UserRef
+    on: bool
+
+
 class MessagePayload(TypedDict):
     conversation: int
     id: int
@@ -32,6 +67,8 @@ class MessagePayload(TypedDict):
     created_at: str
     edited_at: str | None
     deleted: bool
+    reply_to: ReplyPayload | None
+    reactions: list[ReactionSummary]
     # Only on a message that shows a board post's card (docs/board.md).
     post: NotRequired[dict[str, Any]]
 
@@ -78,6 +115,10 @@ class AckFrame(TypedDict, total=False):
 
 
 FORMER_MEMBER = "Ehemaliges Mitglied"
+EXCERPT_CHARS = 140
+# Where `chat.reactions.attach_reactions` puts a message's reactions for its viewer;
+# a message without them (a new one, a broadcast) has none.
+REACTIONS_ATTR = "reaction_summaries"
 
 
 def author_payload(user: Any) -> AuthorPayload:
@@ -103,6 +144,46 @@ def author_payload(user: Any) -> AuthorPayload:
     return payload
 
 
+def user_ref(user: Any) -> UserRef:
+    if user is None:
+        return {"id": None, "display_name": FORMER_MEMBER}
+    return {"id": user.pk, "display_name": user.display_name}
+
+
+def excerpt(body: str) -> str:
+    """The start of a text on one line, at most `EXCERPT_CHARS` characters."""
+    flat = " ".join(body.split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+def reply_payload(message: Message) -> ReplyPayload | None:
+    """What a reply shows of its original (loaded with the message: `select_related
+    ("reply_to__author")`)."""
+    if message.reply_to_id is None:
+        return None
+    original = message.reply_to
+    if original is None:
+        return None
+    return {
+        "id": original.pk,
+        "seq": original.seq,
+        "author": user_ref(original.author),
+        "excerpt": "" if original.deleted_at is not None else excerpt(original.body),
+    }
+
+
+def reaction_frame(message: Message, user: Any, emoji: str, on: bool) -> ReactionFrame:
+    return {
+        "type": "reaction",
+        "conversation": message.conversation_id,
+        "message": message.pk,
+        "seq": message.seq,
+        "emoji": emoji,
+        "user": user_ref(user),
+        "on": on,
+    }
+
+
 def message_payload(message: Message) -> MessagePayload:
     """A message as clients see it; a deleted one keeps its seq and loses its body."""
     deleted = message.deleted_at is not None
@@ -116,6 +197,8 @@ def message_payload(message: Message) -> MessagePayload:
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
+        "reply_to": reply_payload(message),
+        "reactions": [] if deleted else getattr(message, REACTIONS_ATTR, []),
     }
     if message.post is not None:
         payload["post"] = message.post

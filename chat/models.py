@@ -95,6 +95,11 @@ class Message(models.Model):
     # "Interesse" message refers to): `{"id","kind","category","title","status",...}`,
     # written by the board app through the chat actions; chat knows nothing of posts.
     post = models.JSONField(null=True, blank=True)
+    # The message of the same conversation this one answers (docs/replies-reactions.md);
+    # a deleted original keeps the link and shows an empty excerpt.
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
 
     class Meta:
         verbose_name = "Nachricht"
@@ -105,9 +110,33 @@ class Message(models.Model):
                 fields=["author", "client_id"], name="chat_message_client_id_unique"
             ),
         ]
+        # The engagement jobs (digests, quiet groups, network health) filter by time.
+        indexes: ClassVar = [models.Index(fields=["created_at"], name="chat_message_created_at")]
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.conversation}"
+
+
+class Reaction(models.Model):
+    """One person's emoji on a message (PROTOCOL.md 1.1, "Reactions"); the allowed set
+    is `chat.reactions.ALLOWED_EMOJI`. Set twice it is still one row."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    emoji = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Reaktion"
+        verbose_name_plural = "Reaktionen"
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["message", "user", "emoji"], name="chat_reaction_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} zu {self.message}"
 
 
 class MessageReport(models.Model):

@@ -34,6 +34,7 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.JOIN_REQUEST,
         Notification.Kind.DIRECT_MESSAGE,
         Notification.Kind.MENTION,
+        Notification.Kind.REPLY,
         Notification.Kind.INVITATION,
         Notification.Kind.JOIN_APPROVED,
         Notification.Kind.JOIN_DECLINED,
@@ -83,7 +84,7 @@ def do_notify(
     `notification` frame to every open socket of the recipient after the commit.
 
     Called by the actions of other apps (groups: join requests, decisions, roles,
-    invitations; chat: direct messages, mentions). If the kind is e-mailed and the
+    invitations; chat: direct messages, mentions, replies). If the kind is e-mailed and the
     recipient wants single e-mails (`email_frequency == "immediate"`), the row is
     also the outbox entry of that e-mail, owed after
     `NETZN_NOTIFICATION_EMAIL_DELAY_SECONDS` unless read by then. `email=False` stores

@@ -27,6 +27,7 @@ class Notification(models.Model):
         MATCH = "match", "Passender Eintrag"
         UNANSWERED = "unanswered", "Unbeantwortete Frage"
         GROUP_QUIET = "group_quiet", "Stille Gruppe"
+        REPLY = "reply", "Antwort"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -82,7 +82,10 @@ def target_path(notification: Notification) -> str:
     kind = notification.kind
     conversation = conversation_id(data)
     slug = group_slug(data)
-    if kind in (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.MENTION) and conversation:
+    if (
+        kind in (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.MENTION, Notification.Kind.REPLY)
+        and conversation
+    ):
         return f"/nachrichten/{conversation}/"
     if kind == Notification.Kind.JOIN_REQUEST and slug:
         return f"/gruppen/{slug}/anfragen/"
@@ -105,6 +108,8 @@ def summary(notification: Notification) -> str:
         return f"{who} hat Ihnen eine Direktnachricht geschrieben"
     if kind == Notification.Kind.MENTION:
         return f"{who} hat Sie in „{group}“ erwähnt"
+    if kind == Notification.Kind.REPLY:
+        return f"{who} hat in „{group}“ auf Ihre Nachricht geantwortet"
     if kind == Notification.Kind.JOIN_REQUEST:
         return f"{who} möchte der Gruppe „{group}“ beitreten"
     if kind == Notification.Kind.JOIN_APPROVED:
@@ -148,7 +153,11 @@ def match_summary(data: dict[str, Any]) -> str:
 def detail(notification: Notification) -> str:
     """The quoted text that goes with it (message excerpt, request text, reason)."""
     data = notification.data if isinstance(notification.data, dict) else {}
-    if notification.kind in (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.MENTION):
+    if notification.kind in (
+        Notification.Kind.DIRECT_MESSAGE,
+        Notification.Kind.MENTION,
+        Notification.Kind.REPLY,
+    ):
         return excerpt(data)
     if notification.kind == Notification.Kind.JOIN_REQUEST:
         return field(data, "message", "request_message")
@@ -182,7 +191,7 @@ def action_label(notification: Notification) -> str:
     kind = notification.kind
     if kind == Notification.Kind.DIRECT_MESSAGE:
         return "Unterhaltung öffnen"
-    if kind == Notification.Kind.MENTION:
+    if kind in (Notification.Kind.MENTION, Notification.Kind.REPLY):
         return "Zur Nachricht"
     if kind == Notification.Kind.JOIN_REQUEST:
         return "Anfrage entscheiden"

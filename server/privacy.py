@@ -13,9 +13,9 @@ from django.db.models import Q
 
 from accounts.models import User
 from accounts.privacy import Section, iso, register
-from chat.actions import erase_messages_of
+from chat.actions import erase_messages_of, erase_reactions_of
 from chat.events import FORMER_MEMBER
-from chat.models import Message, MessageReport, Participant
+from chat.models import Message, MessageReport, Participant, Reaction
 from engagement.models import PersonRhythm
 from groups.actions import leave_all_groups_on_deletion
 from groups.models import Group, Invitation, JoinRequest, Membership
@@ -107,12 +107,25 @@ def export_chat(person: User) -> dict[str, Any]:
             }
             for r in MessageReport.objects.filter(reporter=person)
         ],
+        "reactions": [
+            {
+                "conversation": r.message.conversation_id,
+                "message": r.message_id,
+                "emoji": r.emoji,
+                "created_at": iso(r.created_at),
+            }
+            for r in Reaction.objects.filter(user=person)
+            .select_related("message")
+            .order_by("created_at", "id")
+        ],
     }
 
 
 def erase_chat(person: User, delete_messages: bool) -> None:
     """Messages stay with the author set null by the row's deletion, unless the person
-    asked to erase them. Participations and reports made go with the row."""
+    asked to erase them. Participations and reports made go with the row; reactions
+    go in any case (subscribers see them disappear live)."""
+    erase_reactions_of(person)
     if delete_messages:
         erase_messages_of(person)
 
@@ -181,7 +194,7 @@ def connect() -> None:
     register(
         Section(
             "chat",
-            ("chat.Participant", "chat.Message", "chat.MessageReport"),
+            ("chat.Participant", "chat.Message", "chat.MessageReport", "chat.Reaction"),
             export_chat,
             erase=erase_chat,
             order=20,

@@ -257,7 +257,7 @@ def env_action_limits(name: str) -> dict[str, tuple[int, int]]:
 
 
 # Overrides of the per-action budgets (signup, password_reset, password_reset_address,
-# confirmation_mail, group_create, join_request, invitation, report); unnamed actions
+# confirmation_mail, group_create, join_request, invitation, report, reaction); unnamed actions
 # keep their defaults (accounts/throttle.py, docs/accounts.md "Limits").
 NETZN_ACTION_LIMITS = env_action_limits("NETZN_ACTION_LIMITS")
 

@@ -50,6 +50,14 @@ export function describe(frame) {
         link: "Ansehen",
         conversation,
       };
+    case "reply":
+      return {
+        title: `${person || "Jemand"} hat Ihnen geantwortet`,
+        text: first(groupName, data.conversation_title) ? `In „${first(groupName, data.conversation_title)}“: ${preview}` : preview,
+        url: localPath(data.url) || conversationUrl,
+        link: "Ansehen",
+        conversation,
+      };
     // engagement (docs/engagement.md): a question for the person, a quiet group.
     case "unanswered":
       return {

@@ -43,6 +43,15 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "author": {"id": 9, "display_name": "Jörg Müller"},
         "preview": "@Anna Becker was meinst du?",
     },
+    "reply": {
+        "conversation": 6,
+        "conversation_title": "Stahlbau Ruhr",
+        "message": 9,
+        "seq": 5,
+        "author": {"id": 9, "display_name": "Jörg Müller"},
+        "preview": "Ja, Dienstag passt.",
+        "reply_to": {"id": 8, "seq": 4},
+    },
     "role_changed": {"group": {"slug": "stahl", "name": "Stahlbau Ruhr"}, "role": "admin"},
     "invitation": {
         "group": {"slug": "stahl", "name": "Stahlbau Ruhr"},
