@@ -5,6 +5,8 @@ import { api } from "./api.js";
 import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, renderText, uuid } from "./format.js";
 import { MentionAutocomplete } from "./mentions.js";
 import { renderPostCard, updatePostCard } from "./postcard.js";
+import { Reactions } from "./reactions.js";
+import { Replies } from "./replies.js";
 
 const PAGE_SIZE = 50;
 const GAP_PAGE_SIZE = 200;
@@ -54,6 +56,8 @@ export class ChatPanel {
     if (root.dataset.lastReadSeq) this.lastReadSeq = Number(root.dataset.lastReadSeq);
 
     this.root.dataset.state = "connecting";
+    this.replies = new Replies(this);
+    this.reactions = new Reactions(this);
     this.build();
     this.observer = new IntersectionObserver((entries) => this.onVisible(entries), {
       root: this.scroller,
@@ -131,12 +135,14 @@ export class ChatPanel {
     this.composerError.hidden = true;
     this.form.append(this.composerError);
     this.mentions = new MentionAutocomplete(this.input, this.form, this.root, this.me);
+    this.replies.attachComposer(this.form, this.input);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
     });
     this.input.addEventListener("keydown", (event) => {
       if (this.mentions.handleKey(event)) return;
+      if (event.key === "Escape" && this.replies.cancel()) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
@@ -262,7 +268,11 @@ export class ChatPanel {
         this.onMessage(frame);
         break;
       case "ack":
-        this.onAck(frame);
+        if (frame.emoji !== undefined) this.reactions.onAck(frame);
+        else this.onAck(frame);
+        break;
+      case "reaction":
+        this.reactions.onFrame(frame);
         break;
       case "subscribed":
         this.onSubscribed(frame);
@@ -321,6 +331,7 @@ export class ChatPanel {
   }
 
   onSubscribed(frame) {
+    this.reactions.onSubscribed();
     this.subscribed = true;
     this.root.dataset.state = "live";
     const serverLast = Number(frame.last_seq) || 0;
@@ -354,6 +365,7 @@ export class ChatPanel {
       body: entry.body,
       client_id: frame.client_id,
       author: { id: this.me.id, display_name: this.me.name, company: "" },
+      reply_to: entry.replyTo || null,
       provisional: true, // the broadcast "message" frame brings the full author
     });
     this.advance();
@@ -369,6 +381,7 @@ export class ChatPanel {
     if (!known) return;
     Object.assign(known.data, frame, { edited_at: frame.edited_at || new Date().toISOString() });
     this.fillMessageNode(known.node, known.data);
+    this.replies.onChanged(frame, false);
   }
 
   onDeleted(frame) {
@@ -377,6 +390,7 @@ export class ChatPanel {
     known.data.deleted = true;
     known.data.body = "";
     this.fillMessageNode(known.node, known.data);
+    this.replies.onChanged(frame, true);
   }
 
   findById(id) {
@@ -515,12 +529,14 @@ export class ChatPanel {
       if (data.edited_at) body.append(el("span", "chat-edited", "(bearbeitet)"));
     }
     renderPostCard(node, data, this.me);
+    this.replies.decorate(node, data);
+    this.reactions.decorate(node, data, deleted);
     const mentioned = !mine && !deleted && this.me.name && String(data.body || "").includes(`@${this.me.name}`);
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
     node.querySelector(".chat-more")?.remove();
     node.classList.remove("has-actions", "is-menu-open");
-    if (!deleted && typeof data.seq === "number" && (mine || this.canModerate)) {
+    if (!deleted && typeof data.seq === "number" && (mine || this.canModerate || this.canWrite)) {
       node.querySelector(".chat-content").append(this.buildActions(data, mine));
       node.append(this.buildMenuButton(node));
       node.classList.add("has-actions");
@@ -549,6 +565,7 @@ export class ChatPanel {
 
   buildActions(data, mine) {
     const actions = el("div", "chat-actions");
+    if (this.canWrite) actions.append(this.replies.actionButton(data), this.reactions.actionButton(data));
     if (mine && this.canWrite) {
       const edit = el("button", "chat-action", "Bearbeiten");
       edit.type = "button";
@@ -556,6 +573,7 @@ export class ChatPanel {
       edit.addEventListener("click", () => this.startEdit(data.seq));
       actions.append(edit);
     }
+    if (!mine && !this.canModerate) return actions;
     const remove = el("button", "chat-action", "Löschen");
     remove.type = "button";
     remove.setAttribute("aria-label", "Nachricht löschen");
@@ -755,16 +773,18 @@ export class ChatPanel {
       return;
     }
     const clientId = uuid();
+    const replyTo = this.replies.take();
     const node = this.createMessageNode({
       body,
       client_id: clientId,
       created_at: new Date().toISOString(),
       author: { id: this.me.id, display_name: this.me.name, company: "" },
+      reply_to: replyTo,
     });
     node.dataset.clientId = clientId;
     node.classList.add("is-pending");
     this.log.append(node);
-    const entry = { clientId, body, node, attempts: 0, state: "queued", timer: null };
+    const entry = { clientId, body, node, attempts: 0, state: "queued", timer: null, replyTo };
     this.pending.set(clientId, entry);
     this.setPendingStatus(entry, "Wird gesendet…");
     this.input.value = "";
@@ -779,7 +799,14 @@ export class ChatPanel {
     if (entry.state === "failed") return;
     entry.attempts += 1;
     const sent = this.connection.send(
-      { type: "send", conversation: this.conversationId, body: entry.body, client_id: entry.clientId, ref: entry.clientId },
+      {
+        type: "send",
+        conversation: this.conversationId,
+        body: entry.body,
+        client_id: entry.clientId,
+        ref: entry.clientId,
+        ...(entry.replyTo ? { reply_to: entry.replyTo.id } : {}),
+      },
       this,
     );
     if (!sent) {
