@@ -82,10 +82,12 @@ def target_path(notification: Notification) -> str:
     kind = notification.kind
     conversation = conversation_id(data)
     slug = group_slug(data)
-    if (
-        kind in (Notification.Kind.DIRECT_MESSAGE, Notification.Kind.MENTION, Notification.Kind.REPLY)
-        and conversation
-    ):
+    conversation_kinds = (
+        Notification.Kind.DIRECT_MESSAGE,
+        Notification.Kind.MENTION,
+        Notification.Kind.REPLY,
+    )
+    if kind in conversation_kinds and conversation:
         return f"/nachrichten/{conversation}/"
     if kind == Notification.Kind.JOIN_REQUEST and slug:
         return f"/gruppen/{slug}/anfragen/"
