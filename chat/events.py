@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 from accounts.images import avatar_url
+from chat.formatting import render_html
 from chat.models import Message
 
 
@@ -28,10 +29,15 @@ class MessagePayload(TypedDict):
     seq: int
     author: AuthorPayload
     body: str
+    # The body as sanitised HTML of the Markdown subset (chat.formatting), rendered
+    # once per message; "" for a deleted or hidden message.
+    body_html: str
     client_id: str
     created_at: str
     edited_at: str | None
     deleted: bool
+    # Only on a message a moderator hid after a report (then also `deleted`).
+    hidden: NotRequired[bool]
     # Only on a message that shows a board post's card (docs/board.md).
     post: NotRequired[dict[str, Any]]
 
@@ -53,6 +59,8 @@ class MessageDeletedFrame(TypedDict):
     conversation: int
     id: int
     seq: int
+    # A moderator hid the message after a report (docs/formatting-moderation.md).
+    hidden: NotRequired[bool]
 
 
 class TypingFrame(TypedDict):
@@ -104,19 +112,25 @@ def author_payload(user: Any) -> AuthorPayload:
 
 
 def message_payload(message: Message) -> MessagePayload:
-    """A message as clients see it; a deleted one keeps its seq and loses its body."""
-    deleted = message.deleted_at is not None
+    """A message as clients see it; a deleted one keeps its seq and loses its body,
+    and so does a hidden one (its text stays stored for the moderators' audit)."""
+    hidden = message.hidden_at is not None
+    deleted = message.deleted_at is not None or hidden
+    body = "" if deleted else message.body
     payload: MessagePayload = {
         "conversation": message.conversation_id,
         "id": message.pk,
         "seq": message.seq,
         "author": author_payload(message.author),
-        "body": "" if deleted else message.body,
+        "body": body,
+        "body_html": render_html(body),
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
     }
+    if hidden:
+        payload["hidden"] = True
     if message.post is not None:
         payload["post"] = message.post
     return payload
@@ -137,13 +151,16 @@ def message_frame(message: Message, frame_type: str = "message") -> MessageFrame
     return {"type": frame_type, **message_payload(message)}
 
 
-def message_deleted_frame(message: Message) -> MessageDeletedFrame:
-    return {
+def message_deleted_frame(message: Message, *, hidden: bool = False) -> MessageDeletedFrame:
+    frame: MessageDeletedFrame = {
         "type": "message_deleted",
         "conversation": message.conversation_id,
         "id": message.pk,
         "seq": message.seq,
     }
+    if hidden:
+        frame["hidden"] = True
+    return frame
 
 
 def typing_frame(user: Any, conversation_id: int) -> TypingFrame:

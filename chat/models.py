@@ -95,6 +95,16 @@ class Message(models.Model):
     # "Interesse" message refers to): `{"id","kind","category","title","status",...}`,
     # written by the board app through the chat actions; chat knows nothing of posts.
     post = models.JSONField(null=True, blank=True)
+    # Hidden by a moderator of the conversation after a report: gone for everyone
+    # (shown like a deleted message), the text kept for the audit (docs/formatting-moderation.md).
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "Nachricht"
@@ -125,15 +135,35 @@ class MessageReport(models.Model):
     reason = models.TextField(max_length=1000, blank=True)
     # The text as reported: the author may delete (and so erase) the message later.
     body_snapshot = models.TextField(max_length=4000, blank=True)
+
+    class Decision(models.TextChoices):
+        HIDE = "hide", "Nachricht ausgeblendet"
+        WARN = "warn", "Verfasser verwarnt"
+        REMOVE = "remove", "Aus der Gruppe entfernt"
+        DISMISS = "dismiss", "Verworfen"
+
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Who closed the report and how (a group's owner or admin, or site staff in the
+    # admin, who set no decision): the audit of the group moderation.
+    decision = models.CharField(max_length=10, choices=Decision, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "Gemeldete Nachricht"
         verbose_name_plural = "Gemeldete Nachrichten"
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["message", "reporter"], name="chat_report_once")
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["status", "message"], name="chat_report_status_idx")
         ]
 
     def __str__(self) -> str:

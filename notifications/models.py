@@ -27,6 +27,7 @@ class Notification(models.Model):
         MATCH = "match", "Passender Eintrag"
         UNANSWERED = "unanswered", "Unbeantwortete Frage"
         GROUP_QUIET = "group_quiet", "Stille Gruppe"
+        WARNING = "warning", "Verwarnung"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
