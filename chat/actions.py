@@ -27,7 +27,7 @@ from chat.events import (
     post_updated_frame,
     read_frame,
 )
-from chat.formatting import plain_text
+from chat.formatting import plain_text, render_html
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify, do_notify_all
 from notifications.models import Notification
@@ -235,7 +235,15 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
             continue
         first_of[key] = index
         checked.append(
-            _Send(index=index, actor=send.actor, body=body, client_id=client_id, post=send.post)
+            _Send(
+                index=index,
+                actor=send.actor,
+                body=body,
+                client_id=client_id,
+                post=send.post,
+                # Rendered here, outside the transaction that holds the conversation lock.
+                body_html=render_html(body),
+            )
         )
     if checked:
         _store_checked(conversation_id, checked, results)
@@ -255,6 +263,7 @@ class _Send:
     body: str
     client_id: str
     post: dict[str, Any] | None = None
+    body_html: str = ""
 
 
 class _ChangedMeanwhile(Exception):
@@ -396,6 +405,7 @@ def _write(
                     seq=first_seq + position,
                     author=send.actor,
                     body=send.body,
+                    body_html=send.body_html,
                     client_id=send.client_id,
                     created_at=now,
                     post=send.post,
@@ -569,6 +579,7 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
     """Change the text of `actor`'s own message (while still a participant; not once
     deleted). Emits `message_edited` on `conv:<id>` after the commit."""
     body = clean_body(body)
+    body_html = render_html(body)
     with transaction.atomic():
         message = access_message(actor, message_id, for_update=True)
         if message.author_id != actor.pk:
@@ -585,8 +596,9 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
         if message.body == body:
             return message
         message.body = body
+        message.body_html = body_html
         message.edited_at = timezone.now()
-        message.save(update_fields=["body", "edited_at"])
+        message.save(update_fields=["body", "body_html", "edited_at"])
         publish_on_commit(
             conversation_topic(message.conversation_id), message_frame(message, "message_edited")
         )
@@ -618,7 +630,8 @@ def _erase(message: Message) -> None:
         return
     message.deleted_at = timezone.now()
     message.body = ""
-    message.save(update_fields=["deleted_at", "body"])
+    message.body_html = ""
+    message.save(update_fields=["deleted_at", "body", "body_html"])
     publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
 
 

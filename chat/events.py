@@ -123,7 +123,7 @@ def message_payload(message: Message) -> MessagePayload:
         "seq": message.seq,
         "author": author_payload(message.author),
         "body": body,
-        "body_html": render_html(body),
+        "body_html": "" if deleted else (message.body_html or render_html(body)),
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,

@@ -87,6 +87,9 @@ class Message(models.Model):
         related_name="messages",
     )
     body = models.TextField(max_length=4000)
+    # `body` rendered once by chat.formatting when stored or edited (never per reader);
+    # empty for rows stored before formatting existed, which render on reading.
+    body_html = models.TextField(blank=True, default="")
     client_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)

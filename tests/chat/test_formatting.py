@@ -31,7 +31,10 @@ LINK_ATTRS = 'target="_blank" rel="nofollow noopener noreferrer"'
         ("- eins\n- zwei", "<ul>\n<li>eins</li>\n<li>zwei</li>\n</ul>"),
         ("3. drei\n4. vier", '<ol start="3">\n<li>drei</li>\n<li>vier</li>\n</ol>'),
         ("erste\nzweite", "<p>erste<br>\nzweite</p>"),
-        ("[netzn](https://netzn.de/a)", f'<p><a href="https://netzn.de/a" {LINK_ATTRS}>netzn</a></p>'),
+        (
+            "[netzn](https://netzn.de/a)",
+            f'<p><a href="https://netzn.de/a" {LINK_ATTRS}>netzn</a></p>',
+        ),
         (
             "siehe https://netzn.de/x.",
             f'<p>siehe <a href="https://netzn.de/x" {LINK_ATTRS}>https://netzn.de/x</a>.</p>',
@@ -57,7 +60,7 @@ def test_the_subset_renders(body: str, html: str) -> None:
         "![bild](javascript:alert(1))",
         '<a href="javascript:alert(1)">x</a>',
         "<iframe src=https://evil.example></iframe>",
-        "[x](https://ok.de \"title\" onclick=alert(1))",
+        '[x](https://ok.de "title" onclick=alert(1))',
     ],
 )
 def test_hostile_input_is_text_and_never_a_script_or_script_link(body: str) -> None:
@@ -91,16 +94,23 @@ def test_only_allowed_link_schemes_survive() -> None:
 
 
 def test_plain_text_drops_the_markers_and_keeps_links_readable() -> None:
-    body = "**Wichtig:** Termin *morgen*\n\n- Punkt eins\n- Punkt zwei\n\n[Agenda](https://netzn.de/a)"
+    body = (
+        "**Wichtig:** Termin *morgen*\n\n- Punkt eins\n- Punkt zwei\n\n[Agenda](https://netzn.de/a)"
+    )
     assert plain_text(body) == (
         "Wichtig: Termin morgen\n• Punkt eins\n• Punkt zwei\nAgenda (https://netzn.de/a)"
     )
-    assert preview(body) == "Wichtig: Termin morgen • Punkt eins • Punkt zwei Agenda (https://netzn.de/a)"
+    assert (
+        preview(body)
+        == "Wichtig: Termin morgen • Punkt eins • Punkt zwei Agenda (https://netzn.de/a)"
+    )
 
 
 def test_render_cost_per_message_is_small() -> None:
     """Not a timed assertion: prints the CPU time per render for docs/ (see there)."""
-    body = "**Hallo** *alle*, hier die Liste:\n\n- eins\n- zwei `code`\n\n> Zitat https://netzn.de/x"
+    body = (
+        "**Hallo** *alle*, hier die Liste:\n\n- eins\n- zwei `code`\n\n> Zitat https://netzn.de/x"
+    )
     start = time.process_time()
     for _ in range(500):
         render_html(body)
@@ -155,7 +165,7 @@ def moderated_group(make_user: Any) -> tuple[Any, Any, Any, Any, Any]:
 
 
 def test_alle_from_a_moderator_notifies_every_member_who_did_not_mute(make_user: Any) -> None:
-    conversation, admin, member, third, muted = moderated_group(make_user)
+    conversation, admin, member, third, _muted = moderated_group(make_user)
     answer = Api(admin).post(
         f"/conversations/{conversation.pk}/messages",
         {"body": "@alle Treffen am **Freitag**", "client_id": "a-1"},
@@ -203,7 +213,7 @@ def test_alle_in_a_direct_conversation_is_just_text(make_user: Any) -> None:
 
     anna, ben = make_user("Anna Becker"), make_user("Ben Öztürk")
     direct, _ = do_get_or_create_direct_conversation(actor=anna, other_user_id=ben.pk)
-    message, created = do_send_message(
+    _message, created = do_send_message(
         actor=anna, conversation_id=direct.pk, body="Grüße an @alle", client_id="d-1"
     )
     assert created

@@ -42,8 +42,16 @@ def test_owner_sees_open_reports_without_who_reported(closed_cast: Cast) -> None
     assert item["reasons"] == ["Spam oder Werbung: Werbung"]
     # Who reported stays confidential: no field names them.
     assert set(item) == {
-        "message", "seq", "author", "body", "body_html", "created_at", "deleted",
-        "reports", "reasons", "first_reported_at",
+        "message",
+        "seq",
+        "author",
+        "body",
+        "body_html",
+        "created_at",
+        "deleted",
+        "reports",
+        "reasons",
+        "first_reported_at",
     }
 
 
@@ -70,7 +78,9 @@ def test_admin_of_one_group_cannot_decide_reports_of_another(
     message = reported_message(closed_cast)
     # The admin of the other group, through their own group's URL and through this one's.
     foreign = Api(other.admin)
-    through_own = foreign.post(f"/groups/{other.group.slug}/reports/{message.pk}", {"decision": "hide"})
+    through_own = foreign.post(
+        f"/groups/{other.group.slug}/reports/{message.pk}", {"decision": "hide"}
+    )
     through_theirs = foreign.post(
         f"/groups/{closed_cast.group.slug}/reports/{message.pk}", {"decision": "hide"}
     )
@@ -111,14 +121,22 @@ def test_hide_closes_every_report_and_is_recorded(
         }
     ]
     # Gone for everyone in the history; no longer in the queue; a second decision: 404.
-    history = Api(closed_cast.member).get(
-        f"/conversations/{message.conversation_id}/messages"
-    ).json()["results"]
+    history = (
+        Api(closed_cast.member)
+        .get(f"/conversations/{message.conversation_id}/messages")
+        .json()["results"]
+    )
     (item,) = history
-    assert (item["body"], item["body_html"], item["deleted"], item["hidden"]) == ("", "", True, True)
-    assert Api(closed_cast.owner).get(f"/groups/{closed_cast.group.slug}/reports").json()[
-        "results"
-    ] == []
+    assert (item["body"], item["body_html"], item["deleted"], item["hidden"]) == (
+        "",
+        "",
+        True,
+        True,
+    )
+    assert (
+        Api(closed_cast.owner).get(f"/groups/{closed_cast.group.slug}/reports").json()["results"]
+        == []
+    )
     again = Api(closed_cast.owner).post(
         f"/groups/{closed_cast.group.slug}/reports/{message.pk}", {"decision": "dismiss"}
     )
