@@ -8,7 +8,7 @@
 // without `body_html` (an optimistic send before the server answered) is shown as
 // plain text with safe links, as before.
 
-import { renderText, safeLink } from "./format.js";
+import { renderText } from "./format.js";
 
 const ALLOWED = new Set(["P", "BR", "STRONG", "EM", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI", "A"]);
 const LINK_SCHEMES = new Set(["http:", "https:", "mailto:"]);
@@ -51,7 +51,6 @@ function safeAnchor(href) {
     return null;
   }
   if (!LINK_SCHEMES.has(url.protocol)) return null;
-  if (url.protocol !== "mailto:") return safeLink(url.href);
   const link = document.createElement("a");
   link.href = url.href;
   link.rel = "nofollow noopener noreferrer";

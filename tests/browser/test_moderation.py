@@ -15,6 +15,7 @@ from chat.models import Message, MessageReport
 from groups.actions import do_create_group, do_join_group
 from groups.models import Group
 from tests.browser.test_live import assert_clean
+from tests.browser.test_phone import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -98,9 +99,7 @@ def test_report_and_the_admins_decision_seen_by_the_reporter(
         body="Billig Uhren kaufen!!!",
         client_id="spam-1",
     )
-    rita = person_factory(
-        reporter_user, live_server_process, viewport={"width": 375, "height": 740}
-    )
+    rita = person_factory(reporter_user, live_server_process, **PHONE)
     olga = person_factory(owner_user, live_server_process)
     for person in (rita, olga):
         person.login()
@@ -108,8 +107,8 @@ def test_report_and_the_admins_decision_seen_by_the_reporter(
     message = panel.locator(".chat-message").last
     expect(message.locator(".chat-body")).to_have_text("Billig Uhren kaufen!!!")
 
-    # On the phone the actions sit behind "⋯"; keyboard only from there on.
-    message.locator(".chat-more").click()
+    # On the phone (375 px, touch) the actions sit behind "⋯"; keyboard from there on.
+    message.locator(".chat-more").tap()
     report = message.get_by_role("button", name="Nachricht von Max Werber melden")
     report.focus()
     rita.page.keyboard.press("Enter")
