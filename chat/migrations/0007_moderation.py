@@ -6,40 +6,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chat', '0005_message_post_card'),
+        ("chat", "0005_message_post_card"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='body_html',
-            field=models.TextField(blank=True, default=''),
+            model_name="message",
+            name="body_html",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddField(
-            model_name='message',
-            name='hidden_at',
+            model_name="message",
+            name="hidden_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='message',
-            name='hidden_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="message",
+            name="hidden_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='messagereport',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="messagereport",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='messagereport',
-            name='decision',
-            field=models.CharField(blank=True, choices=[('hide', 'Nachricht ausgeblendet'), ('warn', 'Verfasser verwarnt'), ('remove', 'Aus der Gruppe entfernt'), ('dismiss', 'Verworfen')], max_length=10),
+            model_name="messagereport",
+            name="decision",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("hide", "Nachricht ausgeblendet"),
+                    ("warn", "Verfasser verwarnt"),
+                    ("remove", "Aus der Gruppe entfernt"),
+                    ("dismiss", "Verworfen"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='messagereport',
-            index=models.Index(fields=['status', 'message'], name='chat_report_status_idx'),
+            model_name="messagereport",
+            index=models.Index(fields=["status", "message"], name="chat_report_status_idx"),
         ),
     ]
