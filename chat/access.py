@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 
-from chat.models import Conversation, Message, Participant
+from chat.models import Conversation, Message, MessageReport, Participant
 from realtime.errors import ClientError, forbidden
 
 HISTORY_PAGE_MAX = 200
@@ -85,7 +85,14 @@ def mention_candidates(conversation_id: int, *, exclude_user: Any) -> list[Parti
         Participant.objects.filter(conversation_id=conversation_id, user__is_active=True)
         .exclude(user=exclude_user)
         .select_related("user")
-        .only("user_id", "notification_level", "user__display_name", "user__is_active")
+        .only(
+            "user_id",
+            "notification_level",
+            "user__display_name",
+            "user__is_active",
+            "user__email",
+            "user__email_frequency",
+        )
     )
 
 
@@ -207,3 +214,53 @@ def conversations_of(user: Any) -> list[dict[str, Any]]:
             }
         )
     return result
+
+
+@dataclass
+class ReportedMessage:
+    """A message with open reports, as its conversation's moderators see it: the text
+    as first reported, how many reported it and their reasons, never who."""
+
+    message: Message
+    body: str
+    count: int
+    reasons: list[str]
+    first_reported_at: Any
+
+
+def open_reports_in(conversation_id: int) -> list[ReportedMessage]:
+    """The messages of one conversation with open reports, oldest report first. For
+    the callers that checked the moderator's right (the groups' access functions)."""
+    reports = (
+        MessageReport.objects.filter(
+            status=MessageReport.Status.OPEN, message__conversation_id=conversation_id
+        )
+        .select_related("message__author")
+        .order_by("created_at", "id")
+    )
+    by_message: dict[int, ReportedMessage] = {}
+    for report in reports:
+        entry = by_message.get(report.message_id)
+        if entry is None:
+            entry = by_message[report.message_id] = ReportedMessage(
+                message=report.message,
+                body=report.body_snapshot,
+                count=0,
+                reasons=[],
+                first_reported_at=report.created_at,
+            )
+        entry.count += 1
+        if report.reason:
+            entry.reasons.append(report.reason)
+    return list(by_message.values())
+
+
+def open_report_count(conversation_id: int) -> int:
+    """How many messages of the conversation wait for a moderator's decision."""
+    return (
+        Message.objects.filter(
+            conversation_id=conversation_id, reports__status=MessageReport.Status.OPEN
+        )
+        .distinct()
+        .count()
+    )

@@ -29,6 +29,7 @@ from chat.events import (
     reaction_frame,
     read_frame,
 )
+from chat.formatting import plain_text, render_html
 from chat.models import (
     Conversation,
     Message,
@@ -38,7 +39,7 @@ from chat.models import (
     Reaction,
 )
 from chat.reactions import attach_reactions, clean_emoji, clean_on
-from notifications.actions import do_mark_read_by_key, do_notify
+from notifications.actions import do_mark_read_by_key, do_notify, do_notify_all
 from notifications.models import Notification
 from realtime.errors import ClientError, forbidden
 from realtime.frames import conversation_topic, user_topic
@@ -267,6 +268,7 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
             body = clean_body(send.body)
             client_id = clean_client_id(send.client_id)
             reply_to_id = clean_reply_to(send.reply_to)
+            check_mention_all(conversation_id, send.actor, body)
         except ClientError as error:
             results[index] = error
             continue
@@ -283,6 +285,8 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
                 client_id=client_id,
                 post=send.post,
                 reply_to_id=reply_to_id,
+                # Rendered here, outside the transaction that holds the conversation lock.
+                body_html=render_html(body),
             )
         )
     if checked:
@@ -305,6 +309,7 @@ class _Send:
     post: dict[str, Any] | None = None
     reply_to_id: int | None = None
     reply_to: Message | None = None
+    body_html: str = ""
 
 
 class _ChangedMeanwhile(Exception):
@@ -477,6 +482,7 @@ def _write(
                     seq=first_seq + position,
                     author=send.actor,
                     body=send.body,
+                    body_html=send.body_html,
                     client_id=send.client_id,
                     created_at=now,
                     post=send.post,
@@ -523,8 +529,41 @@ def _write(
     return messages
 
 
+MENTION_ALL = re.compile(r"(?<![\w@])@alle(?!\w)", re.IGNORECASE)
+
+
+def mentions_everyone(body: str) -> bool:
+    """`@alle` (not `@allein`, not an e-mail address) somewhere in the text."""
+    return "@" in body and MENTION_ALL.search(body) is not None
+
+
+def check_mention_all(conversation_id: Any, actor: Any, body: str) -> None:
+    """`@alle` in a group conversation is for its moderators (the group's owners and
+    admins) only: anyone else gets `bad_request` and nothing is stored. Elsewhere
+    (direct conversations, someone who takes no part: refused later) it is text."""
+    if not mentions_everyone(body):
+        return
+    may = (
+        Participant.objects.filter(
+            conversation_id=conversation_id,
+            user_id=actor.pk,
+            conversation__kind=Conversation.Kind.GROUP,
+        )
+        .values_list("can_moderate", flat=True)
+        .first()
+    )
+    if may is False:
+        raise ClientError(
+            "bad_request",
+            "Nur Admins der Gruppe dürfen @alle verwenden.",
+            fields={"body": ["@alle ist Admins vorbehalten."]},
+        )
+
+
 def preview(body: str) -> str:
-    flat = " ".join(body.split())
+    """One line of the message as plain text (Markdown markers gone) for
+    notifications and e-mails."""
+    flat = " ".join(plain_text(body).split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
@@ -591,32 +630,36 @@ def find_mentions(body: str, names: dict[int, str]) -> set[int]:
 
 def _notify_mentions(message: Message, actor: Any, title: str) -> set[int]:
     """`mention` notifications for participants named after an `@` who did not mute
-    the conversation. Non-participants and unknown names notify nobody. Returns the
-    ids of the people notified."""
+    the conversation; `@alle` (checked before the store: moderators only) names every
+    participant. Non-participants and unknown names notify nobody. One INSERT for
+    all of them (`do_notify_all`), so `@alle` in a large group stays one statement.
+    Returns the ids of the people notified."""
     participants = mention_candidates(message.conversation_id, exclude_user=actor)
-    names = {participant.user_id: participant.user.display_name for participant in participants}
-    mentioned = find_mentions(message.body, names)
-    notified: set[int] = set()
-    for participant in participants:
-        if participant.user_id not in mentioned:
-            continue
-        if participant.notification_level == NotificationLevel.MUTED:
-            continue
-        do_notify(
-            recipient=participant.user,
-            kind="mention",
-            data={
-                "conversation": message.conversation_id,
-                "conversation_title": title,
-                "message": message.pk,
-                "seq": message.seq,
-                "author": {"id": actor.pk, "display_name": actor.display_name},
-                "preview": preview(message.body),
-            },
-            dedupe_key=f"mention:{message.conversation_id}:{message.pk}",
-        )
-        notified.add(participant.user_id)
-    return notified
+    if mentions_everyone(message.body):
+        mentioned = {participant.user_id for participant in participants}
+    else:
+        names = {p.user_id: p.user.display_name for p in participants}
+        mentioned = find_mentions(message.body, names)
+    data = {
+        "conversation": message.conversation_id,
+        "conversation_title": title,
+        "message": message.pk,
+        "seq": message.seq,
+        "author": {"id": actor.pk, "display_name": actor.display_name},
+        "preview": preview(message.body),
+    }
+    recipients = [
+        participant
+        for participant in participants
+        if participant.user_id in mentioned
+        and participant.notification_level != NotificationLevel.MUTED
+    ]
+    do_notify_all(
+        kind="mention",
+        notices=[(participant.user, data) for participant in recipients],
+        dedupe_key=f"mention:{message.conversation_id}:{message.pk}",
+    )
+    return {participant.user_id for participant in recipients}
 
 
 def _notify_reply(message: Message, title: str, *, already_notified: set[int]) -> None:
@@ -666,6 +709,7 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
     """Change the text of `actor`'s own message (while still a participant; not once
     deleted). Emits `message_edited` on `conv:<id>` after the commit."""
     body = clean_body(body)
+    body_html = render_html(body)
     with transaction.atomic():
         message = access_message(actor, message_id, for_update=True)
         if message.author_id != actor.pk:
@@ -676,11 +720,15 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
             raise forbidden()
         if message.deleted_at is not None:
             raise ClientError("conflict", "Die Nachricht wurde gelöscht.")
+        if message.hidden_at is not None:
+            raise ClientError("conflict", "Die Nachricht wurde von der Moderation ausgeblendet.")
+        check_mention_all(message.conversation_id, actor, body)
         if message.body == body:
             return message
         message.body = body
+        message.body_html = body_html
         message.edited_at = timezone.now()
-        message.save(update_fields=["body", "edited_at"])
+        message.save(update_fields=["body", "body_html", "edited_at"])
         # The frame every subscriber shares: reactions with `mine` false.
         attach_reactions([message], None)
         publish_on_commit(
@@ -714,7 +762,8 @@ def _erase(message: Message) -> None:
         return
     message.deleted_at = timezone.now()
     message.body = ""
-    message.save(update_fields=["deleted_at", "body"])
+    message.body_html = ""
+    message.save(update_fields=["deleted_at", "body", "body_html"])
     # A deleted message shows nothing: its reactions go with its text.
     Reaction.objects.filter(message=message).delete()
     publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
@@ -828,7 +877,7 @@ def do_report_message(*, actor: Any, message_id: Any, reason: Any) -> tuple[Mess
             fields={"reason": ["Ungültig."]},
         )
     message = access_message(actor, message_id)
-    if message.deleted_at is not None:
+    if message.deleted_at is not None or message.hidden_at is not None:
         raise ClientError("conflict", "Die Nachricht wurde bereits gelöscht.")
     if message.author_id == actor.pk:
         raise ClientError("bad_request", "Eigene Nachrichten können nicht gemeldet werden.")
@@ -852,7 +901,101 @@ def do_resolve_report(*, actor: Any, report_ids: list[int], status: str) -> int:
         raise ClientError("bad_request", "Unbekannter Status.")
     return MessageReport.objects.filter(
         Q(pk__in=report_ids), Q(status=MessageReport.Status.OPEN)
-    ).update(status=status, resolved_at=timezone.now())
+    ).update(status=status, resolved_at=timezone.now(), decided_by=actor)
+
+
+WARNING_TEXT = (
+    "Eine Ihrer Nachrichten in „{title}“ wurde gemeldet. Die Moderation der Gruppe "
+    "bittet Sie, die Regeln des Netzwerks zu beachten."
+)
+
+
+def do_decide_reports(
+    *,
+    actor: Any,
+    conversation_id: int,
+    message_id: Any,
+    decision: Any,
+    notice_data: dict[str, Any] | None = None,
+) -> tuple[Message, int]:
+    """Decide the open reports of one message in `conversation_id`: `hide` the message
+    (gone for everyone, kept for the audit), `warn` its author (a `warning`
+    notification), `remove` (the groups action removed the author already; recorded
+    here) or `dismiss`. Every open report of the message closes with the decision, who
+    and when. Only a moderator of the conversation (`Participant.can_moderate`: the
+    group's owners and admins), called through the groups action, which also checks
+    the role. A message without open reports, or of another conversation: `not_found`,
+    the same answer as a missing one. Emits `message_deleted` with `hidden: true` on
+    `conv:<id>` (hide) and `notification` on `user:<author>` (warn) after the commit.
+    `notice_data`: what the caller adds to the warning (the group's name and link).
+    Returns the message and how many reports closed."""
+    if decision not in MessageReport.Decision.values:
+        raise ClientError(
+            "bad_request",
+            "Unbekannte Entscheidung.",
+            fields={"decision": ["hide, warn, remove oder dismiss."]},
+        )
+    if not is_id(message_id):
+        raise _no_open_reports()
+    with transaction.atomic():
+        moderator = Participant.objects.filter(
+            conversation_id=conversation_id, user=actor, can_moderate=True
+        ).exists()
+        if not moderator:
+            raise forbidden()
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("author", "conversation")
+            .filter(pk=message_id, conversation_id=conversation_id)
+            .first()
+        )
+        if message is None:
+            raise _no_open_reports()
+        reports = MessageReport.objects.filter(message=message, status=MessageReport.Status.OPEN)
+        if not reports.exists():
+            raise _no_open_reports()
+        now = timezone.now()
+        if decision == MessageReport.Decision.HIDE:
+            _hide(message, actor=actor, now=now)
+        elif decision == MessageReport.Decision.WARN and message.author is not None:
+            do_notify(
+                recipient=message.author,
+                kind="warning",
+                data={
+                    "conversation": message.conversation_id,
+                    "conversation_title": message.conversation.title,
+                    "message": message.pk,
+                    "seq": message.seq,
+                    "text": WARNING_TEXT.format(title=message.conversation.title),
+                    "preview": preview(message.body),
+                    **(notice_data or {}),
+                },
+                dedupe_key=f"warning:{message.pk}",
+            )
+        status = (
+            MessageReport.Status.DISMISSED
+            if decision == MessageReport.Decision.DISMISS
+            else MessageReport.Status.RESOLVED
+        )
+        closed = reports.update(status=status, decision=decision, decided_by=actor, resolved_at=now)
+    return message, closed
+
+
+def _no_open_reports() -> ClientError:
+    return ClientError("not_found", "Keine offene Meldung zu dieser Nachricht.")
+
+
+def _hide(message: Message, *, actor: Any, now: Any) -> None:
+    """Hide a (locked) message for everyone; its text stays stored for the audit.
+    Emits `message_deleted` with `hidden: true` after the commit."""
+    if message.hidden_at is not None or message.deleted_at is not None:
+        return
+    message.hidden_at = now
+    message.hidden_by = actor
+    message.save(update_fields=["hidden_at", "hidden_by"])
+    publish_on_commit(
+        conversation_topic(message.conversation_id), message_deleted_frame(message, hidden=True)
+    )
 
 
 def do_update_post_card(*, message_ids: list[int], post: dict[str, Any]) -> None:

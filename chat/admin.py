@@ -18,10 +18,19 @@ from chat.models import MessageReport
 
 @admin.register(MessageReport)
 class MessageReportAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "status", "reported_text", "author", "reporter", "reason")
+    list_display = (
+        "created_at",
+        "status",
+        "decision",
+        "decided_by",
+        "reported_text",
+        "author",
+        "reporter",
+        "reason",
+    )
     list_filter = ("status",)
     ordering = ("status", "-created_at")
-    list_select_related = ("message__author", "reporter", "message__conversation")
+    list_select_related = ("message__author", "reporter", "message__conversation", "decided_by")
     readonly_fields = (
         "message",
         "author",
@@ -32,6 +41,8 @@ class MessageReportAdmin(admin.ModelAdmin):
         "status",
         "created_at",
         "resolved_at",
+        "decision",
+        "decided_by",
     )
     fields = readonly_fields
     actions = ("resolve", "dismiss", "delete_message_and_resolve")

@@ -298,7 +298,7 @@ def search(request: HttpRequest, q: str = "", conversation: int | None = None) -
         raise ClientError("bad_request", "Suchbegriff fehlt.", fields={"q": ["Erforderlich."]})
     if len(query) > SEARCH_QUERY_MAX_CHARS:
         raise ClientError("bad_request", "Suchbegriff zu lang.", fields={"q": ["Zu lang."]})
-    messages = Message.objects.filter(deleted_at__isnull=True)
+    messages = Message.objects.filter(deleted_at__isnull=True, hidden_at__isnull=True)
     if conversation is not None:
         messages = messages.filter(conversation=access_conversation(request.user, conversation))
     else:

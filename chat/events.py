@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 from accounts.images import avatar_url
+from chat.formatting import render_html
 from chat.models import Message
 
 
@@ -63,12 +64,17 @@ class MessagePayload(TypedDict):
     seq: int
     author: AuthorPayload
     body: str
+    # The body as sanitised HTML of the Markdown subset (chat.formatting), rendered
+    # once per message; "" for a deleted or hidden message.
+    body_html: str
     client_id: str
     created_at: str
     edited_at: str | None
     deleted: bool
     reply_to: ReplyPayload | None
     reactions: list[ReactionSummary]
+    # Only on a message a moderator hid after a report (then also `deleted`).
+    hidden: NotRequired[bool]
     # Only on a message that shows a board post's card (docs/board.md).
     post: NotRequired[dict[str, Any]]
 
@@ -90,6 +96,8 @@ class MessageDeletedFrame(TypedDict):
     conversation: int
     id: int
     seq: int
+    # A moderator hid the message after a report (docs/formatting-moderation.md).
+    hidden: NotRequired[bool]
 
 
 class TypingFrame(TypedDict):
@@ -185,14 +193,18 @@ def reaction_frame(message: Message, user: Any, emoji: str, on: bool) -> Reactio
 
 
 def message_payload(message: Message) -> MessagePayload:
-    """A message as clients see it; a deleted one keeps its seq and loses its body."""
-    deleted = message.deleted_at is not None
+    """A message as clients see it; a deleted one keeps its seq and loses its body,
+    and so does a hidden one (its text stays stored for the moderators' audit)."""
+    hidden = message.hidden_at is not None
+    deleted = message.deleted_at is not None or hidden
+    body = "" if deleted else message.body
     payload: MessagePayload = {
         "conversation": message.conversation_id,
         "id": message.pk,
         "seq": message.seq,
         "author": author_payload(message.author),
-        "body": "" if deleted else message.body,
+        "body": body,
+        "body_html": "" if deleted else (message.body_html or render_html(body)),
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
@@ -200,6 +212,8 @@ def message_payload(message: Message) -> MessagePayload:
         "reply_to": reply_payload(message),
         "reactions": [] if deleted else getattr(message, REACTIONS_ATTR, []),
     }
+    if hidden:
+        payload["hidden"] = True
     if message.post is not None:
         payload["post"] = message.post
     return payload
@@ -220,13 +234,16 @@ def message_frame(message: Message, frame_type: str = "message") -> MessageFrame
     return {"type": frame_type, **message_payload(message)}
 
 
-def message_deleted_frame(message: Message) -> MessageDeletedFrame:
-    return {
+def message_deleted_frame(message: Message, *, hidden: bool = False) -> MessageDeletedFrame:
+    frame: MessageDeletedFrame = {
         "type": "message_deleted",
         "conversation": message.conversation_id,
         "id": message.pk,
         "seq": message.seq,
     }
+    if hidden:
+        frame["hidden"] = True
+    return frame
 
 
 def typing_frame(user: Any, conversation_id: int) -> TypingFrame:

@@ -87,6 +87,9 @@ class Message(models.Model):
         related_name="messages",
     )
     body = models.TextField(max_length=4000)
+    # `body` rendered once by chat.formatting when stored or edited (never per reader);
+    # empty for rows stored before formatting existed, which render on reading.
+    body_html = models.TextField(blank=True, default="")
     client_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +102,16 @@ class Message(models.Model):
     # a deleted original keeps the link and shows an empty excerpt.
     reply_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    # Hidden by a moderator of the conversation after a report: gone for everyone
+    # (shown like a deleted message), the text kept for the audit (docs/formatting-moderation.md).
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -154,15 +167,35 @@ class MessageReport(models.Model):
     reason = models.TextField(max_length=1000, blank=True)
     # The text as reported: the author may delete (and so erase) the message later.
     body_snapshot = models.TextField(max_length=4000, blank=True)
+
+    class Decision(models.TextChoices):
+        HIDE = "hide", "Nachricht ausgeblendet"
+        WARN = "warn", "Verfasser verwarnt"
+        REMOVE = "remove", "Aus der Gruppe entfernt"
+        DISMISS = "dismiss", "Verworfen"
+
     status = models.CharField(max_length=10, choices=Status, default=Status.OPEN)
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Who closed the report and how (a group's owner or admin, or site staff in the
+    # admin, who set no decision): the audit of the group moderation.
+    decision = models.CharField(max_length=10, choices=Decision, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "Gemeldete Nachricht"
         verbose_name_plural = "Gemeldete Nachrichten"
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["message", "reporter"], name="chat_report_once")
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["status", "message"], name="chat_report_status_idx")
         ]
 
     def __str__(self) -> str:

@@ -36,6 +36,7 @@ from django.utils import timezone
 from accounts.models import EmailFrequency, User
 from board.alerts import DailyAlert, daily_alerts, mark_digested
 from chat.events import FORMER_MEMBER
+from chat.formatting import plain_text
 from chat.models import Conversation, Message, NotificationLevel, Participant
 from engagement.actions import do_record_digest_sent, locked_rhythm
 from groups.models import Group, JoinRequest, Membership
@@ -171,6 +172,7 @@ def group_activity(user: Any, since: datetime) -> list[GroupActivity]:
             seq__gt=participation.last_read_seq,
             created_at__gt=since,
             deleted_at__isnull=True,
+            hidden_at__isnull=True,
         ).exclude(author=user)
         count = new.count()
         if not count:
@@ -184,7 +186,7 @@ def group_activity(user: Any, since: datetime) -> list[GroupActivity]:
                 lines=[
                     Line(
                         author=m.author.display_name if m.author else FORMER_MEMBER,
-                        text=one_line(m.body),
+                        text=one_line(plain_text(m.body)),
                         created_at=m.created_at,
                     )
                     for m in reversed(latest)
@@ -260,7 +262,9 @@ def direct_messages(user: Any, since: datetime) -> tuple[int, list[str], bool]:
         )
     if not unread:
         return 0, [], False
-    messages = Message.objects.filter(unread, deleted_at__isnull=True).exclude(author=user)
+    messages = Message.objects.filter(
+        unread, deleted_at__isnull=True, hidden_at__isnull=True
+    ).exclude(author=user)
     summary = messages.aggregate(count=Count("pk"), newest=Max("created_at"))
     authors = list(
         messages.order_by().values_list("author__display_name", flat=True).distinct()[:MAX_NAMES]

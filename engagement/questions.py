@@ -138,6 +138,7 @@ def unanswered_group_messages(since: datetime, until: datetime) -> QuerySet[Mess
             created_at__gte=since,
             created_at__lt=until,
             deleted_at__isnull=True,
+            hidden_at__isnull=True,
             # A deleted account's question has nobody left to answer to.
             author__isnull=False,
         )

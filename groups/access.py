@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from chat.access import can_read
+from chat.access import ReportedMessage, can_read, open_report_count, open_reports_in
 from groups.models import Group, Invitation, JoinRequest, Membership
 from realtime.errors import ClientError
 
@@ -215,3 +215,14 @@ def access_invitation(user: Any, invitation_id: int) -> Invitation:
     if invitation is None:
         raise ClientError("not_found", "Diese Einladung gibt es nicht.")
     return invitation
+
+
+def access_group_reports(user: Any, slug: str) -> tuple[Group, list[ReportedMessage]]:
+    """The open reports of a group's conversation: its owners and admins only (403 for
+    members, 404 for a closed group one cannot see), docs/formatting-moderation.md."""
+    group = access_group_for_managing(user, slug)
+    return group, open_reports_in(group.conversation_id)
+
+
+def open_report_count_of(group: Group) -> int:
+    return open_report_count(group.conversation_id)

@@ -32,12 +32,13 @@ from accounts.throttle import limit_action
 from chat.actions import (
     do_add_participant,
     do_create_group_conversation,
+    do_decide_reports,
     do_remove_participant,
     do_set_moderator,
     do_set_notification_level,
     do_update_group_conversation,
 )
-from chat.models import NotificationLevel
+from chat.models import Message, MessageReport, NotificationLevel
 from groups.events import (
     GroupRef,
     GroupUpdatedFrame,
@@ -907,3 +908,52 @@ def leave_all_groups_on_deletion(user: Any) -> None:
                     dedupe_key=f"role_changed:{successor.pk}:{timezone.now().timestamp()}",
                 )
         _drop(group, membership)
+
+
+def do_decide_report(*, actor: Any, group: Group, message_id: Any, decision: Any) -> int:
+    """An owner or admin decides the open reports of a message in the group's
+    conversation (docs/formatting-moderation.md): `hide` it for everyone, `warn` its
+    author, `remove` the author from the group (as `do_remove_member`: admins remove
+    plain members only) or `dismiss`. All open reports of the message close with the
+    decision, who and when. Errors: 403 not a manager, 404 no open report of this
+    group's message, 400 unknown decision. Emits what `do_decide_reports` and, for
+    `remove`, `do_remove_member` emit. Returns how many reports closed."""
+    if decision not in MessageReport.Decision.values:
+        raise ClientError(
+            "bad_request",
+            "Unbekannte Entscheidung.",
+            fields={"decision": ["hide, warn, remove oder dismiss."]},
+        )
+    with transaction.atomic():
+        _require_role(
+            _locked_membership(group, actor.pk),
+            MANAGER_ROLES,
+            "Nur Inhaber und Admins der Gruppe dürfen Meldungen entscheiden.",
+        )
+        if decision == MessageReport.Decision.REMOVE:
+            author_id = (
+                Message.objects.filter(
+                    pk=message_id if isinstance(message_id, int) else 0,
+                    conversation_id=group.conversation_id,
+                    reports__status=MessageReport.Status.OPEN,
+                )
+                .values_list("author_id", flat=True)
+                .first()
+            )
+            if (
+                author_id is not None
+                and Membership.objects.filter(group=group, user_id=author_id).exists()
+            ):
+                do_remove_member(actor=actor, group=group, user_id=author_id)
+        _message, closed = do_decide_reports(
+            actor=actor,
+            conversation_id=group.conversation_id,
+            message_id=message_id,
+            decision=decision,
+            notice_data={
+                "group_slug": group.slug,
+                "group_name": group.name,
+                "url": f"/gruppen/{group.slug}/",
+            },
+        )
+    return closed

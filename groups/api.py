@@ -12,6 +12,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from chat.access import ReportedMessage
+from chat.events import author_payload
+from chat.formatting import render_html
 from groups import access
 from groups.actions import (
     do_accept_invitation,
@@ -19,6 +22,7 @@ from groups.actions import (
     do_archive_group,
     do_change_member_role,
     do_create_group,
+    do_decide_report,
     do_decline_invitation,
     do_decline_join_request,
     do_invite_to_group,
@@ -345,3 +349,44 @@ def accept_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any
 @router.post("/invitations/{invitation_id}/decline")
 def decline_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
     return invitation_out(do_decline_invitation(actor=request.user, invitation_id=invitation_id))
+
+
+def reported_out(entry: ReportedMessage) -> dict[str, Any]:
+    """A reported message for the group's moderators: the text as first reported,
+    the count and reasons, never who reported (docs/formatting-moderation.md)."""
+    message = entry.message
+    return {
+        "message": message.pk,
+        "seq": message.seq,
+        "author": author_payload(message.author),
+        "body": entry.body,
+        "body_html": render_html(entry.body),
+        "created_at": message.created_at.isoformat(),
+        "deleted": message.deleted_at is not None,
+        "reports": entry.count,
+        "reasons": entry.reasons,
+        "first_reported_at": entry.first_reported_at.isoformat(),
+    }
+
+
+class DecisionIn(Schema):
+    decision: Any = None
+
+
+@router.get("/groups/{slug}/reports")
+def list_reports(request: HttpRequest, slug: str) -> dict[str, Any]:
+    """The group's messages with open reports (owners and admins only)."""
+    _group, reported = access.access_group_reports(request.user, slug)
+    return {"results": [reported_out(entry) for entry in reported], "next": None}
+
+
+@router.post("/groups/{slug}/reports/{message_id}")
+def decide_report(
+    request: HttpRequest, slug: str, message_id: int, payload: DecisionIn
+) -> dict[str, Any]:
+    """Decide the open reports of a message: hide, warn, remove or dismiss."""
+    group = access.access_group(request.user, slug)
+    closed = do_decide_report(
+        actor=request.user, group=group, message_id=message_id, decision=payload.decision
+    )
+    return {"message": message_id, "decision": payload.decision, "closed": closed}

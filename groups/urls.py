@@ -45,6 +45,12 @@ urlpatterns = [
         name="member_remove",
     ),
     path("<slug:slug>/anfragen/", views.group_requests, name="requests"),
+    path("<slug:slug>/meldungen/", views.group_reports, name="reports"),
+    path(
+        "<slug:slug>/meldungen/<int:message_id>/entscheiden/",
+        views.report_decide,
+        name="report_decide",
+    ),
     path(
         "<slug:slug>/anfragen/<int:request_id>/annehmen/",
         views.request_approve,

@@ -25,6 +25,7 @@ from groups.actions import (
     do_archive_group,
     do_change_member_role,
     do_create_group,
+    do_decide_report,
     do_decline_invitation,
     do_decline_join_request,
     do_invite_to_group,
@@ -196,6 +197,11 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "invitation": access.my_pending_invitation(request.user, group),
             "request_form": RequestForm(),
             "pending_count": access.pending_requests(group).count() if membership else 0,
+            "report_count": (
+                access.open_report_count_of(group)
+                if membership is not None and membership.role in access.MANAGER_ROLES
+                else 0
+            ),
             "notification_level": participant.notification_level if participant else None,
             "last_read_seq": participant.last_read_seq if participant else None,
             "notification_levels": NotificationLevel.choices,
@@ -481,3 +487,36 @@ def invitation_decline(request: HttpRequest, invitation_id: int) -> HttpResponse
         "Die Einladung ist abgelehnt.",
     )
     return redirect("groups:invitations")
+
+
+DECISION_DONE = {
+    "hide": "Die Nachricht ist ausgeblendet.",
+    "warn": "Die Verfasserin oder der Verfasser ist verwarnt.",
+    "remove": "Die Person ist aus der Gruppe entfernt.",
+    "dismiss": "Die Meldung ist verworfen.",
+}
+
+
+@login_required
+def group_reports(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Meldungen": the group's reported messages, for its owners and admins."""
+    group = _group_or_404(request, slug)
+    if not access.is_manager(request.user, group):
+        return _forbidden(request, group)
+    _group, reported = access.access_group_reports(request.user, slug)
+    return render(request, "groups/reports.html", {"group": group, "reported": reported})
+
+
+@login_required
+@require_POST
+def report_decide(request: HttpRequest, slug: str, message_id: int) -> HttpResponse:
+    decision = request.POST.get("decision", "")
+    return _managed_post(
+        request,
+        slug,
+        lambda group: do_decide_report(
+            actor=request.user, group=group, message_id=message_id, decision=decision
+        ),
+        DECISION_DONE.get(decision, "Erledigt."),
+        "groups:reports",
+    )

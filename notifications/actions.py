@@ -42,6 +42,8 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.MATCH,
         Notification.Kind.UNANSWERED,
         Notification.Kind.GROUP_QUIET,
+        # A moderator's warning about a reported message (docs/formatting-moderation.md).
+        Notification.Kind.WARNING,
     }
 )
 MAX_IDS_PER_CALL = 500

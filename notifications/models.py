@@ -28,6 +28,7 @@ class Notification(models.Model):
         UNANSWERED = "unanswered", "Unbeantwortete Frage"
         GROUP_QUIET = "group_quiet", "Stille Gruppe"
         REPLY = "reply", "Antwort"
+        WARNING = "warning", "Verwarnung"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

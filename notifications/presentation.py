@@ -136,6 +136,8 @@ def summary(notification: Notification) -> str:
         return f"Können Sie helfen? {who} wartet in „{group}“ auf eine Antwort"
     if kind == Notification.Kind.GROUP_QUIET:
         return f"In „{group}“ ist es seit {field(data, 'quiet_days', default='14')} Tagen still"
+    if kind == Notification.Kind.WARNING:
+        return f"Verwarnung der Moderation von „{group}“"
     return "Neue Benachrichtigung"
 
 
@@ -172,6 +174,8 @@ def detail(notification: Notification) -> str:
         return field(data, "post.summary")
     if notification.kind == Notification.Kind.UNANSWERED:
         return excerpt(data)
+    if notification.kind == Notification.Kind.WARNING:
+        return field(data, "text")
     return ""
 
 

@@ -73,6 +73,14 @@ export function describe(frame) {
         url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
         link: "Zur Gruppe",
       };
+    // A moderator's warning about one's reported message (docs/formatting-moderation.md).
+    case "warning":
+      return {
+        title: `Verwarnung in „${groupName}“`,
+        text: data.text || "Eine Ihrer Nachrichten wurde gemeldet.",
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Zur Gruppe",
+      };
     case "join_approved":
       return {
         title: "Beitritt angenommen",

@@ -2,8 +2,10 @@
 // (deduped, gaps filled), optimistic sends, typing, edit/delete, mentions, read markers.
 
 import { api } from "./api.js";
-import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, renderText, uuid } from "./format.js";
+import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, uuid } from "./format.js";
 import { MentionAutocomplete } from "./mentions.js";
+import { formattingHint, handleFormattingKey, lastLine, renderBody } from "./markdown.js";
+import { reportButton } from "./report.js";
 import { renderPostCard, updatePostCard } from "./postcard.js";
 import { Reactions } from "./reactions.js";
 import { Replies } from "./replies.js";
@@ -18,6 +20,7 @@ const GAP_WAIT_MS = 300;
 const CONTINUATION_MS = 5 * 60 * 1000;
 const MAX_CHARS = 4000;
 const DELETED_TEXT = "Diese Nachricht wurde gelöscht.";
+const HIDDEN_TEXT = "Diese Nachricht wurde von der Moderation ausgeblendet.";
 const EMPTY_TEXT = "Noch keine Nachrichten. Schreiben Sie die erste!";
 
 function el(tag, className, text) {
@@ -136,6 +139,7 @@ export class ChatPanel {
     this.form.append(this.composerError);
     this.mentions = new MentionAutocomplete(this.input, this.form, this.root, this.me);
     this.replies.attachComposer(this.form, this.input);
+    this.form.querySelector(".chat-hint")?.after(formattingHint());
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -143,6 +147,7 @@ export class ChatPanel {
     this.input.addEventListener("keydown", (event) => {
       if (this.mentions.handleKey(event)) return;
       if (event.key === "Escape" && this.replies.cancel()) return;
+      if (handleFormattingKey(event, this.input)) return;
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();
@@ -388,7 +393,9 @@ export class ChatPanel {
     const known = this.messages.get(Number(frame.seq)) || this.findById(frame.id);
     if (!known) return;
     known.data.deleted = true;
+    known.data.hidden = Boolean(frame.hidden);
     known.data.body = "";
+    known.data.body_html = "";
     this.fillMessageNode(known.node, known.data);
     this.replies.onChanged(frame, true);
   }
@@ -491,7 +498,7 @@ export class ChatPanel {
     const time = el("time", "chat-time");
     const status = el("span", "chat-status");
     meta.append(author, company, time, status);
-    const body = el("p", "chat-body");
+    const body = el("div", "chat-body");
     content.append(meta, body);
     node.append(avatar, content);
     this.fillMessageNode(node, data);
@@ -523,20 +530,23 @@ export class ChatPanel {
     time.title = formatFull(created);
     const body = node.querySelector(".chat-body");
     if (deleted) {
-      body.textContent = DELETED_TEXT;
+      body.classList.remove("is-formatted");
+      body.textContent = data.hidden ? HIDDEN_TEXT : DELETED_TEXT;
     } else {
-      renderText(body, data.body);
-      if (data.edited_at) body.append(el("span", "chat-edited", "(bearbeitet)"));
+      renderBody(body, data);
+      if (data.edited_at) lastLine(body).append(el("span", "chat-edited", "(bearbeitet)"));
     }
     renderPostCard(node, data, this.me);
     this.replies.decorate(node, data);
     this.reactions.decorate(node, data, deleted);
-    const mentioned = !mine && !deleted && this.me.name && String(data.body || "").includes(`@${this.me.name}`);
+    const text = String(data.body || "");
+    const mentioned = !mine && !deleted && ((this.me.name && text.includes(`@${this.me.name}`)) || /(^|[^\w@])@alle(?!\w)/i.test(text));
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
     node.querySelector(".chat-more")?.remove();
     node.classList.remove("has-actions", "is-menu-open");
-    if (!deleted && typeof data.seq === "number" && (mine || this.canModerate || this.canWrite)) {
+    const reportable = !mine;
+    if (!deleted && typeof data.seq === "number" && (mine || this.canModerate || this.canWrite || reportable)) {
       node.querySelector(".chat-content").append(this.buildActions(data, mine));
       node.append(this.buildMenuButton(node));
       node.classList.add("has-actions");
@@ -573,6 +583,7 @@ export class ChatPanel {
       edit.addEventListener("click", () => this.startEdit(data.seq));
       actions.append(edit);
     }
+    if (!mine) actions.append(reportButton(this, data));
     if (!mine && !this.canModerate) return actions;
     const remove = el("button", "chat-action", "Löschen");
     remove.type = "button";

@@ -92,6 +92,17 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "quiet_days": 14,
         "suggestions": ["Stellen Sie eine Frage."],
     },
+    "warning": {
+        "conversation": 6,
+        "conversation_title": "Stahlbau Ruhr",
+        "message": 8,
+        "seq": 4,
+        "text": "Eine Ihrer Nachrichten in „Stahlbau Ruhr“ wurde gemeldet.",
+        "preview": "Kauft billig!",
+        "group_slug": "stahl",
+        "group_name": "Stahlbau Ruhr",
+        "url": "/gruppen/stahl/",
+    },
 }
 
 

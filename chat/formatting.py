@@ -1,0 +1,111 @@
+"""Message formatting: a small, safe Markdown subset, rendered once on the server.
+
+Bold, italic, inline code and code blocks, quotes, bulleted and numbered lists and
+links (http, https, mailto; bare URLs become links too). No images, no raw HTML, no
+headings ("# Titel" stays text), no tables. markdown-it-py parses with only those rules
+enabled, and nh3 (ammonia) sanitises the result against an allow-list of tags and
+attributes as a second wall: even a bug in the parser's configuration cannot let a
+script, an event handler or a `javascript:` link through. Every link opens in a new
+tab with `rel="nofollow noopener noreferrer"`.
+
+The HTML is built once per message (in `chat.events.message_payload`, which feeds the
+frame that is serialised once for every subscriber, and the history), never per
+recipient; browsers insert it as it comes (docs/formatting-moderation.md).
+`plain_text` is the same message for notification previews and e-mail text parts:
+the Markdown markers gone, links as "Text (Adresse)".
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "nofollow noopener noreferrer"
+
+# Block rules, inline rules: everything else markdown-it knows stays off.
+BLOCK_RULES = ["paragraph", "code", "fence", "blockquote", "list"]
+INLINE_RULES = ["emphasis", "backticks", "link", "autolink", "escape", "newline", "linkify"]
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("zero", {"breaks": True, "html": False, "linkify": True})
+    parser.enable(BLOCK_RULES)
+    parser.enable(INLINE_RULES)
+    # Only real URLs with a scheme, not "beispiel.de" in a sentence.
+    assert parser.linkify is not None
+    parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
+    return parser
+
+
+def render_html(body: str) -> str:
+    """The message body as sanitised HTML (empty for an empty body)."""
+    if not body:
+        return ""
+    rendered = _parser().render(body)
+    return nh3.clean(
+        rendered,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=LINK_REL,
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        strip_comments=True,
+    ).strip()
+
+
+def plain_text(body: str) -> str:
+    """The body without Markdown markers, for previews and e-mail text parts."""
+    if not body:
+        return ""
+    tokens = _parser().parse(body)
+    parts: list[str] = []
+    for token in tokens:
+        if token.type == "inline":
+            parts.append(_inline_text(token.children or []))
+        elif token.type in ("code_block", "fence"):
+            parts.append(token.content.rstrip("\n"))
+        elif token.type in ("paragraph_close", "list_item_close", "blockquote_close"):
+            parts.append("\n")
+        elif token.type == "list_item_open":
+            parts.append(f"{token.info}. " if token.markup in (".", ")") else "• ")
+    lines = [line.rstrip() for line in "".join(parts).split("\n")]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def _inline_text(children: list[Any]) -> str:
+    out: list[str] = []
+    href = ""
+    link_text: list[str] = []
+    in_link = False
+    for child in children:
+        if child.type == "link_open":
+            in_link, href, link_text = True, str(child.attrs.get("href", "")), []
+        elif child.type == "link_close":
+            text = "".join(link_text)
+            shown = href.removeprefix("mailto:")
+            out.append(text if text in (href, shown) else f"{text} ({shown})")
+            in_link = False
+        elif child.type in ("text", "code_inline"):
+            (link_text if in_link else out).append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            (link_text if in_link else out).append("\n")
+    return "".join(out)

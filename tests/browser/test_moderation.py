@@ -1,0 +1,151 @@
+"""Formatting and reporting in the browser, two people in Chromium against a real
+server process (docs/formatting-moderation.md): a bold/list message renders formatted
+on the other side; a report through "Melden" and the admin's decision (hide) seen by
+the reporter; hostile Markdown stays text; 375 px wide, keyboard only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from chat.models import Message, MessageReport
+from groups.actions import do_create_group, do_join_group
+from groups.models import Group
+from tests.browser.test_live import assert_clean
+from tests.browser.test_phone import PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def group_of(owner: Any, *members: Any) -> Group:
+    group = do_create_group(
+        actor=owner,
+        name=f"Logistik Ruhr {uuid.uuid4().hex[:6]}",
+        description="Austausch der Logistiker.",
+        visibility="open",
+    )
+    for member in members:
+        do_join_group(actor=member, group=group)
+    return group
+
+
+def test_a_formatted_message_renders_on_the_other_side(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    anna_user, ben_user = make_user("Anna Becker"), make_user("Ben Yilmaz")
+    group = group_of(anna_user, ben_user)
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    for person in (anna, ben):
+        person.login()
+    anna_panel = anna.open_panel(f"/gruppen/{group.slug}/")
+    ben_panel = ben.open_panel(f"/gruppen/{group.slug}/")
+
+    # Ctrl+B wraps the word typed so far; Shift+Enter starts new lines.
+    box = anna_panel.locator("textarea")
+    box.press("Control+b")
+    box.type("Lieferung")
+    box.press("End")
+    box.type(" morgen:")
+    for line in [
+        "- Halle 3",
+        "- Tor *B*",
+        "[Plan](https://example.org/plan) <b>roh</b> [x](javascript:alert(1))",
+    ]:
+        box.press("Shift+Enter")
+        if line.startswith("[Plan"):
+            box.press("Shift+Enter")
+        box.type(line)
+    expect(anna_panel.locator(".chat-format-hint")).to_contain_text("**fett** (Strg+B)")
+    box.press("Enter")
+
+    message = ben_panel.locator(".chat-message").last
+    body = message.locator(".chat-body")
+    expect(body.locator("strong")).to_have_text("Lieferung")
+    expect(body.locator("ul > li")).to_have_text(["Halle 3", "Tor B"])
+    expect(body.locator("ul em")).to_have_text("B")
+    link = body.locator("a")
+    expect(link).to_have_count(1)
+    expect(link).to_have_attribute("href", "https://example.org/plan")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "nofollow noopener noreferrer")
+    expect(body).to_contain_text("<b>roh</b> [x](javascript:alert(1))")
+    expect(body.locator("b")).to_have_count(0)
+    # The author's own copy is formatted too, once the server's frame arrived.
+    expect(anna_panel.locator(".chat-message").last.locator(".chat-body strong")).to_have_text(
+        "Lieferung"
+    )
+    assert Message.objects.get().body.startswith("**Lieferung** morgen:\n- Halle 3")
+    assert_clean(anna, ben)
+
+
+def test_report_and_the_admins_decision_seen_by_the_reporter(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    owner_user, author_user, reporter_user = (
+        make_user("Olga Inhaber"),
+        make_user("Max Werber"),
+        make_user("Rita Meldet"),
+    )
+    group = group_of(owner_user, author_user, reporter_user)
+    from chat.actions import do_send_message
+
+    do_send_message(
+        actor=author_user,
+        conversation_id=group.conversation_id,
+        body="Billig Uhren kaufen!!!",
+        client_id="spam-1",
+    )
+    rita = person_factory(reporter_user, live_server_process, **PHONE)
+    olga = person_factory(owner_user, live_server_process)
+    for person in (rita, olga):
+        person.login()
+    panel = rita.open_panel(f"/gruppen/{group.slug}/")
+    message = panel.locator(".chat-message").last
+    expect(message.locator(".chat-body")).to_have_text("Billig Uhren kaufen!!!")
+
+    # On the phone (375 px, touch) the actions sit behind "⋯"; keyboard from there on.
+    message.locator(".chat-more").tap()
+    report = message.get_by_role("button", name="Nachricht von Max Werber melden")
+    report.focus()
+    rita.page.keyboard.press("Enter")
+    dialog = rita.page.get_by_role("dialog", name="Nachricht melden")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert box is not None and box["width"] <= 375
+    dialog.get_by_label("Spam oder Werbung").check()
+    dialog.get_by_label("Ergänzung (freiwillig)").fill("Immer wieder dieselbe Werbung")
+    dialog.get_by_role("button", name="Melden").click()
+    expect(dialog).to_be_hidden()
+    expect(rita.page.locator(".toast")).to_contain_text("Danke, die Nachricht ist gemeldet.")
+    stored = MessageReport.objects.get()
+    assert (stored.reporter_id, stored.reason) == (
+        reporter_user.pk,
+        "Spam oder Werbung: Immer wieder dieselbe Werbung",
+    )
+
+    # The owner sees the count on the group page and decides.
+    olga.goto(f"/gruppen/{group.slug}/")
+    reports_link = olga.page.locator("#reports-link")
+    expect(reports_link).to_contain_text("Meldungen")
+    expect(reports_link.locator(".badge")).to_have_text("1")
+    reports_link.click()
+    item = olga.page.locator(".report-item")
+    expect(item).to_contain_text("Billig Uhren kaufen!!!")
+    expect(item).to_contain_text("Spam oder Werbung: Immer wieder dieselbe Werbung")
+    expect(item).not_to_contain_text("Rita")
+    item.get_by_role("button", name="Nachricht ausblenden").click()
+    expect(olga.page.locator("main")).to_contain_text("Die Nachricht ist ausgeblendet.")
+    expect(olga.page.locator("main")).to_contain_text("Keine offenen Meldungen.")
+
+    # Live on the reporter's side: the message is gone, a note in its place.
+    expect(message.locator(".chat-body")).to_have_text(
+        "Diese Nachricht wurde von der Moderation ausgeblendet."
+    )
+    expect(message).not_to_contain_text("Billig")
+    report_row = MessageReport.objects.get()
+    assert (report_row.decision, report_row.decided_by_id) == ("hide", owner_user.pk)
+    assert_clean(rita, olga)
