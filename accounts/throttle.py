@@ -121,6 +121,7 @@ ACTION_LIMITS: dict[str, tuple[int, int]] = {
     "join_request": (30, 3600),
     "invitation": (100, 3600),
     "report": (30, 3600),
+    "upload": (200, 3600),
 }
 ACTION_MESSAGES = {
     "signup": "Zu viele Registrierungen von dieser Adresse.",
@@ -131,6 +132,7 @@ ACTION_MESSAGES = {
     "join_request": "Zu viele Beitrittsanfragen.",
     "invitation": "Zu viele Einladungen.",
     "report": "Zu viele Meldungen.",
+    "upload": "Zu viele hochgeladene Dateien.",
 }
 
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
-from chat.models import Conversation, Message, Participant
+from chat.models import Attachment, Conversation, Message, Participant
 from realtime.errors import ClientError, forbidden
 
 HISTORY_PAGE_MAX = 200
@@ -121,6 +121,10 @@ def messages_page(
     query serves the HTTP history and the WebSocket catch-up (it walks the
     (conversation, seq) index)."""
     messages = Message.objects.filter(conversation=conversation).select_related("author")
+    # The page's attachments in one more query (chat/attachments.py).
+    messages = messages.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    )
     if after is not None:
         messages = messages.filter(seq__gt=after)
     if before is not None:

@@ -32,6 +32,7 @@ from chat.actions import (
     do_report_message,
     do_send_message,
 )
+from chat.attachments import with_attachments
 from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
 from realtime.errors import ClientError, forbidden
@@ -49,6 +50,7 @@ SEARCH_QUERY_MAX_CHARS = 200
 class SendIn(Schema):
     body: Any = None
     client_id: Any = None
+    attachments: Any = None
 
 
 class EditIn(Schema):
@@ -158,6 +160,7 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
         conversation_id=conversation_id,
         body=payload.body,
         client_id=payload.client_id,
+        attachments=payload.attachments,
     )
     return Status(201 if created else 200, dict(message_payload(message)))
 
@@ -237,9 +240,9 @@ def search(request: HttpRequest, q: str = "", conversation: int | None = None) -
     else:
         messages = messages.filter(body__icontains=query)
     found = list(
-        messages.select_related("author", "conversation").order_by("-created_at", "-id")[
-            :SEARCH_RESULTS_MAX
-        ]
+        with_attachments(messages.select_related("author", "conversation")).order_by(
+            "-created_at", "-id"
+        )[:SEARCH_RESULTS_MAX]
     )
     return {
         "results": [

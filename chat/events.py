@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 from accounts.images import avatar_url
+from chat.attachments import AttachmentPayload, attachments_payload
 from chat.models import Message
 
 
@@ -32,6 +33,8 @@ class MessagePayload(TypedDict):
     created_at: str
     edited_at: str | None
     deleted: bool
+    # Files sent with the message (docs/attachments.md); [] for none.
+    attachments: list[AttachmentPayload]
     # Only on a message that shows a board post's card (docs/board.md).
     post: NotRequired[dict[str, Any]]
 
@@ -116,6 +119,7 @@ def message_payload(message: Message) -> MessagePayload:
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
+        "attachments": attachments_payload(message),
     }
     if message.post is not None:
         payload["post"] = message.post
