@@ -215,10 +215,11 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
     send never fails the others. A send's `attachments` (at most 10 ids) must be
     the author's own pending uploads to this conversation, none claimed by another
     send (else `bad_request` for that send, nothing stored); they are linked to the
-    message in the storing transaction, and such a message may have no text. Seqs are `last_seq + 1, + 2, ...` in the order of
-    `sends`, taken under the conversation's row lock in the storing transaction:
-    every conversation numbers 1, 2, 3, ... without gaps. Each author's read marker
-    moves to their newest message. Idempotent on (author, client_id): a retry, also
+    message in the storing transaction, and such a message may have no text. Seqs
+    are `last_seq + 1, + 2, ...` in the order of `sends`, taken under the
+    conversation's row lock in the storing transaction: every conversation numbers
+    1, 2, 3, ... without gaps. Each author's read marker moves to their newest
+    message. Idempotent on (author, client_id): a retry, also
     one repeated inside the batch, returns the stored message with `created=False`
     and stores and publishes nothing; a client_id already used in another
     conversation is a `conflict`.

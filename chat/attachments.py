@@ -386,7 +386,11 @@ def delete_stale_uploads(now: datetime) -> tuple[int, str]:
     their files. Idempotent."""
     cutoff = now - timedelta(hours=PENDING_HOURS)
     deleted, _ = Attachment.objects.filter(message__isnull=True, created_at__lt=cutoff).delete()
-    return deleted, f"{deleted} nicht gesendete Uploads gelöscht"
+    return deleted, (
+        f"{deleted} nicht gesendeter Upload gelöscht"
+        if deleted == 1
+        else f"{deleted} nicht gesendete Uploads gelöscht"
+    )
 
 
 def delete_pending_of(user: Any) -> int:

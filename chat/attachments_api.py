@@ -53,7 +53,9 @@ class ErrorOut(Schema):
     exclude_none=True,
 )
 def upload(
-    request: HttpRequest, conversation_id: int, file: UploadedFile = File(...)
+    request: HttpRequest,
+    conversation_id: int,
+    file: UploadedFile = File(...),  # noqa: B008 (Ninja's form)
 ) -> Status[Any]:
     """Upload a file for a later message (participants only): at most 10 MiB, a type
     of the allow-list judged from the content. 201 with the attachment."""

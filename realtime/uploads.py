@@ -20,7 +20,8 @@ from django.core.files.uploadhandler import FileUploadHandler
 
 def too_large_text() -> str:
     limit = settings.NETZN_ATTACHMENT_MAX_BYTES
-    return f"Die Datei ist größer als {limit / 2**20:g} MB.".replace(".", ",", 1)
+    megabytes = f"{limit / 2**20:g}".replace(".", ",")
+    return f"Die Datei ist größer als {megabytes} MB."
 
 
 class FileTooLarge(RequestDataTooBig):
@@ -32,9 +33,9 @@ class LimitedUploadHandler(FileUploadHandler):
     def handle_raw_input(
         self,
         input_data: Any,
-        META: dict[str, Any],  # noqa: N803 (Django's name)
+        META: dict[str, Any],
         content_length: int,
-        boundary: bytes,
+        boundary: str,
         encoding: str | None = None,
     ) -> None:
         if content_length > settings.NETZN_REQUEST_MAX_BYTES:
