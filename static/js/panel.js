@@ -2,6 +2,7 @@
 // (deduped, gaps filled), optimistic sends, typing, edit/delete, mentions, read markers.
 
 import { api } from "./api.js";
+import { AttachmentComposer, renderAttachments } from "./attachments.js";
 import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, renderText, uuid } from "./format.js";
 import { MentionAutocomplete } from "./mentions.js";
 import { renderPostCard, updatePostCard } from "./postcard.js";
@@ -131,6 +132,7 @@ export class ChatPanel {
     this.composerError.hidden = true;
     this.form.append(this.composerError);
     this.mentions = new MentionAutocomplete(this.input, this.form, this.root, this.me);
+    this.attachments = new AttachmentComposer(this);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -354,6 +356,7 @@ export class ChatPanel {
       body: entry.body,
       client_id: frame.client_id,
       author: { id: this.me.id, display_name: this.me.name, company: "" },
+      attachments: entry.files || [],
       provisional: true, // the broadcast "message" frame brings the full author
     });
     this.advance();
@@ -515,6 +518,7 @@ export class ChatPanel {
       if (data.edited_at) body.append(el("span", "chat-edited", "(bearbeitet)"));
     }
     renderPostCard(node, data, this.me);
+    renderAttachments(node, data);
     const mentioned = !mine && !deleted && this.me.name && String(data.body || "").includes(`@${this.me.name}`);
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
@@ -748,23 +752,30 @@ export class ChatPanel {
 
   submit() {
     const body = this.input.value.trim();
-    if (!body) return;
+    if (this.attachments?.busy()) {
+      this.composerError.textContent = "Bitte warten, bis alle Dateien hochgeladen sind.";
+      this.composerError.hidden = false;
+      return;
+    }
+    if (!body && !this.attachments?.items.some((item) => item.state === "ready")) return;
     if (body.length > MAX_CHARS) {
       this.composerError.textContent = `Die Nachricht ist zu lang (höchstens ${MAX_CHARS.toLocaleString("de-DE")} Zeichen).`;
       this.composerError.hidden = false;
       return;
     }
+    const files = this.attachments ? this.attachments.take() : [];
     const clientId = uuid();
     const node = this.createMessageNode({
       body,
       client_id: clientId,
       created_at: new Date().toISOString(),
       author: { id: this.me.id, display_name: this.me.name, company: "" },
+      attachments: files,
     });
     node.dataset.clientId = clientId;
     node.classList.add("is-pending");
     this.log.append(node);
-    const entry = { clientId, body, node, attempts: 0, state: "queued", timer: null };
+    const entry = { clientId, body, files, node, attempts: 0, state: "queued", timer: null };
     this.pending.set(clientId, entry);
     this.setPendingStatus(entry, "Wird gesendet…");
     this.input.value = "";
@@ -778,10 +789,9 @@ export class ChatPanel {
   trySend(entry) {
     if (entry.state === "failed") return;
     entry.attempts += 1;
-    const sent = this.connection.send(
-      { type: "send", conversation: this.conversationId, body: entry.body, client_id: entry.clientId, ref: entry.clientId },
-      this,
-    );
+    const frame = { type: "send", conversation: this.conversationId, body: entry.body, client_id: entry.clientId, ref: entry.clientId };
+    if (entry.files?.length) frame.attachments = entry.files.map((file) => file.id);
+    const sent = this.connection.send(frame, this);
     if (!sent) {
       entry.attempts -= 1;
       entry.state = "queued";

@@ -479,3 +479,66 @@ def test_the_cron_job_deletes_uploads_left_unattached_for_a_day(
     assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh, sent}
     assert len(stored_files(media)) == 2
     assert delete_stale_uploads(timezone.now())[0] == 0
+
+
+# ---------------------------------------------------------------- the person's data
+
+
+def test_the_export_lists_my_uploads(people: dict[str, Any]) -> None:
+    anna = Api(people["anna"])
+    sent = upload_id(anna, people["closed"].pk, "Plan.pdf")
+    pending = upload_id(anna, people["closed"].pk, "Entwurf.pdf")
+    do_send_message(
+        actor=people["anna"],
+        conversation_id=people["closed"].pk,
+        body="Plan",
+        client_id="export",
+        attachments=[sent],
+    )
+    upload_id(Api(people["ben"]), people["closed"].pk, "Bens.pdf")
+    export = anna.get("/api/v1/me/export").json()
+    uploads = export["chat"]["uploads"]
+    assert [(u["id"], u["name"], u["message"] is None) for u in uploads] == [
+        (sent, "Plan.pdf", False),
+        (pending, "Entwurf.pdf", True),
+    ]
+
+
+@pytest.mark.parametrize("delete_messages", [False, True])
+def test_account_deletion_removes_the_uploads(
+    people: dict[str, Any],
+    media: Path,
+    django_capture_on_commit_callbacks: Any,
+    delete_messages: bool,
+) -> None:
+    from accounts.privacy import do_delete_person
+    from tests.conftest import PASSWORD
+
+    anna = Api(people["anna"])
+    sent = upload_id(anna, people["closed"].pk, "Plan.pdf")
+    upload_id(anna, people["closed"].pk, "Entwurf.pdf")
+    do_send_message(
+        actor=people["anna"],
+        conversation_id=people["closed"].pk,
+        body="Plan",
+        client_id="gone",
+        attachments=[sent],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        do_delete_person(
+            actor=people["anna"],
+            person=people["anna"],
+            password=PASSWORD,
+            delete_messages=delete_messages,
+        )
+    ben = Api(people["ben"])
+    if delete_messages:
+        # Erased as a delete would: the message and its file are gone.
+        assert not Attachment.objects.exists()
+        assert stored_files(media) == []
+        assert ben.get(f"/api/v1/attachments/{sent}").status_code == 404
+    else:
+        # The unsent upload is gone; the sent file stays where others rely on it.
+        assert list(Attachment.objects.values_list("pk", "uploader")) == [(sent, None)]
+        assert len(stored_files(media)) == 1
+        assert ben.get(f"/api/v1/attachments/{sent}").status_code == 200

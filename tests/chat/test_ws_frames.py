@@ -155,6 +155,7 @@ async def test_send_acks_after_commit_and_reaches_every_subscriber(people, conve
             "created_at": stored.created_at.isoformat(),
             "edited_at": None,
             "deleted": False,
+            "attachments": [],
         }
         assert "0234" not in json.dumps(message)
     # The sender's read marker moved to its own message.
