@@ -6,9 +6,11 @@ file, before the application sees the first byte of it, so neither Django's
 filling the disk. This patch of daphne's `WebRequest` refuses a body past
 `NETZN_REQUEST_MAX_BYTES` as it arrives: a declared `Content-Length` past the limit
 at once, a chunked body at the chunk that crosses it. The client gets `413` with the
-API's JSON error body and `Connection: close` right away; what it still sends is
-discarded unread (so it can read the answer instead of meeting a reset), and past
-`DISCARD_MAX_BYTES` more, or once its body is complete, the connection is closed.
+API's JSON error body and `Connection: close` right away, and the server's side of
+the connection ends (FIN) after it; what the client still sends is discarded unread
+(a lingering close, as nginx does: closing at once with unread data would reset the
+connection and could destroy the answer before the client reads it). Past
+`DISCARD_MAX_BYTES` more, or `LINGER_SECONDS` later, the connection is closed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.conf import settings
 from realtime.uploads import too_large_text
 
 DISCARD_MAX_BYTES = 4 * 2**20
+LINGER_SECONDS = 10
 
 
 def refusal_bytes() -> bytes:
@@ -46,10 +49,17 @@ def install() -> None:
     original_process = WebRequest.process
 
     def refuse(self: Any) -> None:
+        from twisted.internet import reactor as twisted_reactor
+
+        reactor: Any = twisted_reactor
         self._netzn_refused = True
         self._netzn_discarded = 0
         self.content = io.BytesIO()
-        self.channel.transport.write(refusal_bytes())
+        transport = self.channel.transport
+        transport.write(refusal_bytes())
+        if hasattr(transport, "loseWriteConnection"):
+            transport.loseWriteConnection()
+        reactor.callLater(LINGER_SECONDS, transport.loseConnection)
 
     def got_length(self: Any, length: int | None) -> None:
         self._netzn_received = 0
