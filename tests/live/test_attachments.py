@@ -10,17 +10,20 @@ import io
 import socket
 import uuid
 
+import httpx
 from PIL import Image
 
 from tests.chat import files
-from tests.live.client import api, expect
+from tests.live.client import Person, api, expect
 from tests.live.conftest import Deployment
 
 MiB = 2**20
 
 
-def upload(base_url: str, person: object, conversation: int, data: bytes, name: str) -> object:
-    with api(base_url, person) as client:  # type: ignore[arg-type]
+def upload(
+    base_url: str, person: Person, conversation: int, data: bytes, name: str
+) -> httpx.Response:
+    with api(base_url, person) as client:
         return client.post(
             f"/conversations/{conversation}/attachments",
             files={"file": (name, data, "application/octet-stream")},
