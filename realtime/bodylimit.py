@@ -21,14 +21,17 @@ from typing import Any
 
 from django.conf import settings
 
-from realtime.uploads import too_large_text
-
 DISCARD_MAX_BYTES = 4 * 2**20
 LINGER_SECONDS = 10
 
 
+def refusal_text() -> str:
+    megabytes = f"{settings.NETZN_REQUEST_MAX_BYTES / 2**20:g}".replace(".", ",")
+    return f"Die Anfrage ist zu groß (höchstens {megabytes} MB)."
+
+
 def refusal_bytes() -> bytes:
-    body = json.dumps({"error": {"code": "too_large", "detail": too_large_text()}}).encode()
+    body = json.dumps({"error": {"code": "too_large", "detail": refusal_text()}}).encode()
     head = (
         "HTTP/1.1 413 Request Entity Too Large\r\n"
         "Content-Type: application/json\r\n"
