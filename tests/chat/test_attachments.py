@@ -20,6 +20,7 @@ from PIL import Image
 from chat.actions import do_delete_message, do_send_message
 from chat.attachments import delete_stale_uploads
 from chat.models import Attachment, Message
+from realtime.errors import ClientError
 from tests.chat import files
 from tests.chat.helpers import group_with, token_for
 
@@ -542,3 +543,26 @@ def test_account_deletion_removes_the_uploads(
         assert list(Attachment.objects.values_list("pk", "uploader")) == [(sent, None)]
         assert len(stored_files(media)) == 1
         assert ben.get(f"/api/v1/attachments/{sent}").status_code == 200
+
+
+def test_one_upload_goes_to_one_message_even_within_one_batch(people: dict[str, Any]) -> None:
+    from chat.actions import SendRequest, do_send_messages
+
+    anna = people["anna"]
+    shared = upload_id(Api(anna), people["closed"].pk)
+    results = do_send_messages(
+        conversation_id=people["closed"].pk,
+        sends=[
+            SendRequest(actor=anna, body="erste", client_id="b-1", attachments=[shared]),
+            SendRequest(actor=anna, body="zweite", client_id="b-2", attachments=[shared]),
+            SendRequest(actor=anna, body="dritte", client_id="b-3"),
+        ],
+    )
+    first, second, third = results
+    assert not isinstance(first, Exception) and not isinstance(third, Exception)
+    assert isinstance(second, ClientError) and second.code == "bad_request"
+    assert [a.pk for a in first[0].attachments.all()] == [shared]
+    assert list(Message.objects.order_by("seq").values_list("body", flat=True)) == [
+        "erste",
+        "dritte",
+    ]
