@@ -470,7 +470,11 @@ def _write(
 
 
 def preview(body: str) -> str:
+    """The start of a message for notifications; a message of files alone (the only
+    kind without text) reads "📎 Anhang"."""
     flat = " ".join(body.split())
+    if not flat:
+        return "📎 Anhang"
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 

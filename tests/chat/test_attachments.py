@@ -566,3 +566,24 @@ def test_one_upload_goes_to_one_message_even_within_one_batch(people: dict[str, 
         "erste",
         "dritte",
     ]
+
+
+def test_a_direct_message_of_a_file_alone_notifies_with_a_readable_preview(
+    people: dict[str, Any],
+) -> None:
+    from chat.actions import do_get_or_create_direct_conversation
+    from notifications.models import Notification
+
+    direct, _ = do_get_or_create_direct_conversation(
+        actor=people["anna"], other_user_id=people["ben"].pk
+    )
+    file_id = upload_id(Api(people["anna"]), direct.pk)
+    do_send_message(
+        actor=people["anna"],
+        conversation_id=direct.pk,
+        body="",
+        client_id="dm",
+        attachments=[file_id],
+    )
+    notification = Notification.objects.get(recipient=people["ben"], kind="direct_message")
+    assert notification.data["preview"] == "📎 Anhang"
