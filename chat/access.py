@@ -123,7 +123,7 @@ def messages_page(
     messages = Message.objects.filter(conversation=conversation).select_related("author")
     # The page's attachments in one more query (chat/attachments.py).
     messages = messages.prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+        Prefetch("attachments", queryset=Attachment.objects.order_by("position", "pk"))
     )
     if after is not None:
         messages = messages.filter(seq__gt=after)

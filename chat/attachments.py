@@ -26,7 +26,15 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Case,
+    PositiveSmallIntegerField,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.signals import post_delete
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -295,7 +303,13 @@ def link_to_messages(conversation_id: int, links: list[tuple[Message, list[int]]
             conversation_id=conversation_id,
             uploader_id=message.author_id,
             message__isnull=True,
-        ).update(message=message)
+        ).update(
+            message=message,
+            position=Case(
+                *(When(pk=item, then=Value(place)) for place, item in enumerate(ids)),
+                output_field=PositiveSmallIntegerField(),
+            ),
+        )
         if linked != len(ids):
             return False
     return True
@@ -313,7 +327,7 @@ def prefetch_attachments(messages: list[Message], *, any_attached: bool = True) 
 
 
 def ordered() -> QuerySet[Attachment]:
-    return Attachment.objects.order_by("pk")
+    return Attachment.objects.order_by("position", "pk")
 
 
 def with_attachments(messages: QuerySet[Message]) -> QuerySet[Message]:
@@ -342,7 +356,7 @@ def attachment_payload(attachment: Attachment) -> AttachmentPayload:
 
 
 def attachments_payload(message: Message) -> list[AttachmentPayload]:
-    """A message's attachments, in upload order; none once it is deleted. Uses the
+    """A message's attachments, in the order of the send; none once it is deleted. Uses the
     prefetched ones when loaded (history, sends), else one query."""
     if message.deleted_at is not None:
         return []

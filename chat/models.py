@@ -162,6 +162,8 @@ class Attachment(models.Model):
     message = models.ForeignKey(
         Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
     )
+    # Its place among the message's files: the order of the ids in the send.
+    position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=200)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=120)
@@ -172,6 +174,7 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = "Anhang"
         verbose_name_plural = "Anhänge"
+        ordering: ClassVar = ["position", "pk"]
         indexes: ClassVar = [
             models.Index(
                 fields=["created_at"],

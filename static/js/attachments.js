@@ -32,6 +32,27 @@ const LABELS = {
   "text/csv": "CSV-Tabelle",
 };
 
+// Icons as SVG paths (Feather icons, MIT): emoji fonts are not everywhere.
+const ICONS = {
+  paperclip: ["M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"],
+  file: ["M13 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z", "M13 2v7h7"],
+};
+
+function icon(name, className) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", className);
+  for (const d of ICONS[name]) {
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -107,8 +128,7 @@ export class AttachmentComposer {
     this.button = el("button", "button button-quiet chat-attach");
     this.button.type = "button";
     this.button.title = "Datei anhängen";
-    this.button.append(el("span", null, "📎"), el("span", "visually-hidden", "Datei anhängen"));
-    this.button.querySelector("span").setAttribute("aria-hidden", "true");
+    this.button.append(icon("paperclip", "chat-icon"), el("span", "visually-hidden", "Datei anhängen"));
     this.chips = el("ul", "chat-pending-files");
     this.chips.setAttribute("aria-label", "Anhänge dieser Nachricht");
     this.chips.hidden = true;
@@ -277,11 +297,10 @@ export function renderAttachments(node, data) {
       card.href = file.url;
       card.setAttribute("download", file.name);
       card.append(
-        el("span", "chat-file-icon", "📄"),
+        icon("file", "chat-file-icon"),
         el("span", "chat-file-name", file.name),
         el("span", "chat-file-meta", `${typeLabel(file.content_type)} · ${formatSize(file.size)}`),
       );
-      card.querySelector(".chat-file-icon").setAttribute("aria-hidden", "true");
       card.setAttribute("aria-label", `${file.name}, ${typeLabel(file.content_type)}, ${formatSize(file.size)}, herunterladen`);
       item.append(card);
     }

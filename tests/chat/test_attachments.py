@@ -251,12 +251,13 @@ def test_a_send_over_http_carries_attachments_and_may_have_no_text(
     api = Api(people["anna"])
     first = upload_id(api, people["closed"].pk, "Plan.pdf")
     second = upload_id(api, people["closed"].pk, "Liste.pdf")
-    answer = api.send(people["closed"].pk, client_id="f-1", attachments=[first, second])
+    # In the order of the send, not of the uploads.
+    answer = api.send(people["closed"].pk, client_id="f-1", attachments=[second, first])
     assert answer.status_code == 201, answer.content
     message = answer.json()
     assert message["body"] == ""
-    assert [a["id"] for a in message["attachments"]] == [first, second]
-    assert message["attachments"][0] == {
+    assert [a["id"] for a in message["attachments"]] == [second, first]
+    assert message["attachments"][1] == {
         "id": first,
         "name": "Plan.pdf",
         "size": len(files.pdf()),
@@ -266,7 +267,7 @@ def test_a_send_over_http_carries_attachments_and_may_have_no_text(
     history = api.get(f"/api/v1/conversations/{people['closed'].pk}/messages").json()
     assert history["results"][-1]["attachments"] == message["attachments"]
     # The retry is the same message, with the same files.
-    again = api.send(people["closed"].pk, client_id="f-1", attachments=[first, second])
+    again = api.send(people["closed"].pk, client_id="f-1", attachments=[second, first])
     assert again.status_code == 200
     assert again.json()["attachments"] == message["attachments"]
     plain = api.send(people["closed"].pk, body="Ohne Anhang", client_id="f-2")
