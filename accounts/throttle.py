@@ -123,6 +123,7 @@ ACTION_LIMITS: dict[str, tuple[int, int]] = {
     "report": (30, 3600),
     # Setting or removing a reaction (chat.actions.do_set_reaction), per person.
     "reaction": (120, 60),
+    "upload": (200, 3600),
 }
 ACTION_MESSAGES = {
     "signup": "Zu viele Registrierungen von dieser Adresse.",
@@ -134,6 +135,7 @@ ACTION_MESSAGES = {
     "invitation": "Zu viele Einladungen.",
     "report": "Zu viele Meldungen.",
     "reaction": "Zu viele Reaktionen.",
+    "upload": "Zu viele hochgeladene Dateien.",
 }
 
 

@@ -53,6 +53,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from chat.actions import do_send_message  # noqa: E402
+from chat.attachments import prefetch_attachments  # noqa: E402
 from chat.events import message_frame  # noqa: E402
 from chat.models import Message, Participant  # noqa: E402
 from realtime.frames import conversation_topic  # noqa: E402
@@ -94,6 +95,7 @@ def send_one_statement(actor: Any, conversation_id: int, body: str, client_id: s
         client_id=client_id,
         created_at=now,
     )
+    prefetch_attachments([message], any_attached=False)  # a new message has none
     # Autocommit: the statement has committed, so this publishes at once.
     publish_on_commit(conversation_topic(conversation_id), message_frame(message))
     return message

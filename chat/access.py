@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
-from chat.models import Conversation, Message, MessageReport, Participant
+from chat.models import Attachment, Conversation, Message, MessageReport, Participant
 from realtime.errors import ClientError, forbidden
 
 HISTORY_PAGE_MAX = 200
@@ -129,6 +129,10 @@ def messages_page(
     (conversation, seq) index)."""
     messages = Message.objects.filter(conversation=conversation).select_related(
         "author", "reply_to__author"
+    )
+    # The page's attachments in one more query (chat/attachments.py).
+    messages = messages.prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("position", "pk"))
     )
     if after is not None:
         messages = messages.filter(seq__gt=after)

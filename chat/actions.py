@@ -8,7 +8,7 @@ frames only after the commit (`realtime.publish.publish_on_commit`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.access import is_blocked_between
 from accounts.models import User
 from accounts.throttle import limit_action
+from chat import attachments
 from chat.access import access_message, direct_key_for, is_id, mention_candidates
 from chat.events import (
     FORMER_MEMBER,
@@ -123,9 +124,12 @@ def do_set_notification_level(*, conversation: Conversation, user: Any, level: s
     )
 
 
-def clean_body(body: Any) -> str:
+def clean_body(body: Any, *, may_be_empty: bool = False) -> str:
     """Plain text, not blank, at most `NETZN_MESSAGE_MAX_CHARS` characters, nothing
-    a database cannot store (NUL, a lone surrogate: `realtime.text`)."""
+    a database cannot store (NUL, a lone surrogate: `realtime.text`). A message with
+    attachments (`may_be_empty`) may have no text: absent or blank is ""."""
+    if may_be_empty and (body is None or (isinstance(body, str) and not body.strip())):
+        return ""
     if not isinstance(body, str):
         raise ClientError("bad_request", "Der Text fehlt.", fields={"body": ["Text erwartet."]})
     if len(body) > settings.NETZN_MESSAGE_MAX_CHARS:
@@ -196,6 +200,8 @@ class SendRequest:
     post: dict[str, Any] | None = None
     # The id of the message of the same conversation this one answers.
     reply_to: Any = None
+    # Ids of the author's pending uploads to this conversation (docs/attachments.md).
+    attachments: Any = None
 
 
 SendResult = tuple[Message, bool] | ClientError
@@ -209,15 +215,24 @@ def do_send_message(
     client_id: Any,
     post: dict[str, Any] | None = None,
     reply_to: Any = None,
+    attachments: Any = None,
 ) -> tuple[Message, bool]:
     """Store a message from `actor` and return `(message, created)`: a batch of one
     of `do_send_messages` (who may send, the events emitted: see there). Raises the
     `ClientError` of a refused send. `post`: the card of a board post the message
-    shows (board actions only); `reply_to`: the message it answers."""
+    shows (board actions only); `reply_to`: the message it answers; `attachments`: ids
+    of the actor's pending uploads."""
     (result,) = do_send_messages(
         conversation_id=conversation_id,
         sends=[
-            SendRequest(actor=actor, body=body, client_id=client_id, post=post, reply_to=reply_to)
+            SendRequest(
+                actor=actor,
+                body=body,
+                client_id=client_id,
+                post=post,
+                reply_to=reply_to,
+                attachments=attachments,
+            )
         ],
     )
     if isinstance(result, ClientError):
@@ -241,10 +256,14 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
     conversation, the conversation takes messages (not archived) and, in a direct
     conversation, the other person is active and neither blocked the other; bodies
     and client ids are validated one by one before anything is written, so one bad
-    send never fails the others. Seqs are `last_seq + 1, + 2, ...` in the order of
-    `sends`, taken under the conversation's row lock in the storing transaction:
-    every conversation numbers 1, 2, 3, ... without gaps. Each author's read marker
-    moves to their newest message. Idempotent on (author, client_id): a retry, also
+    send never fails the others. A send's `attachments` (at most 10 ids) must be
+    the author's own pending uploads to this conversation, none claimed by another
+    send (else `bad_request` for that send, nothing stored); they are linked to the
+    message in the storing transaction, and such a message may have no text. Seqs
+    are `last_seq + 1, + 2, ...` in the order of `sends`, taken under the
+    conversation's row lock in the storing transaction: every conversation numbers
+    1, 2, 3, ... without gaps. Each author's read marker moves to their newest
+    message. Idempotent on (author, client_id): a retry, also
     one repeated inside the batch, returns the stored message with `created=False`
     and stores and publishes nothing; a client_id already used in another
     conversation is a `conflict`. `reply_to` must name a message of the same
@@ -265,7 +284,8 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
         try:
             if not is_id(conversation_id) or not send.actor.is_active:
                 raise forbidden()
-            body = clean_body(send.body)
+            attachment_ids = attachments.clean_attachment_ids(send.attachments)
+            body = clean_body(send.body, may_be_empty=bool(attachment_ids))
             client_id = clean_client_id(send.client_id)
             reply_to_id = clean_reply_to(send.reply_to)
             check_mention_all(conversation_id, send.actor, body)
@@ -287,6 +307,7 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
                 reply_to_id=reply_to_id,
                 # Rendered here, outside the transaction that holds the conversation lock.
                 body_html=render_html(body),
+                attachments=attachment_ids,
             )
         )
     if checked:
@@ -310,6 +331,7 @@ class _Send:
     reply_to_id: int | None = None
     reply_to: Message | None = None
     body_html: str = ""
+    attachments: list[int] = field(default_factory=list)
 
 
 class _ChangedMeanwhile(Exception):
@@ -400,6 +422,13 @@ def _store(conversation_id: int, sends: list[_Send]) -> dict[int, SendResult]:
             results[send.index] = forbidden()
         else:
             new.append(send)
+    with_files = {send.index: (send.actor.pk, send.attachments) for send in new if send.attachments}
+    if with_files:
+        refused = attachments.claim_for_send(conversation_id, with_files)
+        for send in new:
+            if send.index in refused:
+                results[send.index] = attachments.unusable_attachments()
+        new = [send for send in new if send.index not in refused]
     if retries:
         stored = Message.objects.select_related("author", "reply_to__author").in_bulk(
             list(retries.values())
@@ -502,6 +531,11 @@ def _write(
         # someone removed since the check rolls the batch back and it is checked again.
         if moved != len(newest):
             raise _ChangedMeanwhile
+        links = [(m, s.attachments) for m, s in zip(messages, sends, strict=True) if s.attachments]
+        # An upload attached or deleted since the check: roll back, check again.
+        if not attachments.link_to_messages(conversation_id, links):
+            raise _ChangedMeanwhile
+        attachments.prefetch_attachments(messages, any_attached=bool(links))
         # The batch's message frames go out together (one Redis round trip), before
         # the notifications that point at them.
         publish_all_on_commit(
@@ -562,8 +596,11 @@ def check_mention_all(conversation_id: Any, actor: Any, body: str) -> None:
 
 def preview(body: str) -> str:
     """One line of the message as plain text (Markdown markers gone) for
-    notifications and e-mails."""
+    notifications and e-mails; a message of files alone (the only kind without
+    text) reads "📎 Anhang"."""
     flat = " ".join(plain_text(body).split())
+    if not flat:
+        return "📎 Anhang"
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
@@ -766,6 +803,8 @@ def _erase(message: Message) -> None:
     message.save(update_fields=["deleted_at", "body", "body_html"])
     # A deleted message shows nothing: its reactions go with its text.
     Reaction.objects.filter(message=message).delete()
+    # Its files go too (from the storage after the commit).
+    attachments.delete_for_messages([message.pk])
     publish_on_commit(conversation_topic(message.conversation_id), message_deleted_frame(message))
 
 

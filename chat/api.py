@@ -33,6 +33,7 @@ from chat.actions import (
     do_send_message,
     do_set_reaction,
 )
+from chat.attachments import with_attachments
 from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
 from chat.reactions import attach_reactions
@@ -53,6 +54,7 @@ class SendIn(Schema):
     client_id: Any = None
     # The id of the message (of this conversation) this one answers.
     reply_to: Any = None
+    attachments: Any = None
 
 
 class ReactionUserOut(Schema):
@@ -187,6 +189,7 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
         body=payload.body,
         client_id=payload.client_id,
         reply_to=payload.reply_to,
+        attachments=payload.attachments,
     )
     if not created:
         attach_reactions([message], request.user)
@@ -312,9 +315,9 @@ def search(request: HttpRequest, q: str = "", conversation: int | None = None) -
     else:
         messages = messages.filter(body__icontains=query)
     found = list(
-        messages.select_related("author", "conversation", "reply_to__author").order_by(
-            "-created_at", "-id"
-        )[:SEARCH_RESULTS_MAX]
+        with_attachments(
+            messages.select_related("author", "conversation", "reply_to__author")
+        ).order_by("-created_at", "-id")[:SEARCH_RESULTS_MAX]
     )
     attach_reactions(found, request.user)
     return {

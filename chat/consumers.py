@@ -625,7 +625,9 @@ class ChatConsumer:
 
     async def on_send(self, content: dict[str, Any], ref: str | None) -> None:
         conversation_id = require_id(content, "conversation")
-        body = require_str(content, "body")
+        files = content.get("attachments")
+        # With attachments the text may be left out (docs/attachments.md).
+        body = require_str(content, "body") if files is None or "body" in content else ""
         client_id = require_str(content, "client_id")
         if len(body) > settings.NETZN_MESSAGE_MAX_CHARS:
             raise ClientError(
@@ -636,7 +638,11 @@ class ChatConsumer:
         result = await get_send_queue().send(
             conversation_id,
             SendRequest(
-                actor=self.user, body=body, client_id=client_id, reply_to=content.get("reply_to")
+                actor=self.user,
+                body=body,
+                client_id=client_id,
+                reply_to=content.get("reply_to"),
+                attachments=files,
             ),
         )
         if isinstance(result, ClientError):
@@ -789,6 +795,7 @@ def store_sends(conversation_id: int, requests: list[SendRequest]) -> list[SendR
                 body=request.body,
                 client_id=request.client_id,
                 reply_to=request.reply_to,
+                attachments=request.attachments,
             )
         ]
     except ClientError as error:

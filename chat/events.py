@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 from accounts.images import avatar_url
+from chat.attachments import AttachmentPayload, attachments_payload
 from chat.formatting import render_html
 from chat.models import Message
 
@@ -75,6 +76,8 @@ class MessagePayload(TypedDict):
     reactions: list[ReactionSummary]
     # Only on a message a moderator hid after a report (then also `deleted`).
     hidden: NotRequired[bool]
+    # Files sent with the message (docs/attachments.md); [] for none.
+    attachments: list[AttachmentPayload]
     # Only on a message that shows a board post's card (docs/board.md).
     post: NotRequired[dict[str, Any]]
 
@@ -211,6 +214,7 @@ def message_payload(message: Message) -> MessagePayload:
         "deleted": deleted,
         "reply_to": reply_payload(message),
         "reactions": [] if deleted else getattr(message, REACTIONS_ATTR, []),
+        "attachments": attachments_payload(message),
     }
     if hidden:
         payload["hidden"] = True

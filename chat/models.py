@@ -200,3 +200,54 @@ class MessageReport(models.Model):
 
     def __str__(self) -> str:
         return f"Meldung zu {self.message}"
+
+
+class Attachment(models.Model):
+    """A file uploaded to a conversation for a message (docs/attachments.md).
+
+    Uploaded first (`message` null: pending, only its uploader may attach it, deleted
+    by `netzn_cron` after 24 hours), then linked by the send that carries its id. The
+    file and its thumbnail live in Django's default storage under names the server
+    makes; `name` is the sanitised name people see, never a storage path."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # Null once the uploader's account is deleted (the file stays with its message).
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    # Its place among the message's files: the order of the ids in the send.
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=200)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120)
+    file = models.FileField(max_length=200)
+    thumbnail = models.FileField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Anhang"
+        verbose_name_plural = "Anhänge"
+        ordering: ClassVar = ["position", "pk"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(message__isnull=True),
+                name="chat_attachment_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

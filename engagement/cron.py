@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
+from chat.attachments import delete_stale_uploads
 from engagement import jobs, retention
 from engagement.actions import do_finish_job, do_start_job
 from engagement.models import JobRun
@@ -76,6 +77,8 @@ JOBS: list[Job] = [
     Job("expire_posts", every(minutes=15), jobs.expire_posts),
     # docs/privacy.md, "Retention".
     Job("retention", every(minutes=60), retention.apply_retention),
+    # docs/attachments.md: uploads not sent within 24 hours go.
+    Job("stale_uploads", every(minutes=15), delete_stale_uploads),
 ]
 
 

@@ -17,12 +17,14 @@ from accounts.api import router as accounts_router
 from accounts.tokens import user_for_token
 from board.api import router as board_router
 from chat.api import router as chat_router
+from chat.attachments_api import router as attachments_router
 from engagement.api import router as engagement_router
 from groups.api import router as groups_router
 from notifications.api import router as notifications_router
 from realtime.errors import STATUS_BY_CODE, ClientError
 from realtime.middleware import unavailable
 from realtime.text import parse_json_body
+from realtime.uploads import FileTooLarge
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -130,7 +132,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return error_response(request, ClientError("too_large", "Die Anfrage ist zu groß."))
+    detail = str(exc) if isinstance(exc, FileTooLarge) else "Die Anfrage ist zu groß."
+    return error_response(request, ClientError("too_large", detail))
 
 
 @api.exception_handler(DatabaseError)
@@ -148,6 +151,7 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
 api.add_router("/", accounts_router)
 api.add_router("/", groups_router)
 api.add_router("/", chat_router)
+api.add_router("/", attachments_router)
 api.add_router("/", notifications_router)
 api.add_router("/", board_router)
 api.add_router("/", engagement_router)

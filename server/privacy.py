@@ -14,6 +14,7 @@ from django.db.models import Q
 from accounts.models import User
 from accounts.privacy import Section, iso, register
 from chat.actions import erase_messages_of, erase_reactions_of
+from chat.attachments import delete_pending_of, export_uploads
 from chat.events import FORMER_MEMBER
 from chat.models import Message, MessageReport, Participant, Reaction
 from engagement.models import PersonRhythm
@@ -97,6 +98,8 @@ def export_chat(person: User) -> dict[str, Any]:
             }
             for m in Message.objects.filter(author=person).order_by("conversation_id", "seq")
         ],
+        # Files the person uploaded (docs/attachments.md); the file itself is at `url`.
+        "uploads": export_uploads(person),
         "reports": [
             {
                 "message": r.message_id,
@@ -123,9 +126,12 @@ def export_chat(person: User) -> dict[str, Any]:
 
 def erase_chat(person: User, delete_messages: bool) -> None:
     """Messages stay with the author set null by the row's deletion, unless the person
-    asked to erase them. Participations and reports made go with the row; reactions
-    go in any case (subscribers see them disappear live)."""
+    asked to erase them (their files go with them). Uploads never sent go in any
+    case; files of kept messages stay with them, their uploader set null.
+    Participations and reports made go with the row; reactions go in any case
+    (subscribers see them disappear live)."""
     erase_reactions_of(person)
+    delete_pending_of(person)
     if delete_messages:
         erase_messages_of(person)
 
@@ -194,7 +200,13 @@ def connect() -> None:
     register(
         Section(
             "chat",
-            ("chat.Participant", "chat.Message", "chat.MessageReport", "chat.Reaction"),
+            (
+                "chat.Participant",
+                "chat.Message",
+                "chat.MessageReport",
+                "chat.Reaction",
+                "chat.Attachment",
+            ),
             export_chat,
             erase=erase_chat,
             order=20,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -171,6 +172,46 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", "") or VAR_DIR / "media")
 MEDIA_URL = "/medien/"
 NETZN_IMAGE_MAX_BYTES = int(os.environ.get("NETZN_IMAGE_MAX_BYTES", str(5 * 2**20)))
+# Files go through Django's storage API: a local directory (MEDIA_ROOT) by default,
+# any S3-compatible store when NETZN_S3_BUCKET is set (django-storages, the optional
+# `s3` extra; docs/operations.md, "Files").
+_S3_BUCKET = os.environ.get("NETZN_S3_BUCKET", "").strip()
+_DEFAULT_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if _S3_BUCKET:
+    _DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _S3_BUCKET,
+            "endpoint_url": os.environ.get("NETZN_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("NETZN_S3_REGION", "").strip() or None,
+            "location": os.environ.get("NETZN_S3_PREFIX", "").strip(),
+            "addressing_style": os.environ.get("NETZN_S3_ADDRESSING_STYLE", "").strip() or None,
+            # Files are private: the server reads them and serves them after its own
+            # access check, never by a public bucket URL.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+STORAGES = {
+    "default": _DEFAULT_STORAGE,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Attachments (docs/attachments.md): at most this many bytes a file (10 MiB).
+NETZN_ATTACHMENT_MAX_BYTES = int(os.environ.get("NETZN_ATTACHMENT_MAX_BYTES", str(10 * 2**20)))
+# A request body past this is refused by daphne (413) before it is read any further
+# (realtime/bodylimit.py); the slack is for the multipart framing around one file.
+NETZN_REQUEST_MAX_BYTES = int(
+    os.environ.get("NETZN_REQUEST_MAX_BYTES", str(NETZN_ATTACHMENT_MAX_BYTES + 2**20))
+)
+# Every multipart file is counted as it arrives and refused past the attachment limit
+# (realtime/uploads.py); files above FILE_UPLOAD_MAX_MEMORY_SIZE spool to disk.
+FILE_UPLOAD_HANDLERS = [
+    "realtime.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

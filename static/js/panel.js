@@ -2,6 +2,7 @@
 // (deduped, gaps filled), optimistic sends, typing, edit/delete, mentions, read markers.
 
 import { api } from "./api.js";
+import { AttachmentComposer, renderAttachments } from "./attachments.js";
 import { avatarNode, dayKey, dayLabel, formatFull, formatTime, parseDate, uuid } from "./format.js";
 import { MentionAutocomplete } from "./mentions.js";
 import { formattingHint, handleFormattingKey, lastLine, renderBody } from "./markdown.js";
@@ -140,6 +141,7 @@ export class ChatPanel {
     this.mentions = new MentionAutocomplete(this.input, this.form, this.root, this.me);
     this.replies.attachComposer(this.form, this.input);
     this.form.querySelector(".chat-hint")?.after(formattingHint());
+    this.attachments = new AttachmentComposer(this);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -371,6 +373,7 @@ export class ChatPanel {
       client_id: frame.client_id,
       author: { id: this.me.id, display_name: this.me.name, company: "" },
       reply_to: entry.replyTo || null,
+      attachments: entry.files || [],
       provisional: true, // the broadcast "message" frame brings the full author
     });
     this.advance();
@@ -541,6 +544,7 @@ export class ChatPanel {
     this.reactions.decorate(node, data, deleted);
     const text = String(data.body || "");
     const mentioned = !mine && !deleted && ((this.me.name && text.includes(`@${this.me.name}`)) || /(^|[^\w@])@alle(?!\w)/i.test(text));
+    renderAttachments(node, data);
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
     node.querySelector(".chat-more")?.remove();
@@ -777,12 +781,18 @@ export class ChatPanel {
 
   submit() {
     const body = this.input.value.trim();
-    if (!body) return;
+    if (this.attachments?.busy()) {
+      this.composerError.textContent = "Bitte warten, bis alle Dateien hochgeladen sind.";
+      this.composerError.hidden = false;
+      return;
+    }
+    if (!body && !this.attachments?.items.some((item) => item.state === "ready")) return;
     if (body.length > MAX_CHARS) {
       this.composerError.textContent = `Die Nachricht ist zu lang (höchstens ${MAX_CHARS.toLocaleString("de-DE")} Zeichen).`;
       this.composerError.hidden = false;
       return;
     }
+    const files = this.attachments ? this.attachments.take() : [];
     const clientId = uuid();
     const replyTo = this.replies.take();
     const node = this.createMessageNode({
@@ -791,11 +801,12 @@ export class ChatPanel {
       created_at: new Date().toISOString(),
       author: { id: this.me.id, display_name: this.me.name, company: "" },
       reply_to: replyTo,
+      attachments: files,
     });
     node.dataset.clientId = clientId;
     node.classList.add("is-pending");
     this.log.append(node);
-    const entry = { clientId, body, node, attempts: 0, state: "queued", timer: null, replyTo };
+    const entry = { clientId, body, files, node, attempts: 0, state: "queued", timer: null, replyTo };
     this.pending.set(clientId, entry);
     this.setPendingStatus(entry, "Wird gesendet…");
     this.input.value = "";
@@ -809,17 +820,10 @@ export class ChatPanel {
   trySend(entry) {
     if (entry.state === "failed") return;
     entry.attempts += 1;
-    const sent = this.connection.send(
-      {
-        type: "send",
-        conversation: this.conversationId,
-        body: entry.body,
-        client_id: entry.clientId,
-        ref: entry.clientId,
-        ...(entry.replyTo ? { reply_to: entry.replyTo.id } : {}),
-      },
-      this,
-    );
+    const frame = { type: "send", conversation: this.conversationId, body: entry.body, client_id: entry.clientId, ref: entry.clientId };
+    if (entry.replyTo) frame.reply_to = entry.replyTo.id;
+    if (entry.files?.length) frame.attachments = entry.files.map((file) => file.id);
+    const sent = this.connection.send(frame, this);
     if (!sent) {
       entry.attempts -= 1;
       entry.state = "queued";

@@ -158,6 +158,7 @@ async def test_send_acks_after_commit_and_reaches_every_subscriber(people, conve
             "deleted": False,
             "reply_to": None,
             "reactions": [],
+            "attachments": [],
         }
         assert "0234" not in json.dumps(message)
     # The sender's read marker moved to its own message.
