@@ -27,7 +27,7 @@ from chat.events import (
     post_updated_frame,
     read_frame,
 )
-from chat.formatting import plain_text, render_html
+from chat.formatting import formatted_html, plain_text
 from chat.models import Conversation, Message, MessageReport, NotificationLevel, Participant
 from notifications.actions import do_mark_read_by_key, do_notify, do_notify_all
 from notifications.models import Notification
@@ -242,7 +242,7 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
                 client_id=client_id,
                 post=send.post,
                 # Rendered here, outside the transaction that holds the conversation lock.
-                body_html=render_html(body),
+                body_html=formatted_html(body),
             )
         )
     if checked:
@@ -579,7 +579,7 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
     """Change the text of `actor`'s own message (while still a participant; not once
     deleted). Emits `message_edited` on `conv:<id>` after the commit."""
     body = clean_body(body)
-    body_html = render_html(body)
+    body_html = formatted_html(body)
     with transaction.atomic():
         message = access_message(actor, message_id, for_update=True)
         if message.author_id != actor.pk:

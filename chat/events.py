@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 from accounts.images import avatar_url
-from chat.formatting import render_html
+from chat.formatting import formatted_html
 from chat.models import Message
 
 
@@ -30,8 +30,8 @@ class MessagePayload(TypedDict):
     author: AuthorPayload
     body: str
     # The body as sanitised HTML of the Markdown subset (chat.formatting), rendered
-    # once per message; "" for a deleted or hidden message.
-    body_html: str
+    # once per message; only when it has formatting (else `body` is plain text).
+    body_html: NotRequired[str]
     client_id: str
     created_at: str
     edited_at: str | None
@@ -123,12 +123,16 @@ def message_payload(message: Message) -> MessagePayload:
         "seq": message.seq,
         "author": author_payload(message.author),
         "body": body,
-        "body_html": "" if deleted else (message.body_html or render_html(body)),
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
     }
+    if not deleted:
+        stored = message.body_html
+        rendered = formatted_html(body) if stored is None else stored
+        if rendered:
+            payload["body_html"] = rendered
     if hidden:
         payload["hidden"] = True
     if message.post is not None:
