@@ -30,7 +30,7 @@ from chat.events import (
     reaction_frame,
     read_frame,
 )
-from chat.formatting import plain_text, render_html
+from chat.formatting import formatted_html, plain_text
 from chat.models import (
     Conversation,
     Message,
@@ -306,7 +306,7 @@ def do_send_messages(*, conversation_id: Any, sends: list[SendRequest]) -> list[
                 post=send.post,
                 reply_to_id=reply_to_id,
                 # Rendered here, outside the transaction that holds the conversation lock.
-                body_html=render_html(body),
+                body_html=formatted_html(body),
                 attachments=attachment_ids,
             )
         )
@@ -746,7 +746,7 @@ def do_edit_message(*, actor: Any, message_id: Any, body: Any) -> Message:
     """Change the text of `actor`'s own message (while still a participant; not once
     deleted). Emits `message_edited` on `conv:<id>` after the commit."""
     body = clean_body(body)
-    body_html = render_html(body)
+    body_html = formatted_html(body)
     with transaction.atomic():
         message = access_message(actor, message_id, for_update=True)
         if message.author_id != actor.pk:

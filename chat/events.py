@@ -11,7 +11,7 @@ from typing import Any, NotRequired, TypedDict
 
 from accounts.images import avatar_url
 from chat.attachments import AttachmentPayload, attachments_payload
-from chat.formatting import render_html
+from chat.formatting import formatted_html
 from chat.models import Message
 
 
@@ -66,8 +66,8 @@ class MessagePayload(TypedDict):
     author: AuthorPayload
     body: str
     # The body as sanitised HTML of the Markdown subset (chat.formatting), rendered
-    # once per message; "" for a deleted or hidden message.
-    body_html: str
+    # once per message; only when it has formatting (else `body` is plain text).
+    body_html: NotRequired[str]
     client_id: str
     created_at: str
     edited_at: str | None
@@ -207,7 +207,6 @@ def message_payload(message: Message) -> MessagePayload:
         "seq": message.seq,
         "author": author_payload(message.author),
         "body": body,
-        "body_html": "" if deleted else (message.body_html or render_html(body)),
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
@@ -216,6 +215,11 @@ def message_payload(message: Message) -> MessagePayload:
         "reactions": [] if deleted else getattr(message, REACTIONS_ATTR, []),
         "attachments": attachments_payload(message),
     }
+    if not deleted:
+        stored = message.body_html
+        rendered = formatted_html(body) if stored is None else stored
+        if rendered:
+            payload["body_html"] = rendered
     if hidden:
         payload["hidden"] = True
     if message.post is not None:

@@ -18,6 +18,7 @@ the Markdown markers gone, links as "Text (Adresse)".
 from __future__ import annotations
 
 import functools
+import html
 from typing import Any
 
 import nh3
@@ -70,6 +71,16 @@ def render_html(body: str) -> str:
         set_tag_attribute_values={"a": {"target": "_blank"}},
         strip_comments=True,
     ).strip()
+
+
+def formatted_html(body: str) -> str:
+    """`render_html(body)`, or "" when it would show exactly the plain text (one
+    paragraph, escaped, line breaks as <br>): most chat messages. The wire carries
+    `body_html` only for the others, so plain messages cost no extra bytes per
+    subscriber and clients show `body` as text (docs/formatting-moderation.md)."""
+    rendered = render_html(body)
+    plain = "<p>" + html.escape(body.strip(), quote=False).replace("\n", "<br>\n") + "</p>"
+    return "" if rendered == plain else rendered
 
 
 def plain_text(body: str) -> str:

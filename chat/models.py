@@ -87,9 +87,10 @@ class Message(models.Model):
         related_name="messages",
     )
     body = models.TextField(max_length=4000)
-    # `body` rendered once by chat.formatting when stored or edited (never per reader);
-    # empty for rows stored before formatting existed, which render on reading.
-    body_html = models.TextField(blank=True, default="")
+    # `body` rendered once by chat.formatting.formatted_html when stored or edited
+    # (never per reader): "" for plain text; null for rows stored before formatting
+    # existed, which render on reading.
+    body_html = models.TextField(null=True, blank=True)  # noqa: DJ001 - null: not rendered yet
     client_id = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)

@@ -1,7 +1,8 @@
 // Formatted message bodies (docs/formatting-moderation.md).
 //
 // The server renders the Markdown subset once per message and sends the sanitised
-// HTML as `body_html`; the browser never renders Markdown itself, so a message looks
+// HTML as `body_html` (only for text with formatting: a plain message comes without
+// it and is shown as text); the browser never renders Markdown itself, so a message looks
 // the same here, in e-mails and in notifications. As a second wall the HTML is copied
 // node by node through the same allow-list the server uses (nh3's): an element or
 // attribute outside it is dropped, a link keeps only http(s)/mailto targets. Text

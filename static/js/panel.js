@@ -387,7 +387,8 @@ export class ChatPanel {
   onEdited(frame) {
     const known = this.messages.get(Number(frame.seq)) || this.findById(frame.id);
     if (!known) return;
-    Object.assign(known.data, frame, { edited_at: frame.edited_at || new Date().toISOString() });
+    // body_html comes only with formatted text: an edit to plain text drops it.
+    Object.assign(known.data, { body_html: undefined }, frame, { edited_at: frame.edited_at || new Date().toISOString() });
     this.fillMessageNode(known.node, known.data);
     this.replies.onChanged(frame, false);
   }
@@ -459,7 +460,7 @@ export class ChatPanel {
       if (known) {
         // Dedupe by seq: a replayed message only refreshes what changed.
         if (known.data.provisional || data.edited_at !== known.data.edited_at || data.deleted || data.deleted_at) {
-          Object.assign(known.data, data, { provisional: false });
+          Object.assign(known.data, { body_html: undefined }, data, { provisional: false });
           this.fillMessageNode(known.node, known.data);
         }
         continue;

@@ -138,6 +138,20 @@ def test_history_and_http_send_carry_body_html(make_user: Any) -> None:
     ]
 
 
+def test_plain_messages_carry_no_body_html(make_user: Any) -> None:
+    """Most messages are plain: no second copy of the text on the wire."""
+    anna = make_user("Anna Becker")
+    conversation = group_with(anna)
+    api = Api(anna)
+    path = f"/conversations/{conversation.pk}/messages"
+    plain = api.post(path, {"body": "Glück auf & <bis> morgen\nzweite Zeile", "client_id": "p"})
+    assert "body_html" not in plain.json()
+    two = api.post(path, {"body": "Absatz\n\nnoch einer", "client_id": "q"})
+    assert two.json()["body_html"] == "<p>Absatz</p>\n<p>noch einer</p>"
+    escaped = api.post(path, {"body": "\\*kein kursiv\\*", "client_id": "r"})
+    assert escaped.json()["body_html"] == "<p>*kein kursiv*</p>"
+
+
 def test_an_edit_renders_again(make_user: Any) -> None:
     anna = make_user("Anna Becker")
     conversation = group_with(anna)

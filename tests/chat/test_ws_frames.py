@@ -151,7 +151,6 @@ async def test_send_acks_after_commit_and_reaches_every_subscriber(people, conve
                 "company_verified": False,
             },
             "body": "Glück auf!",
-            "body_html": "<p>Glück auf!</p>",
             "client_id": "c-1",
             "created_at": stored.created_at.isoformat(),
             "edited_at": None,
