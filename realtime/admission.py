@@ -1,0 +1,140 @@
+"""Admission control for WebSocket handshakes: a process that is already busy with
+handshakes refuses more at once, cheaply, instead of accepting work it cannot finish.
+
+A reconnect storm (a server restart, a network cut: thousands of clients come back
+in the same second) used to be accepted whole: every handshake took its database
+and Redis steps, the process ran at 100 % for minutes, handshakes timed out on the
+client side and their retries kept it saturated (docs/performance.md, "Reconnect
+storm"). Here at most `NETZN_MAX_HANDSHAKES_IN_FLIGHT` handshakes per process are
+between "request arrived" and "accepted or refused"; one more is answered **HTTP 503
+with `Retry-After`** before any database or Redis work (daphne's HTTP parsing and
+this check are all it costs), so the admitted ones finish quickly and the refused
+clients come back later (docs/protocol.md, "Reconnecting").
+
+`Retry-After` hands out later "appointments" instead of the same second to everyone:
+each refusal moves a horizon on by 1/rate seconds, where rate is the handshakes this
+process completed per second recently (at least `MIN_RATE`), and a client is told
+the whole seconds until its appointment (at least 1, at most `MAX_RETRY_AFTER`). A
+burst of 2,000 refused at once on a process that completes 200 a second is told 1,
+2, ... 10 s, which spreads its return over the time the process needs for it; the
+client's own jitter spreads it within each second.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+from django.conf import settings
+
+from realtime.wire import deny
+
+logger = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+
+MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when to return
+MAX_RETRY_AFTER = 30
+RATE_WINDOW_SECONDS = 2.0
+
+
+class HandshakeGate:
+    """Counts this process's handshakes in flight and refuses past the limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self.refused = 0
+        self.horizon = 0.0
+        # Completed handshakes in the current and the previous rate window.
+        self.window_start = time.monotonic()
+        self.window_done = 0
+        self.previous_rate = MIN_RATE
+        self.last_logged = 0.0
+
+    def admit(self) -> bool:
+        if self.in_flight >= self.limit:
+            return False
+        self.in_flight += 1
+        return True
+
+    def done(self) -> None:
+        self.in_flight -= 1
+        self.window_done += 1
+
+    def rate(self, now: float) -> float:
+        elapsed = now - self.window_start
+        if elapsed >= RATE_WINDOW_SECONDS:
+            self.previous_rate = self.window_done / elapsed
+            self.window_start, self.window_done = now, 0
+            elapsed = 0.0
+        current = self.window_done / elapsed if elapsed > 0.2 else 0.0
+        return max(MIN_RATE, self.previous_rate, current)
+
+    def retry_after(self) -> int:
+        """Whole seconds until this refused client's appointment."""
+        now = time.monotonic()
+        self.horizon = max(self.horizon, now) + 1.0 / self.rate(now)
+        return max(1, min(MAX_RETRY_AFTER, math.ceil(self.horizon - now)))
+
+    def log_refusal(self, retry_after: int) -> None:
+        self.refused += 1
+        now = time.monotonic()
+        if now - self.last_logged >= 5.0:
+            self.last_logged = now
+            logger.warning(
+                "refusing WebSocket handshakes (503): %d in flight, %d refused so far, "
+                "retry after %d s",
+                self.in_flight,
+                self.refused,
+                retry_after,
+            )
+
+
+class _ReleasingSend:
+    """The inner application's `send`: frees the handshake's place when it is accepted
+    or closed. `real_send` lets `realtime.wire.unwrap_send` find the server's own."""
+
+    def __init__(self, real_send: Any, release: Any) -> None:
+        self.real_send = real_send
+        self.release = release
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message.get("type") in ("websocket.accept", "websocket.close"):
+            self.release()
+        await self.real_send(message)
+
+
+class HandshakeAdmission:
+    """ASGI middleware in front of the whole WebSocket stack (asgi.py)."""
+
+    def __init__(self, inner: Any, limit: int | None = None) -> None:
+        self.inner = inner
+        self.gate = HandshakeGate(
+            settings.NETZN_MAX_HANDSHAKES_IN_FLIGHT if limit is None else limit
+        )
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
+        if scope["type"] != "websocket":
+            return await self.inner(scope, receive, send)
+        gate = self.gate
+        if not gate.admit():
+            retry_after = gate.retry_after()
+            gate.log_refusal(retry_after)
+            if not deny(send, 503, "Service Unavailable", [("Retry-After", str(retry_after))]):
+                await send({"type": "websocket.close"})  # not daphne: 403, the ASGI way
+            return None
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                gate.done()
+
+        try:
+            return await self.inner(scope, receive, _ReleasingSend(send, release).send)
+        finally:
+            release()
