@@ -775,6 +775,15 @@ class StormSocket(TokenSocket):
 
     def data_received(self, data: bytes) -> None:
         self.protocol.receive_data(data)
+        self.handle_events()
+
+    def eof_received(self) -> None:
+        # A refusal without Content-Length ends with the connection: its response is
+        # complete (and parsed) only at EOF.
+        self.protocol.receive_eof()
+        self.handle_events()
+
+    def handle_events(self) -> None:
         for event in self.protocol.events_received():
             if isinstance(event, Frame):
                 if event.opcode is Opcode.TEXT:

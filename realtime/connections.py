@@ -87,6 +87,8 @@ class RedisConnectionRegistry(ConnectionRegistry):
         self.prefix = prefix
         self.take_script = self.redis.register_script(TAKE_SCRIPT)
         self.refresher: asyncio.Task[None] | None = None
+        self.returning: list[tuple[str, str]] = []
+        self.returner: asyncio.Task[None] | None = None
 
     def key(self, user_id: int) -> str:
         return f"{self.prefix}:conns:{user_id}"
@@ -109,11 +111,24 @@ class RedisConnectionRegistry(ConnectionRegistry):
         return True
 
     async def give_back(self, user_id: int, connection_id: str) -> None:
+        """Places given back together (a thousand clients cut at once) go to Redis in
+        one pipelined round trip, not one ZREM and one pooled connection each."""
         await super().give_back(user_id, connection_id)
-        try:
-            await self.redis.zrem(self.key(user_id), connection_id)
-        except Exception as exc:
-            logger.info("connection place not given back (expires by itself): %s", exc)
+        self.returning.append((self.key(user_id), connection_id))
+        if self.returner is None or self.returner.done():
+            self.returner = asyncio.ensure_future(self.return_places())
+
+    async def return_places(self) -> None:
+        await asyncio.sleep(0)  # collect the give-backs of this turn of the loop
+        while self.returning:
+            batch, self.returning = self.returning, []
+            try:
+                async with self.redis.pipeline(transaction=False) as pipeline:
+                    for key, connection_id in batch:
+                        pipeline.zrem(key, connection_id)
+                    await pipeline.execute()
+            except Exception as exc:
+                logger.info("connection places not given back (they expire): %s", exc)
 
     async def refresh_forever(self) -> None:
         """Keep this process's connections from expiring while they are open."""

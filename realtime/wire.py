@@ -103,7 +103,7 @@ def deny(send: Any, status: int, reason: str, headers: list[tuple[str, str]] | N
     if headers:
         # What autobahn does for a ConnectionDeny (`failHandshake`), which carries no
         # headers; the pending handshake is then simply never completed.
-        protocol.failHandshake(reason, status, headers)
+        protocol.failHandshake(reason, status, [*headers, ("Content-Length", "0")])
     else:
         from autobahn.websocket.types import ConnectionDeny
 
