@@ -12,12 +12,15 @@ this check are all it costs), so the admitted ones finish quickly and the refuse
 clients come back later (docs/protocol.md, "Reconnecting").
 
 `Retry-After` hands out later "appointments" instead of the same second to everyone:
-each refusal moves a horizon on by 1/rate seconds, where rate is the handshakes this
-process completed per second recently (at least `MIN_RATE`), and a client is told
-the whole seconds until its appointment (at least 1, at most `MAX_RETRY_AFTER`). A
-burst of 2,000 refused at once on a process that completes 200 a second is told 1,
-2, ... 10 s, which spreads its return over the time the process needs for it; the
-client's own jitter spreads it within each second.
+each refusal moves a horizon on by 1/rate seconds and the client is told the whole
+seconds until its appointment (at least 1, at most `MAX_RETRY_AFTER`). The rate is
+what the process can complete with its places full (Little's law: the limit over the
+recent mean time a handshake spends in flight, at least `MIN_RATE`), not what it did
+complete: while clients wait for their appointments the places are not full, and
+the completions alone would talk the rate down. A burst of 2,000 refused at once on a
+process that completes 400 a second is told 1, 2, ... 5 s, which spreads its return
+over the time the process needs for it; the client's own jitter spreads it within
+each second.
 """
 
 from __future__ import annotations
@@ -37,46 +40,41 @@ Scope = dict[str, Any]
 
 MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when to return
 MAX_RETRY_AFTER = 30
-RATE_WINDOW_SECONDS = 2.0
+# Weight of the newest handshake in the mean time in flight.
+SMOOTHING = 0.05
 
 
 class HandshakeGate:
     """Counts this process's handshakes in flight and refuses past the limit."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
+        self.limit = max(1, limit)
         self.in_flight = 0
         self.refused = 0
         self.horizon = 0.0
-        # Completed handshakes in the current and the previous rate window.
-        self.window_start = time.monotonic()
-        self.window_done = 0
-        self.previous_rate = MIN_RATE
+        self.mean_seconds = 0.05  # mean time a handshake spends in flight
         self.last_logged = 0.0
 
-    def admit(self) -> bool:
+    def admit(self) -> float | None:
+        """The admitted handshake's start time, or None: refuse it."""
         if self.in_flight >= self.limit:
-            return False
+            return None
         self.in_flight += 1
-        return True
+        return time.monotonic()
 
-    def done(self) -> None:
+    def done(self, started: float) -> None:
         self.in_flight -= 1
-        self.window_done += 1
+        took = time.monotonic() - started
+        self.mean_seconds += SMOOTHING * (took - self.mean_seconds)
 
-    def rate(self, now: float) -> float:
-        elapsed = now - self.window_start
-        if elapsed >= RATE_WINDOW_SECONDS:
-            self.previous_rate = self.window_done / elapsed
-            self.window_start, self.window_done = now, 0
-            elapsed = 0.0
-        current = self.window_done / elapsed if elapsed > 0.2 else 0.0
-        return max(MIN_RATE, self.previous_rate, current)
+    def rate(self) -> float:
+        """Handshakes per second this process completes with its places full."""
+        return max(MIN_RATE, self.limit / max(self.mean_seconds, 1e-3))
 
     def retry_after(self) -> int:
         """Whole seconds until this refused client's appointment."""
         now = time.monotonic()
-        self.horizon = max(self.horizon, now) + 1.0 / self.rate(now)
+        self.horizon = max(self.horizon, now) + 1.0 / self.rate()
         return max(1, min(MAX_RETRY_AFTER, math.ceil(self.horizon - now)))
 
     def log_refusal(self, retry_after: int) -> None:
@@ -85,9 +83,10 @@ class HandshakeGate:
         if now - self.last_logged >= 5.0:
             self.last_logged = now
             logger.warning(
-                "refusing WebSocket handshakes (503): %d in flight, %d refused so far, "
-                "retry after %d s",
+                "refusing WebSocket handshakes (503): %d in flight (%.0f ms each), "
+                "%d refused so far, retry after %d s",
                 self.in_flight,
+                1000 * self.mean_seconds,
                 self.refused,
                 retry_after,
             )
@@ -120,7 +119,8 @@ class HandshakeAdmission:
         if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
         gate = self.gate
-        if not gate.admit():
+        started = gate.admit()
+        if started is None:
             retry_after = gate.retry_after()
             gate.log_refusal(retry_after)
             if not deny(send, 503, "Service Unavailable", [("Retry-After", str(retry_after))]):
@@ -132,7 +132,7 @@ class HandshakeAdmission:
             nonlocal released
             if not released:
                 released = True
-                gate.done()
+                gate.done(started)
 
         try:
             return await self.inner(scope, receive, _ReleasingSend(send, release).send)
