@@ -6,7 +6,9 @@ in the same second) used to be accepted whole: every handshake took its database
 and Redis steps, the process ran at 100 % for minutes, handshakes timed out on the
 client side and their retries kept it saturated (docs/performance.md, "Reconnect
 storm"). Here at most `NETZN_MAX_HANDSHAKES_IN_FLIGHT` handshakes per process are
-between "request arrived" and "accepted or refused"; one more is answered **HTTP 503
+between "request arrived" and "accepted or refused" (fewer while the mean time in
+flight is past `TARGET_SECONDS`: a starved process takes fewer at once); one more is
+answered **HTTP 503
 with `Retry-After`** before any database or Redis work (daphne's HTTP parsing and
 this check are all it costs), so the admitted ones finish quickly and the refused
 clients come back later (docs/protocol.md, "Reconnecting").
@@ -42,6 +44,12 @@ MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when t
 MAX_RETRY_AFTER = 30
 # Weight of the newest handshake in the mean time in flight.
 SMOOTHING = 0.05
+# A handshake should not wait longer than this in flight: when the mean time grows
+# past it (the process is starved of CPU: other work, a slow database), fewer places
+# are given out, never fewer than MIN_PLACES. daphne itself refuses (403) a handshake
+# the application has not answered within 5 s.
+TARGET_SECONDS = 0.5
+MIN_PLACES = 4
 
 
 class HandshakeGate:
@@ -55,9 +63,17 @@ class HandshakeGate:
         self.mean_seconds = 0.05  # mean time a handshake spends in flight
         self.last_logged = 0.0
 
+    def places(self) -> int:
+        """The limit, shrunk while handshakes take longer than TARGET_SECONDS."""
+        if self.mean_seconds <= TARGET_SECONDS:
+            return self.limit
+        return max(
+            min(MIN_PLACES, self.limit), int(self.limit * TARGET_SECONDS / self.mean_seconds)
+        )
+
     def admit(self) -> float | None:
         """The admitted handshake's start time, or None: refuse it."""
-        if self.in_flight >= self.limit:
+        if self.in_flight >= self.places():
             return None
         self.in_flight += 1
         return time.monotonic()
@@ -69,7 +85,7 @@ class HandshakeGate:
 
     def rate(self) -> float:
         """Handshakes per second this process completes with its places full."""
-        return max(MIN_RATE, self.limit / max(self.mean_seconds, 1e-3))
+        return max(MIN_RATE, self.places() / max(self.mean_seconds, 1e-3))
 
     def retry_after(self) -> int:
         """Whole seconds until this refused client's appointment."""

@@ -26,3 +26,12 @@ def test_a_crowd_of_refused_clients_is_told_to_come_back_spread_over_later_secon
     slow = HandshakeGate(limit=1)
     slow.mean_seconds = 0.1  # at least MIN_RATE (20/s) is assumed: 5,000 is 250 s
     assert max(slow.retry_after() for _ in range(5000)) == MAX_RETRY_AFTER
+
+
+def test_a_starved_process_gives_out_fewer_places() -> None:
+    gate = HandshakeGate(limit=64)
+    assert gate.places() == 64
+    gate.mean_seconds = 2.0  # four times the target time in flight
+    assert gate.places() == 16
+    gate.mean_seconds = 60.0
+    assert gate.places() == 4
