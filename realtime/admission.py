@@ -7,7 +7,7 @@ and Redis steps, the process ran at 100 % for minutes, handshakes timed out on t
 client side and their retries kept it saturated (docs/performance.md, "Reconnect
 storm"). Here at most `NETZN_MAX_HANDSHAKES_IN_FLIGHT` handshakes per process are
 between "request arrived" and "accepted or refused" (fewer while the mean time in
-flight is past `TARGET_SECONDS`: a starved process takes fewer at once); one more is
+flight is past `TARGET_SECONDS`, inside daphne's 5 s handshake timeout); one more is
 answered **HTTP 503
 with `Retry-After`** before any database or Redis work (daphne's HTTP parsing and
 this check are all it costs), so the admitted ones finish quickly and the refused
@@ -44,11 +44,13 @@ MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when t
 MAX_RETRY_AFTER = 30
 # Weight of the newest handshake in the mean time in flight.
 SMOOTHING = 0.05
-# A handshake should not wait longer than this in flight: when the mean time grows
-# past it (the process is starved of CPU: other work, a slow database), fewer places
-# are given out, never fewer than MIN_PLACES. daphne itself refuses (403) a handshake
-# the application has not answered within 5 s.
-TARGET_SECONDS = 0.5
+# daphne itself refuses (403) a handshake the application has not answered within
+# 5 s. When the mean time in flight grows past TARGET_SECONDS (the process is starved
+# of CPU, or the database answers slowly) fewer places are given out, never fewer
+# than MIN_PLACES, so the admitted ones stay well inside daphne's timeout. (At 0.5 s
+# the places shrank on a loaded machine whose database was slow, which cut the
+# throughput instead: places / time in flight.)
+TARGET_SECONDS = 2.0
 MIN_PLACES = 4
 
 

@@ -31,7 +31,7 @@ def test_a_crowd_of_refused_clients_is_told_to_come_back_spread_over_later_secon
 def test_a_starved_process_gives_out_fewer_places() -> None:
     gate = HandshakeGate(limit=64)
     assert gate.places() == 64
-    gate.mean_seconds = 2.0  # four times the target time in flight
+    gate.mean_seconds = 8.0  # four times the target time in flight
     assert gate.places() == 16
     gate.mean_seconds = 60.0
     assert gate.places() == 4
