@@ -1,5 +1,7 @@
-"""ASGI entry point: HTTP to Django; WebSocket through the origin check and the
-session-or-token auth (accounts.ws_auth) to the URL router."""
+"""ASGI entry point: HTTP to Django; WebSocket through admission control
+(realtime.admission: HTTP 503 + Retry-After past NETZN_MAX_HANDSHAKES_IN_FLIGHT), the
+origin check and the session-or-token auth (accounts.ws_auth; a token handshake
+loads `hello`'s conversations in the same database trip) to the URL router."""
 
 import gc
 import os
@@ -18,7 +20,8 @@ http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
 from realtime import bodylimit  # noqa: E402
-from server.routing import websocket_urlpatterns  # noqa: E402
+from realtime.admission import HandshakeAdmission  # noqa: E402
+from server.routing import hello_conversations, websocket_urlpatterns  # noqa: E402
 
 # Request bodies past NETZN_REQUEST_MAX_BYTES are refused as they arrive.
 bodylimit.install()
@@ -26,7 +29,9 @@ bodylimit.install()
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        "websocket": websocket_auth(URLRouter(websocket_urlpatterns)),
+        "websocket": HandshakeAdmission(
+            websocket_auth(URLRouter(websocket_urlpatterns), prefetch=hello_conversations)
+        ),
     }
 )
 

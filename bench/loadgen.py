@@ -56,7 +56,7 @@ from urllib.parse import urlparse
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
@@ -117,8 +117,29 @@ class Connector:
         self.url = url
         self.local_ips = itertools.cycle(local_ips)
         self.gate = asyncio.Semaphore(parallel)
+        self.refused = 0  # handshakes answered 503 (admission control) and retried
 
     async def open(self, token: str) -> tuple[ClientConnection, dict[str, Any]]:
+        """Connect and read `hello`; a handshake refused with 503 is retried as
+        docs/protocol.md asks ("Reconnecting"): after its Retry-After plus up to a
+        second of jitter, with exponential back-off (at most 10 attempts)."""
+        for attempt in range(1, 11):
+            try:
+                return await self.open_once(token)
+            except InvalidStatus as exc:
+                if exc.response.status_code != 503 or attempt == 10:
+                    raise
+                self.refused += 1
+                try:
+                    retry_after = float(exc.response.headers.get("Retry-After", "1"))
+                except ValueError:
+                    retry_after = 1.0
+                ceiling = min(30.0, 0.5 * 2 ** (attempt - 1))
+                delay = max(ceiling / 2 + random.random() * ceiling / 2, retry_after)
+                await asyncio.sleep(delay + random.random())
+        raise AssertionError("unreachable")
+
+    async def open_once(self, token: str) -> tuple[ClientConnection, dict[str, Any]]:
         async with self.gate:
             ws = await connect(
                 self.url,
@@ -727,6 +748,7 @@ async def run_connect(args: argparse.Namespace) -> dict[str, Any]:
         "connected": len(sockets),
         "failed": args.connections - len(sockets),
         "failures": failures,
+        "refused_503_retried": connector.refused,
         "connect_seconds": round(connect_seconds, 2),
         "handshake_p50_ms": ms(percentile(times, 50)),
         "handshake_p99_ms": ms(percentile(times, 99)),
@@ -749,9 +771,19 @@ class StormSocket(TokenSocket):
         self.frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.seqs: list[int] = []
         self.status: str | None = None
+        self.retry_after: float | None = None  # the refusal's Retry-After, seconds
 
     def data_received(self, data: bytes) -> None:
         self.protocol.receive_data(data)
+        self.handle_events()
+
+    def eof_received(self) -> None:
+        # A refusal without Content-Length ends with the connection: its response is
+        # complete (and parsed) only at EOF.
+        self.protocol.receive_eof()
+        self.handle_events()
+
+    def handle_events(self) -> None:
         for event in self.protocol.events_received():
             if isinstance(event, Frame):
                 if event.opcode is Opcode.TEXT:
@@ -765,6 +797,8 @@ class StormSocket(TokenSocket):
                     self.status = f"closed {self.protocol.close_code}"
             elif isinstance(event, Response) and event.status_code != 101:
                 self.status = f"HTTP {event.status_code}"
+                with contextlib.suppress(TypeError, ValueError):
+                    self.retry_after = float(event.headers.get("Retry-After") or "")
                 self.frames.put_nowait(None)
         self.flush()
 
@@ -835,21 +869,35 @@ class Storm:
     async def connect_until_done(
         self, client: StormClient, conversation: int, after: int | None, deadline: float
     ) -> int | None:
-        """Retry failed attempts (with jitter, as a real client) until the deadline."""
+        """Retry failed attempts until the deadline as docs/protocol.md asks a client
+        to ("Reconnecting"): jittered exponential back-off, and never sooner than a
+        refusal's `Retry-After` (plus up to a second of jitter)."""
+        failed = 0
         while time.monotonic() < deadline:
             try:
                 return await asyncio.wait_for(
                     self.attempt(client, conversation, after),
-                    max(0.1, deadline - time.monotonic()),
+                    max(0.1, min(self.args.attempt_timeout, deadline - time.monotonic())),
                 )
             except (OSError, ConnectionError, TimeoutError, ValueError) as exc:
                 reason = str(exc) if isinstance(exc, ConnectionError) else type(exc).__name__
                 client.failures.append(reason[:60])
+                retry_after = None
                 if client.socket is not None:
+                    retry_after = client.socket.retry_after
                     client.socket.abort()
                     client.socket = None
-                await asyncio.sleep(self.args.retry_min + random.random() * self.args.retry_jitter)
+                failed += 1
+                await asyncio.sleep(self.backoff(failed, retry_after))
         return None
+
+    def backoff(self, failed: int, retry_after: float | None) -> float:
+        """Seconds before the next attempt after `failed` failures in a row."""
+        ceiling = min(self.args.retry_cap, self.args.retry_base * 2 ** (failed - 1))
+        delay = ceiling / 2 + random.random() * ceiling / 2
+        if retry_after is not None:
+            delay = max(delay, retry_after + random.random())
+        return delay
 
     async def run(self) -> dict[str, Any]:
         args = self.args
@@ -956,7 +1004,10 @@ class Storm:
             "caught_up_seconds": round(max(times), 2) if len(done) == args.clients else None,
             "client_p50_s": round(percentile(times, 50) or 0, 2) if times else None,
             "client_p99_s": round(percentile(times, 99) or 0, 2) if times else None,
-            "failed_connections": sum(reasons.values()),
+            # A 503 (admission control) is a refusal the client was told to retry
+            # later, counted apart from attempts that failed (reset, timed out, ...).
+            "refused_503": reasons.get("HTTP 503", 0),
+            "failed_connections": sum(n for r, n in reasons.items() if r != "HTTP 503"),
             "clients_with_failures": sum(1 for c in clients if c.failures),
             "failure_reasons": reasons,
         }
@@ -1025,8 +1076,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     storm.add_argument("--missed", type=int, default=20, help="messages sent while away")
     storm.add_argument("--pause", type=float, default=1.0, help="seconds away before sending")
     storm.add_argument("--timeout", type=float, default=120.0, help="give up after (s)")
-    storm.add_argument("--retry-min", type=float, default=0.5, help="pause before a retry (s)")
-    storm.add_argument("--retry-jitter", type=float, default=1.0, help="plus up to this (s)")
+    storm.add_argument("--retry-base", type=float, default=0.5, help="first back-off ceiling (s)")
+    storm.add_argument("--retry-cap", type=float, default=30.0, help="back-off ceiling cap (s)")
+    storm.add_argument("--attempt-timeout", type=float, default=30.0, help="one attempt (s)")
 
     args = parser.parse_args(argv)
     if args.scenario == "stall" and not args.senders:

@@ -599,6 +599,8 @@ def summary(result: dict[str, Any]) -> str:
         "client_p50_s",
         "client_p99_s",
         "failed_connections",
+        "refused_503",
+        "refused_503_retried",
         "incomplete",
         "setup_seconds",
         "listen_overflows",

@@ -269,9 +269,13 @@ class ChatConsumer:
             # The personal topic holds before `hello`: whatever is published for this
             # person after the client saw `hello` (a sign-out, an access change)
             # reaches this socket.
-            conversations, _ = await asyncio.gather(
-                in_db_thread(load_hello)(self.user), self.listen_personal()
-            )
+            conversations = self.scope.get("netzn_hello")  # a token handshake loaded it
+            if conversations is None:
+                conversations, _ = await asyncio.gather(
+                    in_db_thread(load_hello)(self.user), self.listen_personal()
+                )
+            else:
+                await self.listen_personal()
         except DatabaseError:
             logger.warning("hello failed: database unavailable")
             await self.cleanup()

@@ -90,20 +90,25 @@ def daphne_protocol(send: Any) -> Any | None:
     return protocol
 
 
-def deny(send: Any, status: int, reason: str) -> bool:
+def deny(send: Any, status: int, reason: str, headers: list[tuple[str, str]] | None = None) -> bool:
     """Refuse a WebSocket handshake with HTTP `status` (daphne answers every ASGI
-    refusal with 403, and supports no denial-response extension). False when the
-    server is not daphne or the handshake is no longer pending: the caller then
-    refuses the ASGI way."""
+    refusal with 403, and supports no denial-response extension), with `headers`
+    (`Retry-After`) in the answer. False when the server is not daphne or the
+    handshake is no longer pending: the caller then refuses the ASGI way."""
     protocol: Any = daphne_protocol(send)
     deferred = getattr(protocol, "handshake_deferred", None)
     if deferred is None:
         return False
-    from autobahn.websocket.types import ConnectionDeny
-
-    # What daphne's own `serverReject` does, with our status instead of 403.
     del protocol.handshake_deferred
-    deferred.errback(ConnectionDeny(code=status, reason=reason))
+    if headers:
+        # What autobahn does for a ConnectionDeny (`failHandshake`), which carries no
+        # headers; the pending handshake is then simply never completed.
+        protocol.failHandshake(reason, status, [*headers, ("Content-Length", "0")])
+    else:
+        from autobahn.websocket.types import ConnectionDeny
+
+        # What daphne's own `serverReject` does, with our status instead of 403.
+        deferred.errback(ConnectionDeny(code=status, reason=reason))
     protocol.server.protocol_disconnected(protocol)
     return True
 

@@ -267,6 +267,11 @@ NETZN_CONNECTION_BUFFER_BYTES = int(os.environ.get("NETZN_CONNECTION_BUFFER_BYTE
 # WebSocket connections one person may hold at once, across all processes (HTTP 429
 # past it; realtime/connections.py).
 NETZN_MAX_CONNECTIONS_PER_USER = int(os.environ.get("NETZN_MAX_CONNECTIONS_PER_USER", "50"))
+# WebSocket handshakes one process works on at once (request arrived, not yet
+# accepted or refused); one more is refused at once with HTTP 503 and Retry-After,
+# before any database work, so a reconnect storm is served in turns instead of
+# saturating the process (realtime/admission.py, docs/performance.md).
+NETZN_MAX_HANDSHAKES_IN_FLIGHT = int(os.environ.get("NETZN_MAX_HANDSHAKES_IN_FLIGHT", "64"))
 # Threads of the WebSocket consumer's database work. On PostgreSQL each takes a
 # connection from the process's pool only while it runs a step, so they fit in the
 # pool: at most DATABASE_POOL_MAX_SIZE (the default leaves HTTP requests room).
