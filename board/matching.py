@@ -17,6 +17,8 @@ does not grow with the number of posts (pinned in tests/board/test_query_counts.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -96,15 +98,46 @@ def matching_posts(post: Post) -> list[Post]:
         may_read_group_q(post, "author__"), not_blocked_q(post, "author__")
     )
     return list(
-        candidates.select_related("author").order_by("-created_at", "-id")[:MAX_POST_MATCHES]
+        candidates.select_related("author")
+        .only(*MATCHED_POST_COLUMNS)
+        .order_by("-created_at", "-id")[:MAX_POST_MATCHES]
     )
+
+
+class SearchHit(NamedTuple):
+    """A saved search a new post fits, with what telling its owner needs (read as one
+    row, not as a search and a user instance)."""
+
+    id: int
+    name: str
+    alert: str
+    user_id: int
+    email: str
+    email_frequency: str
+    is_active: bool
+
+    @property
+    def pk(self) -> int:  # the owner, as `do_notify_all` reads a recipient
+        return self.user_id
+
+
+# What telling the author of a fitting post needs (the caller reads no more of it).
+MATCHED_POST_COLUMNS = (
+    "id",
+    "title",
+    "author_id",
+    "created_at",
+    "author__email",
+    "author__email_frequency",
+    "author__is_active",
+)
 
 
 def prefixes(postcode: str) -> list[str]:
     return [postcode[:length] for length in range(1, len(postcode) + 1)]
 
 
-def matching_searches(post: Post) -> list[SavedSearch]:
+def matching_searches(post: Post) -> list[SearchHit]:
     """Saved searches (alert not off) whose filters all hold for the new post, in one
     query: the structured filters as columns, the free text with the board's German
     full text on PostgreSQL (every word as a substring elsewhere)."""
@@ -123,7 +156,6 @@ def matching_searches(post: Post) -> list[SavedSearch]:
             may_read_group_q(post, "user__"),
             not_blocked_q(post, "user__"),
         )
-        .select_related("user")
         .order_by("id")
     )
     if settings.IS_POSTGRES:
@@ -132,13 +164,25 @@ def matching_searches(post: Post) -> list[SavedSearch]:
             "to_tsvector('german'::regconfig, %s) @@ websearch_to_tsquery('german'::regconfig, q)",
             [document_text(post)],
         )
-        return list(searches.filter(Q(q="") | Q(pk__in=words))[:MAX_SEARCH_MATCHES])
+        fitting = searches.filter(Q(q="") | Q(pk__in=words))[:MAX_SEARCH_MATCHES]
+        return [SearchHit(*row) for row in fitting.values_list(*HIT_COLUMNS)]
     folded = fold(document_text(post))
     return [
-        search
-        for search in searches[:MAX_SEARCH_MATCHES]
-        if all(fold(word) in folded for word in search.q.split())
+        SearchHit(*row[:-1])
+        for row in searches[:MAX_SEARCH_MATCHES].values_list(*HIT_COLUMNS, "q")
+        if all(fold(word) in folded for word in row[-1].split())
     ]
+
+
+HIT_COLUMNS = (
+    "id",
+    "name",
+    "alert",
+    "user_id",
+    "user__email",
+    "user__email_frequency",
+    "user__is_active",
+)
 
 
 def document_text(post: Post) -> str:

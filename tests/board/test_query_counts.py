@@ -15,7 +15,7 @@ from tests.board.conftest import Board, apprenticeship, freight
 pytestmark = pytest.mark.django_db
 
 # Pinned: a change that adds a query per post, per search or per match shows here.
-CREATE_QUERIES = 19
+CREATE_QUERIES = 16
 BOARD_QUERIES = 3
 
 
