@@ -154,20 +154,12 @@ def _match(created: Created, group: Group) -> None:
     post = created.post
     post.group = group
     others = matching.matching_posts(post)
-    searches = matching.matching_searches(post)
     created.matched_posts = others
-    Match.objects.bulk_create(
-        [Match(post=post, other=other, recipient_id=other.author_id) for other in others]
-        + [
-            Match(
-                post=post,
-                search_id=search.id,
-                recipient_id=search.user_id,
-                daily=search.alert == SavedSearch.Alert.DAILY,
-            )
-            for search in searches
-        ]
-    )
+    if others:
+        Match.objects.bulk_create(
+            [Match(post=post, other=other, recipient_id=other.author_id) for other in others]
+        )
+    searches = matching.store_search_matches(post, timezone.now())
     # One notification per person and new post, however many of their posts and
     # searches it fits (the dedupe key is unique per recipient). The post's part of
     # the data is the same for everyone: built once.
@@ -184,7 +176,10 @@ def _match(created: Created, group: Group) -> None:
             continue
         count[search.user_id] = count.get(search.user_id, 0) + 1
         if search.user_id not in told:
-            told[search.user_id] = (search, {"type": "search", "id": search.id, "name": search.name})
+            told[search.user_id] = (
+                search,
+                {"type": "search", "id": search.id, "name": search.name},
+            )
     notices = [
         (person, {**about, "matched": matched, "count": count[user_id]})
         for user_id, (person, matched) in told.items()

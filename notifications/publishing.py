@@ -57,6 +57,8 @@ def publish_many_now(items: Sequence[tuple[str, str]]) -> None:
         pipeline.execute()
     except Exception as exc:
         publish._redis_down_until = time.monotonic() + publish.REDIS_RETRY_AFTER_SECONDS
-        logger.warning("redis publish of %d events on %d topics failed: %s", len(items), len(topics), exc)
+        logger.warning(
+            "redis publish of %d events on %d topics failed: %s", len(items), len(topics), exc
+        )
         for topic in topics:
             publish._remember_missed(topic)
