@@ -140,7 +140,7 @@ def search_messages(
     if settings.IS_POSTGRES:
         tsquery = SearchQuery(query, config="german", search_type="websearch")
         messages = messages.annotate(document=GermanBodyVector("body")).filter(document=tsquery)
-        marks = {"config": "german", "start_sel": HIT_START, "stop_sel": HIT_END}
+        marks: dict[str, Any] = {"config": "german", "start_sel": HIT_START, "stop_sel": HIT_END}
         text = without_markers("body")
         messages = messages.annotate(body_length=Length("body")).annotate(
             headline=Case(
