@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from chat.access import (
     HISTORY_PAGE_MAX,
@@ -207,18 +207,23 @@ class SearchSegmentOut(Schema):
     hit: bool
 
 
-class SearchHitOut(Schema):
-    """A message as in history (`message_payload`, with whatever keys it carries),
-    its conversation's title for me, and `highlight`: plain-text segments, the hit
-    ones marked (never HTML)."""
+class SearchHitOut(BaseModel):
+    """A message as in history (`message_payload`, with whatever keys it carries:
+    a plain pydantic model, as ninja's `Schema` would drop the undeclared ones), its
+    conversation's title for me, and `highlight`: plain-text segments, the hit ones
+    marked (never HTML)."""
 
     model_config = ConfigDict(extra="allow")
 
     conversation: int
     id: int
     seq: int
+    author: dict[str, Any]
     body: str
+    client_id: str | None
     created_at: str
+    edited_at: str | None
+    deleted: bool
     conversation_title: str
     highlight: list[SearchSegmentOut]
 

@@ -95,6 +95,7 @@ def test_search_in_the_panel_marks_the_message_in_place(
     results = panel.locator(".chat-search-hit")
     expect(results).to_have_count(1)
     expect(results.locator("mark")).to_have_text("Ausbildungsplatz")
+    expect(results).to_contain_text("Anna Becker")
     results.get_by_role("button").press("Enter")  # keyboard works as well as a click
     shown = panel.locator(".chat-message.is-search-hit")
     expect(shown).to_contain_text("Fachkraft für Lagerlogistik in Herne")

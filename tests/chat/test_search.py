@@ -163,3 +163,19 @@ def test_substring_search_where_there_is_no_postgresql(people: dict[str, Any]) -
     say(people["anna"], people["group"], "Suche Stapler, Stapler mit Fahrer", "s1")
     hit = Api(people["ben"]).get("/search", q="stapler").json()["results"][0]
     assert marked(hit) == ["Stapler", "Stapler"]
+
+
+def test_a_hit_is_the_message_as_in_history_with_its_extra_keys(people: dict[str, Any]) -> None:
+    card = {"id": 7, "kind": "offer", "title": "Laderaum frei", "status": "open"}
+    do_send_message(
+        actor=people["anna"],
+        conversation_id=people["group"].pk,
+        body="Freier Laderaum: Laderaum frei",
+        client_id="card-1",
+        post=card,
+    )
+    hit = Api(people["ben"]).get("/search", q="Laderaum").json()["results"][0]
+    history = Api(people["ben"]).get(f"/conversations/{people['group'].pk}/messages").json()
+    assert {key: hit[key] for key in history["results"][0]} == history["results"][0]
+    assert hit["post"] == card
+    assert hit["author"]["display_name"] == "Anna Becker"
