@@ -104,7 +104,7 @@ def test_a_closed_groups_messages_are_never_found_by_outsiders(people: dict[str,
 def test_bad_input_is_a_clear_400(people: dict[str, Any]) -> None:
     api = Api(people["ben"])
     say(people["anna"], people["group"], "Palette", "b1")
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"q": ""}, "q"),
         ({"q": "   "}, "q"),
         ({"q": "x" * 201}, "q"),
