@@ -42,7 +42,9 @@ export async function showMessage(panel, seq) {
       continue;
     }
     if (!panel.hasOlder || panel.oldestSeq === null || panel.oldestSeq <= seq) break;
+    const before = panel.oldestSeq;
     await panel.loadOlder();
+    if (panel.oldestSeq === before && !panel.loadingOlder) break; // the page failed
   }
   const entry = panel.messages.get(seq);
   if (!entry) {
