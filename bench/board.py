@@ -66,6 +66,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from board.actions import do_create_post, matching_columns  # noqa: E402
@@ -279,7 +280,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def query_counts(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {"min": min(values), "mean": round(statistics.fmean(values), 1), "max": max(values)}
+
+
 def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
     return {
         "n": len(values),
         "p50_ms": round(statistics.median(values), 2),
@@ -315,22 +324,34 @@ def main() -> None:
         cursor.execute("ANALYZE")
     codes = sorted(_COORDINATES)
     creates: list[float] = []
+    create_cpu: list[float] = []
+    create_queries: list[int] = []
     matched = notified = 0
     for _ in range(args.creates):
         body = random_body(rng, codes)
         author = rng.choice(people[1:])
-        begin = time.perf_counter()
-        created = do_create_post(actor=author, group_slug=group.slug, **body)
-        creates.append((time.perf_counter() - begin) * 1000)
+        with CaptureQueriesContext(connection) as captured:
+            cpu = time.process_time()
+            begin = time.perf_counter()
+            created = do_create_post(actor=author, group_slug=group.slug, **body)
+            creates.append((time.perf_counter() - begin) * 1000)
+            create_cpu.append((time.process_time() - cpu) * 1000)
+        create_queries.append(len(captured.captured_queries))
         matched += len(created.matched_posts)
         notified += len(created.notified)
     client = Client()
     client.force_login(people[1])
     pages: list[float] = []
+    page_cpu: list[float] = []
+    page_queries: list[int] = []
     for _ in range(args.pages):
-        begin = time.perf_counter()
-        response = client.get("/api/v1/board", secure=True)
-        pages.append((time.perf_counter() - begin) * 1000)
+        with CaptureQueriesContext(connection) as captured:
+            cpu = time.process_time()
+            begin = time.perf_counter()
+            response = client.get("/api/v1/board", secure=True)
+            pages.append((time.perf_counter() - begin) * 1000)
+            page_cpu.append((time.process_time() - cpu) * 1000)
+        page_queries.append(len(captured.captured_queries))
         assert response.status_code == 200, response.content[:200]
     open_posts = Post.objects.filter(status="open").count()
     print(
@@ -342,7 +363,11 @@ def main() -> None:
                 "create_with_matching": summary(creates),
                 "matched_posts_per_create": round(matched / max(1, args.creates), 1),
                 "notified_people_per_create": round(notified / max(1, args.creates), 1),
+                "create_cpu_ms_mean": round(statistics.fmean(create_cpu or [0]), 2),
+                "create_queries": query_counts(create_queries),
                 "board_first_page": summary(pages),
+                "board_cpu_ms_mean": round(statistics.fmean(page_cpu or [0]), 2),
+                "board_queries": query_counts(page_queries),
                 "load_average": os.getloadavg(),
             },
             indent=2,

@@ -89,9 +89,34 @@ def may_change(user: Any, post: Post) -> bool:
     return is_manager(user, post.group)
 
 
+# What a board list shows of a post (the API's `post_out`, the pages' cards): the
+# rest (matching columns, the author's profile) stays in the database.
+LISTED_COLUMNS = (
+    "id",
+    "group_id",
+    "author_id",
+    "company",
+    "kind",
+    "category",
+    "title",
+    "body",
+    "fields",
+    "status",
+    "valid_until",
+    "expires_on",
+    "message_id",
+    "created_at",
+    "author__display_name",
+    "group__slug",
+    "group__name",
+    "group__conversation_id",
+)
+
+
 def board(user: Any, filters: BoardFilters) -> QuerySet[Post]:
     """The board: posts of groups `user` may read, filtered, newest first."""
-    return filters.apply(visible_posts(user)).order_by("-created_at", "-id")
+    listed = filters.apply(visible_posts(user)).only(*LISTED_COLUMNS)
+    return listed.order_by("-created_at", "-id")
 
 
 def matches_of_post(user: Any, post: Post) -> QuerySet[Post]:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from board import access, matching, postcodes, presentation
-from board.events import MatchData, post_card, post_url
+from board.events import post_card, post_url
 from board.filters import BoardFilters
 from board.models import Category, Contact, Match, Post, SavedSearch, Status
 from board.occupations import fold
@@ -154,53 +154,44 @@ def _match(created: Created, group: Group) -> None:
     post = created.post
     post.group = group
     others = matching.matching_posts(post)
-    searches = matching.matching_searches(post)
     created.matched_posts = others
-    Match.objects.bulk_create(
-        [Match(post=post, other=other, recipient_id=other.author_id) for other in others]
-        + [
-            Match(
-                post=post,
-                search=search,
-                recipient_id=search.user_id,
-                daily=search.alert == SavedSearch.Alert.DAILY,
-            )
-            for search in searches
-        ]
-    )
-    told: dict[int, tuple[Any, MatchData]] = {}
+    if others:
+        Match.objects.bulk_create(
+            [Match(post=post, other=other, recipient_id=other.author_id) for other in others]
+        )
+    searches = matching.store_search_matches(post, timezone.now())
+    # One notification per person and new post, however many of their posts and
+    # searches it fits (the dedupe key is unique per recipient). The post's part of
+    # the data is the same for everyone: built once.
+    about = match_post_data(post)
+    told: dict[int, tuple[Any, dict[str, Any]]] = {}
     count: dict[int, int] = {}
     for other in others:
         count[other.author_id] = count.get(other.author_id, 0) + 1
-        told.setdefault(
-            other.author_id,
-            (
-                other.author,
-                match_data(post, {"type": "post", "id": other.pk, "title": other.title}),
-            ),
-        )
+        if other.author_id not in told:
+            matched = {"type": "post", "id": other.pk, "title": other.title}
+            told[other.author_id] = (other.author, matched)
     for search in searches:
         if search.alert != SavedSearch.Alert.IMMEDIATE:
             continue
         count[search.user_id] = count.get(search.user_id, 0) + 1
-        told.setdefault(
-            search.user_id,
-            (
-                search.user,
-                match_data(post, {"type": "search", "id": search.pk, "name": search.name}),
-            ),
-        )
-    notices = []
-    for user_id, (person, data) in told.items():
-        data["count"] = count[user_id]
-        notices.append((person, dict(data)))
-    # One notification per person and new post, however many of their posts and
-    # searches it fits (the dedupe key is unique per recipient).
-    stored = do_notify_all(kind="match", notices=notices, dedupe_key=f"match:{post.pk}")
+        if search.user_id not in told:
+            told[search.user_id] = (
+                search,
+                {"type": "search", "id": search.id, "name": search.name},
+            )
+    notices = [
+        (person, {**about, "matched": matched, "count": count[user_id]})
+        for user_id, (person, matched) in told.items()
+    ]
+    stored = do_notify_all(
+        kind="match", notices=notices, dedupe_key=f"match:{post.pk}", new_key=True
+    )
     created.notified = [notification.recipient_id for notification in stored]
 
 
-def match_data(post: Post, matched: dict[str, Any]) -> MatchData:
+def match_post_data(post: Post) -> dict[str, Any]:
+    """What a `match` notification says about the new post (beside `matched`, `count`)."""
     return {
         "post": {
             "id": post.pk,
@@ -211,8 +202,6 @@ def match_data(post: Post, matched: dict[str, Any]) -> MatchData:
             "author": {"id": post.author_id, "display_name": post.author.display_name},
             "group": {"slug": post.group.slug, "name": post.group.name},
         },
-        "matched": matched,  # type: ignore[typeddict-item]
-        "count": 1,
         "url": post_url(post),
     }
 

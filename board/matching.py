@@ -17,13 +17,17 @@ does not grow with the number of posts (pinned in tests/board/test_query_counts.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import NamedTuple
+
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Block
 from board.filters import open_q
-from board.models import Category, Kind, Post, SavedSearch
+from board.models import Category, Kind, Match, Post, SavedSearch
 from board.occupations import fold
 from chat.models import Participant
 
@@ -96,18 +100,49 @@ def matching_posts(post: Post) -> list[Post]:
         may_read_group_q(post, "author__"), not_blocked_q(post, "author__")
     )
     return list(
-        candidates.select_related("author").order_by("-created_at", "-id")[:MAX_POST_MATCHES]
+        candidates.select_related("author")
+        .only(*MATCHED_POST_COLUMNS)
+        .order_by("-created_at", "-id")[:MAX_POST_MATCHES]
     )
+
+
+class SearchHit(NamedTuple):
+    """A saved search a new post fits, with what telling its owner needs (read as one
+    row, not as a search and a user instance)."""
+
+    id: int
+    name: str
+    alert: str
+    user_id: int
+    email: str
+    email_frequency: str
+    is_active: bool
+
+    @property
+    def pk(self) -> int:  # the owner, as `do_notify_all` reads a recipient
+        return self.user_id
+
+
+# What telling the author of a fitting post needs (the caller reads no more of it).
+MATCHED_POST_COLUMNS = (
+    "id",
+    "title",
+    "author_id",
+    "created_at",
+    "author__email",
+    "author__email_frequency",
+    "author__is_active",
+)
 
 
 def prefixes(postcode: str) -> list[str]:
     return [postcode[:length] for length in range(1, len(postcode) + 1)]
 
 
-def matching_searches(post: Post) -> list[SavedSearch]:
-    """Saved searches (alert not off) whose filters all hold for the new post, in one
-    query: the structured filters as columns, the free text with the board's German
-    full text on PostgreSQL (every word as a substring elsewhere)."""
+def fitting_searches(post: Post) -> QuerySet[SavedSearch]:
+    """Saved searches (alert not off) whose structured filters all hold for the new
+    post, and on PostgreSQL its free text too (the board's German full text); the
+    first `MAX_SEARCH_MATCHES` by id."""
     cities = [city for city in (post.place_city, post.dest_city) if city]
     codes = prefixes(post.place_postcode) + prefixes(post.dest_postcode)
     searches = (
@@ -123,22 +158,83 @@ def matching_searches(post: Post) -> list[SavedSearch]:
             may_read_group_q(post, "user__"),
             not_blocked_q(post, "user__"),
         )
-        .select_related("user")
         .order_by("id")
     )
     if settings.IS_POSTGRES:
+        # Checked on the rows the other filters leave, not by a scan of every
+        # search with words (the document is one constant tsvector).
         words = RawSQL(
-            "SELECT id FROM board_savedsearch WHERE q <> '' AND "
-            "to_tsvector('german'::regconfig, %s) @@ websearch_to_tsquery('german'::regconfig, q)",
+            "to_tsvector('german'::regconfig, %s) @@ "
+            "websearch_to_tsquery('german'::regconfig, board_savedsearch.q)",
             [document_text(post)],
+            output_field=BooleanField(),
         )
-        return list(searches.filter(Q(q="") | Q(pk__in=words))[:MAX_SEARCH_MATCHES])
+        searches = searches.filter(Q(q="") | words)
+    # Implied by the filters above (a search fits through its city, its postcode,
+    # its occupation, its words, or has none of them), spelled out so that partial
+    # indexes on each serve the query instead of every search of the category.
+    arms = Q(city__in=cities) | Q(postcode__in=codes) | ~Q(q="")
+    if post.occupation:
+        arms |= Q(occupation=post.occupation)
+    searches = searches.filter(arms | Q(city="", postcode="", occupation="", q=""))
+    return searches[:MAX_SEARCH_MATCHES]
+
+
+def matching_searches(post: Post) -> list[SearchHit]:
+    """The saved searches that fit the new post, with their owners, in one query (the
+    free text as every word a substring elsewhere than PostgreSQL)."""
+    if settings.IS_POSTGRES:
+        return [SearchHit(*row) for row in fitting_searches(post).values_list(*HIT_COLUMNS)]
     folded = fold(document_text(post))
     return [
-        search
-        for search in searches[:MAX_SEARCH_MATCHES]
-        if all(fold(word) in folded for word in search.q.split())
+        SearchHit(*row[:-1])
+        for row in fitting_searches(post).values_list(*HIT_COLUMNS, "q")
+        if all(fold(word) in folded for word in row[-1].split())
     ]
+
+
+def store_search_matches(post: Post, created_at: dt.datetime) -> list[SearchHit]:
+    """Find the saved searches that fit the new post and store one `Match` each: on
+    PostgreSQL in one statement (the INSERT reads the query's rows in the database,
+    no Match instance or parameter per row crosses over), elsewhere as a bulk insert."""
+    if not settings.IS_POSTGRES:
+        hits = matching_searches(post)
+        Match.objects.bulk_create(
+            [
+                Match(
+                    post=post,
+                    search_id=hit.id,
+                    recipient_id=hit.user_id,
+                    created_at=created_at,
+                    daily=hit.alert == SavedSearch.Alert.DAILY,
+                )
+                for hit in hits
+            ]
+        )
+        return hits
+    select, params = fitting_searches(post).values_list(*HIT_COLUMNS).query.sql_with_params()
+    columns = ", ".join(SearchHit._fields)
+    sql = (
+        f"WITH hit ({columns}) AS ({select}), "  # noqa: S608 (Django's own SQL)
+        "stored AS (INSERT INTO board_match "
+        "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
+        "SELECT %s, user_id, NULL, id, %s, NULL, alert = %s FROM hit) "
+        f"SELECT {columns} FROM hit ORDER BY id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, post.pk, created_at, SavedSearch.Alert.DAILY.value])
+        return [SearchHit(*row) for row in cursor.fetchall()]
+
+
+HIT_COLUMNS = (
+    "id",
+    "name",
+    "alert",
+    "user_id",
+    "user__email",
+    "user__email_frequency",
+    "user__is_active",
+)
 
 
 def document_text(post: Post) -> str:

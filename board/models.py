@@ -137,6 +137,33 @@ class SavedSearch(models.Model):
                 condition=~Q(alert="off"),
                 name="board_search_alerting",
             ),
+            # Matching a new post (board.matching.fitting_searches) reads a search
+            # through the one of these that names what makes it fit.
+            models.Index(
+                fields=["city"],
+                condition=~Q(alert="off") & ~Q(city=""),
+                name="board_search_by_city",
+            ),
+            models.Index(
+                fields=["postcode"],
+                condition=~Q(alert="off") & ~Q(postcode=""),
+                name="board_search_by_postcode",
+            ),
+            models.Index(
+                fields=["occupation"],
+                condition=~Q(alert="off") & ~Q(occupation=""),
+                name="board_search_by_occupation",
+            ),
+            models.Index(
+                fields=["id"],
+                condition=~Q(alert="off") & ~Q(q=""),
+                name="board_search_with_words",
+            ),
+            models.Index(
+                fields=["category", "kind"],
+                condition=~Q(alert="off") & Q(city="", postcode="", occupation="", q=""),
+                name="board_search_broad",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchVectorField
-from django.db.models import Func
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import BaseModel, ConfigDict
 
 from chat.access import (
     HISTORY_PAGE_MAX,
@@ -22,7 +20,6 @@ from chat.access import (
     conversations_of,
     messages_page,
     parse_seq,
-    readable_conversations,
 )
 from chat.actions import (
     do_delete_message,
@@ -33,10 +30,10 @@ from chat.actions import (
     do_send_message,
     do_set_reaction,
 )
-from chat.attachments import with_attachments
 from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
 from chat.reactions import attach_reactions
+from chat.search import search_messages
 from realtime.errors import ClientError, forbidden
 from realtime.ratelimit import sync_rate_limiter
 
@@ -44,9 +41,6 @@ router = Router(tags=["chat"])
 
 JSON = dict[str, Any]
 CREATED_OR_FOUND: dict[int, Any] = {200: JSON, 201: JSON}
-
-SEARCH_RESULTS_MAX = 50
-SEARCH_QUERY_MAX_CHARS = 200
 
 
 class SendIn(Schema):
@@ -285,48 +279,61 @@ def report(request: HttpRequest, message_id: int, payload: ReportIn) -> Status[J
     )
 
 
-class GermanBodyVector(Func):
-    """`to_tsvector('german', body)`: the exact expression of the search index."""
-
-    template = "to_tsvector('german'::regconfig, %(expressions)s)"
-    output_field = SearchVectorField()
+class SearchSegmentOut(Schema):
+    text: str
+    hit: bool
 
 
-@router.get("/search")
-def search(request: HttpRequest, q: str = "", conversation: int | None = None) -> dict[str, Any]:
-    """Full-text search (German stemming on PostgreSQL) over the messages I may read,
-    newest first, at most 50; `conversation` narrows it to one."""
-    query = q.strip()
-    if not query:
-        raise ClientError("bad_request", "Suchbegriff fehlt.", fields={"q": ["Erforderlich."]})
-    if len(query) > SEARCH_QUERY_MAX_CHARS:
-        raise ClientError("bad_request", "Suchbegriff zu lang.", fields={"q": ["Zu lang."]})
-    messages = Message.objects.filter(deleted_at__isnull=True, hidden_at__isnull=True)
-    if conversation is not None:
-        messages = messages.filter(conversation=access_conversation(request.user, conversation))
-    else:
-        messages = messages.filter(
-            conversation_id__in=readable_conversations(request.user).values("pk")
-        )
-    if settings.IS_POSTGRES:
-        messages = messages.annotate(document=GermanBodyVector("body")).filter(
-            document=SearchQuery(query, config="german", search_type="websearch")
-        )
-    else:
-        messages = messages.filter(body__icontains=query)
-    found = list(
-        with_attachments(
-            messages.select_related("author", "conversation", "reply_to__author")
-        ).order_by("-created_at", "-id")[:SEARCH_RESULTS_MAX]
+class SearchHitOut(BaseModel):
+    """A message as in history (`message_payload`, with whatever keys it carries:
+    a plain pydantic model, as ninja's `Schema` would drop the undeclared ones), its
+    conversation's title for me, and `highlight`: plain-text segments, the hit ones
+    marked (never HTML)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    conversation: int
+    id: int
+    seq: int
+    author: dict[str, Any]
+    body: str
+    client_id: str | None
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+    conversation_title: str
+    highlight: list[SearchSegmentOut]
+
+
+class SearchPageOut(Schema):
+    results: list[SearchHitOut]
+    next: str | None
+
+
+@router.get("/search", response=SearchPageOut)
+def search(
+    request: HttpRequest,
+    q: str = "",
+    conversation: int | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Full-text search (German stemming on PostgreSQL, substring elsewhere) over the
+    messages I may read, newest first, at most `limit` (default and maximum 50) a
+    page; `next` is the cursor of the following page (pass it as `cursor`), null at
+    the end. `conversation` narrows it to one."""
+    hits, following = search_messages(
+        request.user, q, conversation=conversation, cursor=cursor, limit=limit
     )
-    attach_reactions(found, request.user)
+    attach_reactions([hit.message for hit in hits], request.user)
     return {
         "results": [
             {
-                **message_payload(message),
-                "conversation_title": conversation_title(message.conversation, request.user),
+                **message_payload(hit.message),
+                "conversation_title": conversation_title(hit.message.conversation, request.user),
+                "highlight": hit.highlight,
             }
-            for message in found
+            for hit in hits
         ],
-        "next": None,
+        "next": following,
     }

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import EmailFrequency, User
 from notifications.events import NotificationFrame, NotificationsReadFrame
 from notifications.models import Notification
+from notifications.publishing import publish_many_on_commit
 from realtime.errors import ClientError
 from realtime.frames import user_topic
 from realtime.publish import publish_on_commit
@@ -240,12 +241,22 @@ def do_set_email_frequency(*, actor: Any, frequency: str) -> None:
 
 
 def do_notify_all(
-    *, kind: str, notices: list[tuple[Any, dict[str, Any]]], dedupe_key: str
+    *,
+    kind: str,
+    notices: list[tuple[Any, dict[str, Any]]],
+    dedupe_key: str,
+    new_key: bool = False,
 ) -> list[Notification]:
     """`do_notify` for many recipients of the same thing at once (e.g. everyone a new
-    board post matched): one INSERT for all rows, each recipient's frame published
-    after the commit. A recipient who already has a notification with this
-    `dedupe_key` gets nothing new. Returns the notifications stored now."""
+    board post matched): one INSERT for all rows, and all frames published after the
+    commit in one hop. A recipient who already has a notification with this
+    `dedupe_key` gets nothing new. Returns the notifications stored now.
+
+    A recipient is a user or anything with its `pk`, `email`, `email_frequency` and
+    `is_active` (e.g. a row of a query that read just those). `new_key=True` says that
+    nobody can hold `dedupe_key` yet (it names something created in this transaction,
+    like a new post): the rows go in with their ids returned, no read-back, and a
+    duplicate would be an error instead of being skipped."""
     if kind not in Notification.Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if not notices:
@@ -253,7 +264,7 @@ def do_notify_all(
     created_at = timezone.now()
     rows = [
         Notification(
-            recipient=recipient,
+            recipient_id=recipient.pk,
             kind=kind,
             data=data,
             dedupe_key=dedupe_key,
@@ -262,15 +273,22 @@ def do_notify_all(
         )
         for recipient, data in notices
     ]
-    with transaction.atomic():
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        stored = list(
-            Notification.objects.filter(
-                dedupe_key=dedupe_key,
-                created_at=created_at,
-                recipient_id__in=[recipient.pk for recipient, _ in notices],
+    if new_key:
+        stored = Notification.objects.bulk_create(rows)
+    else:
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            stored = list(
+                Notification.objects.filter(
+                    dedupe_key=dedupe_key,
+                    created_at=created_at,
+                    recipient_id__in=[recipient.pk for recipient, _ in notices],
+                )
             )
-        )
-    for notification in stored:
-        publish_on_commit(user_topic(notification.recipient_id), notification_frame(notification))
+    publish_many_on_commit(
+        [
+            (user_topic(notification.recipient_id), notification_frame(notification))
+            for notification in stored
+        ]
+    )
     return stored

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from chat import search_views
 from server import legal, preferences, views
 from server.api import api
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("", include("board.urls")),
     path("gruppen/", include("groups.urls")),
     path("nachrichten/", include("chat.urls")),
+    path("suche/", search_views.search_page, name="search"),
     path(
         "benachrichtigungen/einstellungen/",
         preferences.preferences,

@@ -7,6 +7,7 @@ import { watchMembers } from "./members.js";
 import { Notifier } from "./notify.js";
 import { ChatPanel } from "./panel.js";
 import { watchMatches } from "./postcard.js";
+import { attachSearch } from "./search.js";
 import { initTabs } from "./tabs.js";
 import { UnreadTracker } from "./unread.js";
 
@@ -36,6 +37,7 @@ function start() {
       if (root.dataset.mounted || !Number(root.dataset.conversationId)) continue;
       root.dataset.mounted = "true";
       const panel = new ChatPanel(root, connection, me, notifier);
+      attachSearch(panel);
       panels.push(panel);
       panelConversations.add(panel.conversationId);
     }

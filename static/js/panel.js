@@ -214,6 +214,7 @@ export class ChatPanel {
     if (divider) this.scroller.scrollTop = divider.offsetTop - 8;
     else this.scrollToBottom();
     if (this.connection.ready) this.onReady(this.connection.hello);
+    this.root.dispatchEvent(new CustomEvent("chat:loaded")); // search.js waits for it
   }
 
   async loadOlder() {
