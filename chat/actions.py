@@ -82,12 +82,15 @@ def do_add_participant(*, conversation: Conversation, user: Any) -> Participant:
 
 def do_remove_participant(*, conversation: Conversation, user: Any) -> None:
     """Remove `user` from the conversation. Their open sockets stop receiving it at
-    once: a `_access_changed` control frame on the user's topic makes each consumer
-    re-check access and drop the subscription."""
+    once: a `_access_changed` control frame naming them on the conversation's topic
+    makes each of their consumers re-check access and drop the subscription. On the
+    conversation's own topic it is ordered before every later message of it (a
+    person's topic may live on another Redis shard)."""
     with transaction.atomic():
         Participant.objects.filter(conversation=conversation, user=user).delete()
         publish_on_commit(
-            user_topic(user.pk), {"type": "_access_changed", "conversation": conversation.pk}
+            conversation_topic(conversation.pk),
+            {"type": "_access_changed", "conversation": conversation.pk, "user": user.pk},
         )
 
 

@@ -113,7 +113,7 @@ def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
 
 @router.get("/conversations/{conversation_id}")
 def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     return conversation_out(conversation, request.user)
 
 
@@ -129,7 +129,7 @@ def history(
     `before=S` the last `limit` before S, neither the newest `limit` (at most 200).
     `next` is the cursor of the following page in the same direction (`after` for
     `after` pages, `before` otherwise), or null when there is none."""
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     before = parse_seq(before, "before")
     after = parse_seq(after, "after")
     if limit < 1:
@@ -165,7 +165,7 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
 @router.post("/conversations/{conversation_id}/read")
 def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> dict[str, Any]:
     """Move my read marker forward (never back); answers the marker."""
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     marker = do_mark_read(actor=request.user, conversation=conversation, seq=payload.seq)
     return {"conversation": conversation.pk, "last_read_seq": marker}
 
@@ -174,7 +174,7 @@ def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> di
 def edit(
     request: HttpRequest, conversation_id: int, message_id: int, payload: EditIn
 ) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
     message = do_edit_message(actor=request.user, message_id=message_id, body=payload.body)
@@ -183,7 +183,7 @@ def edit(
 
 @router.delete("/conversations/{conversation_id}/messages/{message_id}")
 def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
     message = do_delete_message(actor=request.user, message_id=message_id)
@@ -225,7 +225,9 @@ def search(request: HttpRequest, q: str = "", conversation: int | None = None) -
         raise ClientError("bad_request", "Suchbegriff zu lang.", fields={"q": ["Zu lang."]})
     messages = Message.objects.filter(deleted_at__isnull=True)
     if conversation is not None:
-        messages = messages.filter(conversation=access_conversation(request.user, conversation))
+        messages = messages.filter(
+            conversation=access_conversation(request.user, conversation).conversation
+        )
     else:
         messages = messages.filter(
             conversation_id__in=readable_conversations(request.user).values("pk")

@@ -5,6 +5,5 @@ from django.urls import path
 from chat.consumers import ChatConsumer
 
 websocket_urlpatterns = [
-    # Channels' URLRouter takes ASGI applications where django-stubs expects views.
-    path("ws/v1/", ChatConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/v1/", ChatConsumer.as_asgi()),
 ]
