@@ -38,7 +38,8 @@ class Reader:
 
     async def read(self, layer: Any, channel: str) -> None:
         while True:
-            self.got.append(await layer.receive(channel))
+            message = await layer.receive(channel)
+            self.got.append(message)
 
     async def settle(self, seconds: float = 0.5) -> list[dict[str, Any]]:
         """What arrived, once nothing more arrived for `seconds`."""
