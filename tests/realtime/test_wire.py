@@ -42,7 +42,7 @@ def daphne_send(protocol: Any) -> Any:
 @pytest.fixture
 def tcp_transport() -> Any:
     ours, theirs = socket.socketpair()
-    transport = tcp.Connection(ours, None)
+    transport = tcp.Connection(ours, None)  # type: ignore[arg-type]
     transport.connected = True
     yield transport, theirs
     ours.close()
