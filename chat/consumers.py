@@ -75,8 +75,10 @@ TYPING_INTERVAL_SECONDS = 3.0
 # in-memory bucket; sends, edits and deletes also against the per-user limit.
 FRAME_BURST = 60
 FRAME_PER_SECOND = 20.0
-# Frames refused for rate in a row after which the connection is closed (4008).
+# Frames refused for rate in a row after which the connection is closed (4008); "in a
+# row": without FLOOD_QUIET_SECONDS between two refusals.
 FLOOD_CLOSE_AFTER = 100
+FLOOD_QUIET_SECONDS = 1.0
 FRAME_ERROR_CODES = frozenset(
     {"bad_request", "unknown_type", "forbidden", "too_large", "rate_limited", "unavailable"}
 )
@@ -185,6 +187,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.closed = False
         self.frames = TokenBucket(FRAME_BURST, FRAME_PER_SECOND)
         self.refused_in_a_row = 0
+        self.last_refused = 0.0
         self.control_tasks: set[asyncio.Task[None]] = set()
         self.close_task: asyncio.Future[None] | None = None
         self.place: tuple[ConnectionRegistry, str] | None = None
@@ -574,10 +577,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             logger.exception("failed to handle a %s frame", frame_type)
             self.error(ClientError("unavailable", "Interner Fehler."), ref)
         else:
-            self.refused_in_a_row = 0
+            # A flood keeps being refused even if the bucket lets a frame through
+            # now and then: the count starts again only after a quiet second.
+            if time.monotonic() - self.last_refused > FLOOD_QUIET_SECONDS:
+                self.refused_in_a_row = 0
 
     def refuse_for_rate(self, retry_after: float, ref: str | None) -> None:
         self.refused_in_a_row += 1
+        self.last_refused = time.monotonic()
         if self.refused_in_a_row > FLOOD_CLOSE_AFTER:
             self.close(CLOSE_POLICY)
             return
