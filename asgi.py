@@ -19,9 +19,10 @@ django_asgi_app = get_asgi_application()
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
 
 from accounts.ws_auth import websocket_auth  # noqa: E402
+from chat.access import hello_conversations  # noqa: E402
 from realtime import bodylimit  # noqa: E402
 from realtime.admission import HandshakeAdmission  # noqa: E402
-from server.routing import hello_conversations, websocket_urlpatterns  # noqa: E402
+from server.routing import websocket_urlpatterns  # noqa: E402
 
 # Request bodies past NETZN_REQUEST_MAX_BYTES are refused as they arrive.
 bodylimit.install()

@@ -1,7 +1,7 @@
 """Where a catch-up's time goes, without the network: an experiment.
 
 A `subscribe` with `after = last_seq - 100` costs the server one database step
-(`chat.consumers.load_subscription`: access check, participation, the backlog page)
+(`chat.access.subscription_start`: access check, participation, the backlog page)
 and then one JSON encoding and one socket write per missed message. This script
 times the database step and the encoding of the 100 frames separately, in-process
 against the bench database, so docs/performance.md can say which part a faster
@@ -29,7 +29,7 @@ import django  # noqa: E402
 django.setup()
 
 from accounts.models import User  # noqa: E402
-from chat.consumers import load_subscription  # noqa: E402
+from chat.access import subscription_start  # noqa: E402
 from chat.events import message_frame  # noqa: E402
 from chat.models import Conversation, Message  # noqa: E402
 from realtime import frames  # noqa: E402
@@ -57,7 +57,7 @@ def main() -> None:
     rows_only: list[float] = []
     for _ in range(args.rounds):
         started = time.perf_counter()
-        page, _ = load_subscription(user, conversation_id, last_seq - args.missed)
+        page, _ = subscription_start(user, conversation_id, last_seq - args.missed)
         loaded = time.perf_counter()
         texts = [frames.encode(message_frame(message)) for message in page.messages]
         done = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Every read of conversations and messages goes through here (CONVENTIONS.md, rule 3).
+"""Every read of conversations and messages goes through here (docs/architecture.md).
 
 A missing conversation or message and a forbidden one give the same `forbidden`
 error, so nobody can probe.
@@ -32,24 +32,54 @@ def can_read(user: Any, conversation: Conversation) -> bool:
     return Participant.objects.filter(conversation=conversation, user=user).exists()
 
 
-def access_conversation(user: Any, conversation_id: Any) -> Conversation:
-    """The conversation if `user` may read it, else `forbidden` (also when missing)."""
-    if not is_id(conversation_id):
+@dataclass
+class ConversationAccess:
+    """What `access_conversation` fetched: the conversation and the caller's
+    participant row (None for a reader of an open group who does not take part), so
+    no caller queries its participation again."""
+
+    conversation: Conversation
+    participant: Participant | None
+
+    @property
+    def can_write(self) -> bool:
+        return self.participant is not None
+
+
+def access_conversation(user: Any, conversation_id: Any) -> ConversationAccess:
+    """The conversation and the caller's participation if `user` may read it, else
+    `forbidden` (also when missing)."""
+    if not is_id(conversation_id) or not user.is_authenticated or not user.is_active:
         raise forbidden()
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None:
         raise forbidden()
-    if not can_read(user, conversation):
+    participant = Participant.objects.filter(conversation=conversation, user=user).first()
+    if participant is None and not (
+        conversation.readable_by_all and conversation.kind == Conversation.Kind.GROUP
+    ):
         raise forbidden()
-    return conversation
+    return ConversationAccess(conversation, participant)
 
 
-def access_conversation_for_writing(user: Any, conversation_id: Any) -> Conversation:
-    """The conversation if `user` is a participant (may write), else `forbidden`."""
-    conversation = access_conversation(user, conversation_id)
-    if not Participant.objects.filter(conversation=conversation, user=user).exists():
+def access_conversation_for_writing(user: Any, conversation_id: Any) -> ConversationAccess:
+    """As `access_conversation`, for a participant (may write) only, else `forbidden`."""
+    access = access_conversation(user, conversation_id)
+    if access.participant is None:
         raise forbidden()
-    return conversation
+    return access
+
+
+def takes_part(user: Any, conversation_id: int) -> bool:
+    return Participant.objects.filter(conversation_id=conversation_id, user=user).exists()
+
+
+def may_still_read(user: Any, conversation_id: int) -> bool:
+    try:
+        access_conversation(user, conversation_id)
+    except ClientError:
+        return False
+    return True
 
 
 def access_message(user: Any, message_id: Any, *, for_update: bool = False) -> Message:
@@ -146,6 +176,24 @@ def messages_page(
     if newest_first:
         rows.reverse()
     return Page(messages=rows, last_seq=conversation.last_seq, truncated=truncated)
+
+
+def subscription_start(user: Any, conversation_id: int, after: int | None) -> tuple[Page, bool]:
+    """What a WebSocket `subscribe` needs: the backlog after `after` (none without it)
+    and whether the caller may write."""
+    access = access_conversation(user, conversation_id)
+    conversation = access.conversation
+    if after is None:
+        return Page(messages=[], last_seq=conversation.last_seq, truncated=False), access.can_write
+    return backlog(conversation, after), access.can_write
+
+
+def hello_conversations(user: Any) -> list[dict[str, Any]]:
+    """The conversations of the WebSocket `hello` frame."""
+    return [
+        {key: item[key] for key in ("id", "kind", "title", "last_seq", "last_read_seq")}
+        for item in conversations_of(user)
+    ]
 
 
 def backlog(conversation: Conversation, after: int) -> Page:

@@ -1,4 +1,4 @@
-"""Every state change of conversations and messages (CONVENTIONS.md, rule 1).
+"""Every state change of conversations and messages (docs/architecture.md).
 
 The WebSocket consumer, the HTTP API, the admin and the demo seeding all call these
 functions; each validates, writes inside one short transaction and publishes its
@@ -94,12 +94,15 @@ def do_add_participant(*, conversation: Conversation, user: Any) -> Participant:
 
 def do_remove_participant(*, conversation: Conversation, user: Any) -> None:
     """Remove `user` from the conversation. Their open sockets stop receiving it at
-    once: a `_access_changed` control frame on the user's topic makes each consumer
-    re-check access and drop the subscription."""
+    once: a `_access_changed` control frame naming them on the conversation's topic
+    makes each of their consumers re-check access and drop the subscription. On the
+    conversation's own topic it is ordered before every later message of it (a
+    person's topic may live on another Redis shard)."""
     with transaction.atomic():
         Participant.objects.filter(conversation=conversation, user=user).delete()
         publish_on_commit(
-            user_topic(user.pk), {"type": "_access_changed", "conversation": conversation.pk}
+            conversation_topic(conversation.pk),
+            {"type": "_access_changed", "conversation": conversation.pk, "user": user.pk},
         )
 
 
@@ -494,7 +497,7 @@ def _write(
 ) -> list[Message]:
     now = timezone.now()
     with transaction.atomic():
-        # Lock order: conversation, then participant rows (CONVENTIONS.md, rule 5).
+        # Lock order: conversation, then participant rows (docs/architecture.md).
         with connection.cursor() as cursor:
             cursor.execute(
                 TAKE_SEQS_SQL,

@@ -136,7 +136,7 @@ def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
 
 @router.get("/conversations/{conversation_id}")
 def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     return conversation_out(conversation, request.user)
 
 
@@ -152,7 +152,7 @@ def history(
     `before=S` the last `limit` before S, neither the newest `limit` (at most 200).
     `next` is the cursor of the following page in the same direction (`after` for
     `after` pages, `before` otherwise), or null when there is none."""
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     before = parse_seq(before, "before")
     after = parse_seq(after, "after")
     if limit < 1:
@@ -193,7 +193,7 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
 @router.post("/conversations/{conversation_id}/read")
 def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> dict[str, Any]:
     """Move my read marker forward (never back); answers the marker."""
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     marker = do_mark_read(actor=request.user, conversation=conversation, seq=payload.seq)
     return {"conversation": conversation.pk, "last_read_seq": marker}
 
@@ -202,7 +202,7 @@ def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> di
 def edit(
     request: HttpRequest, conversation_id: int, message_id: int, payload: EditIn
 ) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
     message = do_edit_message(actor=request.user, message_id=message_id, body=payload.body)
@@ -212,7 +212,7 @@ def edit(
 
 @router.delete("/conversations/{conversation_id}/messages/{message_id}")
 def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
     message = do_delete_message(actor=request.user, message_id=message_id)
@@ -222,7 +222,7 @@ def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[
 def react(
     request: HttpRequest, conversation_id: int, message_id: int, emoji: str, *, on: bool
 ) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id)
+    conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
     message, changed = do_set_reaction(
         actor=request.user, message_id=message_id, emoji=emoji, on=on

@@ -41,7 +41,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from accounts.throttle import limit_action
 from chat.access import access_conversation, is_id
 from chat.filetypes import IMAGE_TYPES, Kind, NotAllowed, detect
-from chat.models import Attachment, Message, Participant
+from chat.models import Attachment, Message
 from realtime.errors import ClientError, forbidden
 from realtime.uploads import too_large_text
 
@@ -171,10 +171,11 @@ def do_upload_attachment(*, actor: Any, conversation_id: Any, upload: Any) -> At
     (`unsupported_type`, 415), at most `PENDING_MAX` unattached uploads a person.
     Images are re-encoded and get a thumbnail. No event: the send that attaches it
     announces the message."""
-    conversation = access_conversation(actor, conversation_id)
+    access = access_conversation(actor, conversation_id)
+    conversation = access.conversation
     if conversation.read_only:
         raise forbidden()
-    if not Participant.objects.filter(conversation=conversation, user=actor).exists():
+    if access.participant is None:
         raise forbidden()
     limit = settings.NETZN_ATTACHMENT_MAX_BYTES
     if upload is None:

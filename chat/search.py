@@ -134,7 +134,9 @@ def search_messages(
         deleted_at__isnull=True, hidden_at__isnull=True
     )
     if conversation is not None:
-        messages = messages.filter(conversation=access_conversation(user, conversation))
+        messages = messages.filter(
+            conversation=access_conversation(user, conversation).conversation
+        )
     else:
         messages = messages.filter(conversation_id__in=readable_conversations(user).values("pk"))
     if cursor:

@@ -26,7 +26,7 @@ MEMBER_NAMES_MAX = 200
 def forbidden_page(
     request: HttpRequest, detail: str = FORBIDDEN_TEXT, status: int = 403
 ) -> HttpResponse:
-    """One answer for missing and forbidden alike (PROTOCOL.md: nobody can probe)."""
+    """One answer for missing and forbidden alike (docs/protocol.md: nobody can probe)."""
     return render(request, "chat/forbidden.html", {"detail": detail}, status=status)
 
 
@@ -65,10 +65,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
     user: Any = request.user
     try:
-        conversation = access_conversation(user, conversation_id)
+        access = access_conversation(user, conversation_id)
     except ClientError:
         return forbidden_page(request)
-    participant = Participant.objects.filter(conversation=conversation, user_id=user.pk).first()
+    conversation, participant = access.conversation, access.participant
     # The names for @-mention suggestions (chat knows nothing of groups: for a group
     # conversation its participants are the group's members).
     names = list(

@@ -20,10 +20,9 @@ from django.utils import timezone
 from accounts.models import EmailFrequency, User
 from notifications.events import NotificationFrame, NotificationsReadFrame
 from notifications.models import Notification
-from notifications.publishing import publish_many_on_commit
 from realtime.errors import ClientError
 from realtime.frames import user_topic
-from realtime.publish import publish_on_commit
+from realtime.publish import publish_many_on_commit, publish_on_commit
 
 # Kinds that concern the person directly and usually wait for them: owed as a single
 # e-mail to people who chose "immediate" and did not read them in the browser in time.

@@ -1,86 +1,176 @@
-"""Publishing events: after the commit, once, best effort.
+"""Publishing events: after the commit, once, best effort, through the channel layer.
 
-`publish_on_commit` is what actions call: the frame is serialised once, and sent only
+`publish_on_commit` is what actions call: the frame is serialised once, and sent with
+the layer's `group_send` (to the topic's group, `realtime.layers.topic_group`) only
 when (and if) the surrounding transaction commits. A rolled-back action publishes
 nothing. Publishing never raises: Redis being down costs live delivery, not data; the
 clients catch up by `seq`.
 
+Every event is one layer message, which any Django code can send with the standard
+API (`async_to_sync(get_channel_layer().group_send)("conv.7", message)`):
+
+- a frame for the client: `{"type": "netzn.frame", "text": <the frame's JSON>, "topic",
+  "seq": <a message's seq or None>, "typing": <the typing person's id or None>}`; the
+  hub and the consumers forward `text` as it is, and read `seq` and `typing` from the
+  message, never from the text;
+- a control event (a frame dict whose type starts with "_", such as `_disconnect`):
+  `{"type": "netzn.disconnect", ...its fields}`, handled by the consumer's method of
+  that name, never forwarded.
+
 A publish that failed is not forgotten: its topic is remembered, and once Redis
-answers again (retried every second) `frames.MISSED` is published on it, which closes
-the sockets depending on that topic with 4013 so they catch up. Without it a socket
-whose subscription held, on a process whose own Redis connection never failed, would
-silently miss the frame.
+answers again (retried every second) `netzn.missed` is sent to it, which closes the
+sockets depending on that topic with 4013 so they catch up.
+
+From synchronous code (an action's commit in a request or database thread) the
+messages go to the event loop of this process's hub, which holds the layer's Redis
+connections, in one hop; a process without a hub (a management command) runs its own
+small event loop thread for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
-from django.conf import settings
+from channels.layers import get_channel_layer
 from django.db import transaction
 
 from realtime import frames
 from realtime.hub import current_hub
+from realtime.layers import topic_group
 
 logger = logging.getLogger(__name__)
 
-_redis_client: Any = None
-_redis_down_until = 0.0
 REDIS_RETRY_AFTER_SECONDS = 1.0
+PUBLISH_TIMEOUT_SECONDS = 5.0
 MISSED_TOPICS_MAX = 100_000
 _missed: set[str] = set()
 _missed_lock = threading.Lock()
 _missed_retrier: threading.Thread | None = None
+_own_loop: asyncio.AbstractEventLoop | None = None
+_own_loop_lock = threading.Lock()
 
 
-def _sync_redis() -> Any:
-    global _redis_client
-    if _redis_client is None:
-        import redis
+def envelope(topic: str, frame: Mapping[str, Any], text: str | None = None) -> dict[str, Any]:
+    """The layer message for `frame` on `topic` (module docstring)."""
+    kind = frame.get("type", "")
+    if isinstance(kind, str) and kind.startswith("_"):
+        return {**frame, "type": f"netzn.{kind[1:]}", "topic": topic}
+    typing = frame.get("user", {}).get("id") if kind == "typing" else None
+    seq = frame.get("seq") if kind == "message" else None
+    return {
+        "type": "netzn.frame",
+        "topic": topic,
+        "text": frames.encode(frame) if text is None else text,
+        "seq": seq,
+        "typing": typing,
+    }
 
-        # A refused or unreachable Redis fails fast (connect timeout); a loaded one
-        # gets time to answer: a timed-out PUBLISH costs live delivery of that event.
-        _redis_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2.0
-        )
-    return _redis_client
+
+def _loop_for_publishing() -> asyncio.AbstractEventLoop:
+    """The hub's loop if this process serves sockets, else a loop of our own."""
+    global _own_loop
+    hub = current_hub()
+    if hub is not None and hub.loop.is_running():
+        return hub.loop
+    with _own_loop_lock:
+        if _own_loop is None:
+            _own_loop = asyncio.new_event_loop()
+            threading.Thread(
+                target=_own_loop.run_forever, name="netzn-publish", daemon=True
+            ).start()
+        return _own_loop
+
+
+async def send_many(messages: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    """group_send each (topic, layer message) at once; returns the failed topics."""
+    layer: Any = get_channel_layer()
+    groups = [(topic_group(topic), message) for topic, message in messages]
+    try:
+        failed_groups = await layer.group_send_many(groups)
+    except Exception as exc:
+        logger.warning("publishing %d events failed: %s", len(messages), exc)
+        return [topic for topic, _ in messages]
+    if not failed_groups:
+        return []
+    failed = set(failed_groups)
+    return [topic for topic, _ in messages if topic_group(topic) in failed]
+
+
+def _done(future: Future[list[str]] | asyncio.Future[list[str]]) -> None:
+    try:
+        failed = future.result()
+    except Exception as exc:
+        logger.warning("publishing failed: %s", exc)
+        return
+    for topic in dict.fromkeys(failed):
+        _remember_missed(topic)
+
+
+def send_now(messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Hand layer messages to the layer from any thread, in one hop; never raises."""
+    if not messages:
+        return
+    loop = _loop_for_publishing()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        # Synchronous code on the loop itself: it cannot wait for the loop.
+        task = loop.create_task(send_many(messages))
+        task.add_done_callback(_done)
+        return
+    future = asyncio.run_coroutine_threadsafe(send_many(messages), loop)
+    try:
+        future.result(PUBLISH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        logger.warning("publishing %d events failed: %s", len(messages), exc)
+        for topic, _ in messages:
+            _remember_missed(topic)
+        return
+    _done(future)
+
+
+async def publish(topic: str, frame: Mapping[str, Any]) -> None:
+    """Publish `frame` on `topic` now, from the event loop (typing: nothing to
+    commit). The same layer message and path as every other event."""
+    for failed in await send_many([(topic, envelope(topic, frame))]):
+        _remember_missed(failed)
 
 
 def publish_now(topic: str, payload: str) -> None:
-    """Send an already serialised payload to every process's subscribers of `topic`."""
+    """Send an already serialised frame to every process's subscribers of `topic`."""
     publish_all_now(topic, [payload])
 
 
 def publish_all_now(topic: str, payloads: Sequence[str]) -> None:
-    """Send several serialised payloads to `topic`, in order, in one Redis round trip."""
-    global _redis_down_until
-    if settings.REDIS_URL:
-        if time.monotonic() < _redis_down_until:
-            _remember_missed(topic)
-            return
-        channel = f"{settings.NETZN_REDIS_PREFIX}:{topic}"
-        try:
-            if len(payloads) == 1:
-                _sync_redis().publish(channel, payloads[0])
-            else:
-                pipeline = _sync_redis().pipeline(transaction=False)
-                for payload in payloads:
-                    pipeline.publish(channel, payload)
-                pipeline.execute()
-        except Exception as exc:
-            _redis_down_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
-            logger.warning("redis publish of %d events failed on %s: %s", len(payloads), topic, exc)
-            _remember_missed(topic)
-        return
-    hub = current_hub()
-    if hub is not None:
-        for payload in payloads:
-            hub.publish_threadsafe(topic, payload)
+    """Send several serialised frames to `topic`, in order, in one round trip."""
+    publish_many_now([(topic, payload) for payload in payloads])
+
+
+def publish_many_now(items: Sequence[tuple[str, str]]) -> None:
+    """Send serialised frames, each to its topic, in one hop and one round trip per
+    Redis shard (in order per topic)."""
+    messages = []
+    for topic, payload in items:
+        if payload.startswith(frames.CONTROL_PREFIX):
+            messages.append((topic, envelope(topic, json.loads(payload))))
+        else:
+            messages.append((topic, _frame_envelope(topic, payload)))
+    send_now(messages)
+
+
+def _frame_envelope(topic: str, payload: str) -> dict[str, Any]:
+    # The frame is known only as text here: read the two fields the hub hands over.
+    return envelope(topic, json.loads(payload), payload)
 
 
 def _remember_missed(topic: str) -> None:
@@ -96,39 +186,60 @@ def _remember_missed(topic: str) -> None:
 
 
 def _tell_missed() -> None:
-    """Publish `frames.MISSED` on every topic whose publish failed, once Redis
-    answers; retried every second until it does."""
-    prefix = settings.NETZN_REDIS_PREFIX
+    """Send `netzn.missed` to every topic whose publish failed, once Redis answers;
+    retried every second until it does."""
     while True:
         time.sleep(REDIS_RETRY_AFTER_SECONDS)
         with _missed_lock:
             topics = list(_missed)
         if not topics:
             return
+        messages = [(topic, {"type": "netzn.missed", "topic": topic}) for topic in topics]
         try:
-            pipeline = _sync_redis().pipeline(transaction=False)
-            for topic in topics:
-                pipeline.publish(f"{prefix}:{topic}", frames.MISSED)
-            pipeline.execute()
+            future = asyncio.run_coroutine_threadsafe(send_many(messages), _loop_for_publishing())
+            failed = set(future.result(PUBLISH_TIMEOUT_SECONDS))
         except Exception as exc:
             logger.info("telling %d topics of missed events failed: %s", len(topics), exc)
             continue
-        logger.info("told %d topics of events they missed while Redis was away", len(topics))
+        told = [topic for topic in topics if topic not in failed]
+        if told:
+            logger.info("told %d topics of events they missed while Redis was away", len(told))
         with _missed_lock:
-            _missed.difference_update(topics)
+            _missed.difference_update(told)
 
 
 def publish_on_commit(topic: str, frame: Mapping[str, Any]) -> None:
     """Queue `frame` for `topic`, to go out when the current transaction commits."""
-    transaction.on_commit(partial(publish_now, topic, frames.encode(frame)), robust=True)
+    message = envelope(topic, frame)
+    transaction.on_commit(partial(_publish_envelopes, [(topic, message)]), robust=True)
 
 
 def publish_all_on_commit(topic: str, batch: Sequence[Mapping[str, Any]]) -> None:
     """Queue several frames for one topic, to go out in order, together, after the
     commit (a group-committed batch of messages: one Redis round trip, not one each)."""
-    if batch:
-        payloads = [frames.encode(frame) for frame in batch]
-        transaction.on_commit(partial(publish_all_now, topic, payloads), robust=True)
+    publish_many_on_commit([(topic, frame) for frame in batch])
+
+
+def publish_many_on_commit(items: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    """Queue frames, each for its topic, to go out together after the commit: one hop
+    to the event loop, one pipelined round trip per Redis shard (an action notifying
+    40 people sends 40 messages at once). In order per topic."""
+    messages = [(topic, envelope(topic, frame)) for topic, frame in items]
+    if messages:
+        transaction.on_commit(partial(_publish_envelopes, messages), robust=True)
+
+
+def _publish_envelopes(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    send_now(messages)
+
+
+def frame_text(message: dict[str, Any]) -> str:
+    """The frame a layer message carries, as text (what a client or consumer sees)."""
+    if message["type"] == "netzn.frame":
+        return str(message["text"])
+    control = {k: v for k, v in message.items() if k != "topic"}
+    control["type"] = "_" + str(message["type"])[len("netzn.") :]
+    return frames.encode(control)
 
 
 def disconnect_user(

@@ -11,8 +11,13 @@ text opcode, length; server frames are never masked) once per payload and
 
 The fast path is taken only where it is exactly equivalent to autobahn's own path:
 the connection is open, negotiated no compression extension, and autobahn has
-nothing queued for it. Anything else (another ASGI server, the test communicator, a
-compressed or closing connection) goes through the ordinary ASGI `send`.
+nothing queued for it. Before it takes a connection over, `DirectWriter.find` checks
+every daphne, autobahn and Twisted attribute it touches (a plain TCP transport of
+Twisted's, not TLS); anything else (another ASGI server, the test communicator, a TLS
+endpoint, a release of daphne/autobahn/Twisted that renamed one of them, a compressed
+or closing connection) goes through the ordinary ASGI `send`. `NETZN_DIRECT_WRITE=0`
+switches the fast path off altogether. pyproject.toml pins autobahn and Twisted to
+the releases this is tested with (tests/realtime/test_wire.py).
 """
 
 from __future__ import annotations
@@ -97,7 +102,8 @@ def deny(send: Any, status: int, reason: str, headers: list[tuple[str, str]] | N
     handshake is no longer pending: the caller then refuses the ASGI way."""
     protocol: Any = daphne_protocol(send)
     deferred = getattr(protocol, "handshake_deferred", None)
-    if deferred is None:
+    server = getattr(protocol, "server", None)
+    if deferred is None or not callable(getattr(server, "protocol_disconnected", None)):
         return False
     del protocol.handshake_deferred
     if headers:
@@ -120,10 +126,57 @@ class DirectWriter:
         self.protocol = protocol
         self.open_state = type(protocol).STATE_OPEN
 
+    PROTOCOL_ATTRIBUTES = (
+        "STATE_OPEN",
+        "state",
+        "send_queue",
+        "_perMessageCompress",
+        "transport",
+        "closeHandshakeTimeout",
+    )
+    TRANSPORT_ATTRIBUTES = (
+        "connected",
+        "disconnecting",
+        "disconnected",
+        "socket",
+        "_tempDataBuffer",
+        "_tempDataLen",
+        "dataBuffer",
+        "offset",
+        "write",
+        "loseConnection",
+        "abortConnection",
+    )
+
     @classmethod
     def find(cls, send: Any) -> DirectWriter | None:
+        """The writer of daphne's connection under `send`, or None when the fast path
+        is off or anything it relies on is not exactly there."""
+        from django.conf import settings
+
+        if not settings.NETZN_DIRECT_WRITE:
+            return None
         protocol = daphne_protocol(send)
-        return None if protocol is None else cls(protocol)
+        if protocol is None or not cls.fits(protocol):
+            return None
+        return cls(protocol)
+
+    @classmethod
+    def fits(cls, protocol: Any) -> bool:
+        if not all(hasattr(protocol, name) for name in cls.PROTOCOL_ATTRIBUTES):
+            return False
+        transport = protocol.transport
+        if transport is None or getattr(transport, "TLS", False):
+            return False
+        try:
+            from twisted.internet.tcp import Connection
+        except ImportError:
+            return False
+        if not isinstance(transport, Connection):
+            return False  # a TLS wrapper, a unix socket server of another kind ...
+        if not all(hasattr(transport, name) for name in cls.TRANSPORT_ATTRIBUTES):
+            return False
+        return callable(getattr(transport.socket, "send", None))
 
     def wait_for_close_answer(self, seconds: float) -> None:
         """Give the client `seconds` (instead of autobahn's one) to answer the close

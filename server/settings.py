@@ -130,9 +130,33 @@ if not IS_POSTGRES:
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-# Channel prefix of the fan-out hub: processes sharing a prefix form one server.
+# One Redis URL, or several separated by commas: the channel layer spreads its groups
+# over all of them (shards, docs/operations.md); the first one also holds the cache,
+# the rate limiter's buckets and the connection counts.
+REDIS_URLS = [url.strip() for url in os.environ.get("REDIS_URL", "").split(",") if url.strip()]
+REDIS_URL = REDIS_URLS[0] if REDIS_URLS else ""
+# Prefix of the channel layer's Redis channels: processes sharing a prefix form one
+# server (the layer reads it when it starts, so the test suite may change it).
 NETZN_REDIS_PREFIX = os.environ.get("NETZN_REDIS_PREFIX", "netzn")
+# The transport between processes (realtime/layers.py): channels-redis' pub/sub layer
+# with Redis, Channels' in-memory layer in the embedded default (one process).
+if REDIS_URLS:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "realtime.layers.RedisPubSubLayer",
+            "CONFIG": {"hosts": REDIS_URLS},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "realtime.layers.InMemoryLayer",
+            "CONFIG": {"capacity": 100_000},
+        }
+    }
+# Broadcast frames written straight to daphne's sockets (realtime/wire.py); 0 sends
+# every frame through the ordinary ASGI `send`.
+NETZN_DIRECT_WRITE = os.environ.get("NETZN_DIRECT_WRITE", "1") != "0"
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -346,3 +346,74 @@ def make_user(db: Any) -> Callable[..., Any]:
 
 
 PASSWORD = "Ruhrpott-2026!"
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of a test's own (a shard), stopped and started again at will on
+    the same port."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise RuntimeError("redis-server is not installed")
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server on {self.port} did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+# Ports of the extra Redis servers (shards) the tests start and stop themselves.
+SHARD_PORTS = [int(p) for p in os.environ.get("NETZN_TEST_SHARD_PORTS", "6490,6491").split(",")]
+
+
+@pytest.fixture
+def redis_pair(tmp_path: Path) -> Iterator[list[tuple[str, RedisServer]]]:
+    """Two Redis servers of this test's own (the shards of a two-shard REDIS_URL)."""
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    servers = [RedisServer(port, tmp_path) for port in SHARD_PORTS[:2]]
+    try:
+        for server in servers:
+            server.start()
+        yield [(server.url, server) for server in servers]
+    finally:
+        for server in servers:
+            server.stop()

@@ -15,6 +15,7 @@ from chat.models import Conversation, Message, Participant
 from groups.actions import do_create_group
 from groups.models import Group, Invitation, JoinRequest, Membership
 from notifications.models import Notification
+from realtime.publish import frame_text
 
 Published = list[tuple[str, dict[str, Any]]]
 
@@ -95,14 +96,14 @@ def open_cast(make_user: Callable[..., Any]) -> Cast:
 @pytest.fixture
 def published() -> Iterator[Published]:
     """Every frame handed to the fan-out, as (topic, frame). Every publish goes through
-    `realtime.publish.publish_all_now` (single frames and batches alike), so nothing
-    sent escapes this list."""
+    `realtime.publish.send_now` (single frames and batches alike), so nothing sent
+    escapes this list."""
     sent: Published = []
 
-    def record(topic: str, payloads: list[str]) -> None:
-        sent.extend((topic, json.loads(payload)) for payload in payloads)
+    def record(messages: list[tuple[str, dict[str, Any]]]) -> None:
+        sent.extend((topic, json.loads(frame_text(message))) for topic, message in messages)
 
-    with mock.patch("realtime.publish.publish_all_now", side_effect=record):
+    with mock.patch("realtime.publish.send_now", side_effect=record):
         yield sent
 
 

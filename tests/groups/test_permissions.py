@@ -293,7 +293,7 @@ def dropped(person: str) -> Callable[[Outcome], None]:
         assert Membership.objects.filter(group=o.cast.group).count() == 2
         assert o.changed() == {"memberships", "participants"}
         # The member list hears it; the person's own sockets drop the conversation.
-        assert o.events() == [(conv(o.cast), "member_left"), (to(user), "_access_changed")]
+        assert o.events() == [(conv(o.cast), "_access_changed"), (conv(o.cast), "member_left")]
         assert frame_of(o, "member_left")["user_id"] == user.pk
 
     return effect

@@ -193,8 +193,8 @@ class Connection:
     def __init__(self) -> None:
         self.frames: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-    def deliver(self, topic: str, payload: str) -> None:
-        self.frames.put_nowait(json.loads(payload))
+    def deliver(self, topic: str, message: dict[str, Any]) -> None:
+        self.frames.put_nowait(json.loads(message["text"]))
 
     async def next(self) -> dict[str, Any]:
         return await asyncio.wait_for(self.frames.get(), timeout=5)

@@ -15,6 +15,8 @@ from chat.actions import do_send_message
 from chat.consumers import ChatConsumer
 from realtime import frames, ratelimit
 from realtime.hub import get_hub
+from realtime.layers import InMemoryLayer
+from realtime.publish import envelope
 from realtime.ratelimit import LocalBuckets
 from tests.chat.helpers import connect, group_with
 
@@ -88,14 +90,17 @@ def test_token_bucket_refills_at_the_sustained_rate() -> None:
     assert sum(buckets.take("u", now=10).allowed for _ in range(40)) == 30
 
 
-@override_settings(REDIS_URL="")
+IN_MEMORY = {"default": {"BACKEND": "realtime.layers.InMemoryLayer", "CONFIG": {}}}
+
+
+@override_settings(REDIS_URL="", CHANNEL_LAYERS=IN_MEMORY)
 async def test_without_redis_the_same_code_fans_out_in_process(make_user):
     anna = await db(make_user)("Anna Becker")
     ben = await db(make_user)("Ben Öztürk")
     conversation = await db(group_with)(anna, ben)
     listener = await connect(ben)
     await listener.subscribe(conversation.pk)
-    assert type(get_hub()).__name__ == "LocalHub"
+    assert isinstance(get_hub().layer, InMemoryLayer)
     sender = await connect(anna)
     frame = {"type": "send", "conversation": conversation.pk, "body": "lokal", "client_id": "l1"}
     assert (await sender.request(frame, "ack"))["seq"] == 1
@@ -140,11 +145,12 @@ async def test_a_send_that_suspends_queues_up_to_the_limit_then_closes_with_4013
     topic = frames.conversation_topic(conversation.pk)
     for n in range(50):
         hub.dispatch(
-            topic, frames.encode({"type": "message", "conversation": conversation.pk, "seq": n + 1})
+            topic,
+            envelope(topic, {"type": "message", "conversation": conversation.pk, "seq": n + 1}),
         )
     await asyncio.sleep(0)
     assert sent[-1]["type"] == "websocket.send"  # 50 queued: at the limit, still open
-    hub.dispatch(topic, frames.encode({"type": "message", "conversation": conversation.pk}))
+    hub.dispatch(topic, envelope(topic, {"type": "message", "conversation": conversation.pk}))
     for _ in range(250):  # the close is sent by a task of its own
         if sent[-1]["type"] == "websocket.close":
             break

@@ -18,13 +18,17 @@ from typing import Any
 import pytest
 import redis
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.conf import settings
+from django.test import override_settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.models import User
 from chat.actions import SendRequest, do_remove_participant, do_send_messages
 from chat.models import Conversation
 from realtime import publish
+from realtime.frames import conversation_topic
+from realtime.layers import topic_group
 from tests.chat.helpers import group_with, token_for
 from tests.conftest import free_port, require
 from tests.live.conftest import PRODUCTION_ENV
@@ -213,7 +217,7 @@ async def test_redis_outage_closes_conversation_sockets_and_costs_live_delivery_
 
 
 async def test_a_killed_pubsub_connection_closes_conversation_sockets_and_resubscribes(
-    server_factory, people, own_redis, monkeypatch
+    server_factory, people, own_redis
 ):
     """Redis stays up but drops the hub's pub/sub connection (as it does to a
     subscriber past its output buffer limit): same rule, and the personal topic
@@ -240,12 +244,18 @@ async def test_a_killed_pubsub_connection_closes_conversation_sockets_and_resubs
         await carla.close()
         assert time.monotonic() < deadline, "the hub did not reconnect"
         await asyncio.sleep(0.5)
-    # Carla leaves the conversation: her socket is told on the personal topic.
-    monkeypatch.setattr(settings, "REDIS_URL", f"redis://127.0.0.1:{own_redis['port']}/0")
-    monkeypatch.setattr(publish, "_redis_client", None)
+    # Carla leaves the conversation: her socket is told (this test process publishes
+    # through a channel layer on the server's own Redis).
+    own_layer = {
+        "default": {
+            "BACKEND": "realtime.layers.RedisPubSubLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{own_redis['port']}/0"]},
+        }
+    }
     carla_user = await database_sync_to_async(User.objects.get)(display_name="Carla Schmitz")
     group = await database_sync_to_async(Conversation.objects.get)(pk=conversation)
-    await database_sync_to_async(do_remove_participant)(conversation=group, user=carla_user)
+    with override_settings(CHANNEL_LAYERS=own_layer):
+        await database_sync_to_async(do_remove_participant)(conversation=group, user=carla_user)
     dropped = await carla.receive_type("error")
     assert (dropped["code"], dropped["conversation"]) == ("forbidden", conversation)
     for socket in (personal_only, carla):
@@ -271,16 +281,19 @@ async def test_a_client_too_slow_to_keep_up_is_closed_4013_and_its_connection_en
     await asyncio.sleep(1)
     # Live traffic it never reads: more than the kernel's socket buffers take (about
     # 5 MB here), published on the conversation's topic as any process would.
-    frame = json.dumps(
-        {"type": "message", "conversation": conversation, "seq": 51, "body": "x" * 3990}
+    topic = conversation_topic(conversation)
+    frame = publish.envelope(
+        topic, {"type": "message", "conversation": conversation, "seq": 51, "body": "x" * 3990}
     )
+    message = get_channel_layer().serialize(frame)
+    channel = f"{settings.NETZN_REDIS_PREFIX}__group__{topic_group(topic)}"
     publisher = redis.Redis.from_url(settings.REDIS_URL)
     deadline = time.monotonic() + 30
     while "closing a slow connection" not in server.log.read_text():
         assert time.monotonic() < deadline, "the slow client was not closed"
         pipeline = publisher.pipeline(transaction=False)
         for _ in range(250):
-            pipeline.publish(f"{settings.NETZN_REDIS_PREFIX}:conv:{conversation}", frame)
+            pipeline.publish(channel, message)
         pipeline.execute()
         await asyncio.sleep(0.1)
     publisher.close()
