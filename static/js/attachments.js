@@ -32,25 +32,11 @@ const LABELS = {
   "text/csv": "CSV-Tabelle",
 };
 
-// Icons as SVG paths (Feather icons, MIT): emoji fonts are not everywhere.
-const ICONS = {
-  paperclip: ["M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48"],
-  file: ["M13 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z", "M13 2v7h7"],
-};
-
+// Icons are CSS masks (static/css/netzn.css): no SVG or emoji in the message DOM.
 function icon(name, className) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("focusable", "false");
-  svg.setAttribute("class", className);
-  for (const d of ICONS[name]) {
-    const path = document.createElementNS(ns, "path");
-    path.setAttribute("d", d);
-    svg.append(path);
-  }
-  return svg;
+  const node = el("span", `${className} chat-icon-${name}`);
+  node.setAttribute("aria-hidden", "true");
+  return node;
 }
 
 function el(tag, className, text) {

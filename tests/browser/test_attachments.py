@@ -131,7 +131,8 @@ def test_an_image_sent_by_one_shows_as_a_thumbnail_for_the_other(
     file_input = anna.page.locator("#chat-panel input[type=file]")
     error = anna.page.locator("#chat-panel .chat-composer .field-error")
     file_input.set_input_files(
-        {"name": "gross.pdf", "mimeType": "application/pdf", "buffer": b"x" * (10 * 2**20 + 1)}
+        {"name": "gross.pdf", "mimeType": "application/pdf", "buffer": b"x" * (10 * 2**20 + 1)},
+        timeout=90_000,  # 10 MiB into the browser: slow on a busy machine
     )
     expect(error).to_have_text("gross.pdf: Die Datei ist größer als 10 MB.")
     file_input.set_input_files(
