@@ -60,7 +60,8 @@ from chat.actions import (
 )
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message, Participant
-from realtime import frames
+from chat.presence import on_presence_subscribe
+from realtime import frames, presence
 from realtime.connections import ConnectionRegistry, get_connection_registry
 from realtime.db import in_db_thread
 from realtime.errors import ClientError
@@ -277,6 +278,7 @@ class ChatConsumer:
         await self.send_control({"type": "websocket.accept"})
         self.push_frame(self.hello_frame(conversations))
         try:
+            await presence.connected(self, self.user.pk)
             while True:
                 event = await self.receive()
                 kind = event["type"]
@@ -286,6 +288,7 @@ class ChatConsumer:
                     break
         finally:
             self.closed = True
+            await presence.disconnected(self)
             await self.cleanup()
             registry, connection_id = self.release_place
             await registry.give_back(self.user.pk, connection_id)
@@ -870,4 +873,5 @@ HANDLERS: dict[str, Handler] = {
     "typing": ChatConsumer.on_typing,
     "read": ChatConsumer.on_read,
     "ping": ChatConsumer.on_ping,
+    "presence_subscribe": on_presence_subscribe,
 }
