@@ -64,7 +64,8 @@ def test_the_same_set_in_any_order_is_one_conversation(db: Any, four: dict[str, 
     pair_by_list = open_group_direct(Api(ben), [anna.pk])
     assert pair.json()["id"] == pair_by_list.json()["id"]
     assert pair.json()["id"] not in (body["id"], four_of_them.json()["id"])
-    listed = {item["id"]: item["title"] for item in Api(anna).get("/conversations").json()["results"]}
+    results = Api(anna).get("/conversations").json()["results"]
+    listed = {item["id"]: item["title"] for item in results}
     assert listed[body["id"]] == "Ben Öztürk und Carla Schmitz"
 
 
