@@ -44,6 +44,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from realtime import frames
+from realtime import publish as publishing
 from realtime.hub import Hub, get_hub
 
 logger = logging.getLogger(__name__)
@@ -376,8 +377,15 @@ class Presence:
             await self.announce(user_id, False, last_seen)
 
     async def announce(self, user_id: int, online: bool, last_seen: float | None) -> None:
-        payload = frames.encode(presence_frame(user_id, online, last_seen))
-        await self.hub.publish(presence_topic(user_id), payload)
+        frame = presence_frame(user_id, online, last_seen)
+        topic = presence_topic(user_id)
+        # On the channel-layer core `realtime.publish.publish` (async) sends a frame to
+        # every process; on the hub of before, the hub publishes the serialised text.
+        layer_publish = getattr(publishing, "publish", None)
+        if layer_publish is not None:
+            await layer_publish(topic, frame)
+        else:
+            await self.hub.publish(topic, frames.encode(frame))
 
     async def beat_forever(self) -> None:
         """Refresh this process's connections and sweep the dead processes' ones."""
@@ -440,11 +448,20 @@ class Presence:
         for user_id in watch.users:
             await self._drop(socket, user_id)
 
-    def deliver(self, topic: str, payload: str) -> None:
-        """The hub hands over one change of a watched person (on the event loop)."""
+    def deliver(self, topic: str, payload: str | dict[str, Any]) -> None:
+        """The hub hands over one change of a watched person (on the event loop):
+        the frame's text, or on the channel-layer core the layer message (its `text`,
+        or a control of type `netzn.<name>` for the frame `_<name>`)."""
         if not topic.startswith("presence:"):
             return
         user_id = int(topic[9:])
+        if isinstance(payload, dict):
+            kind = str(payload.get("type", ""))
+            if kind != "netzn.frame":
+                if kind == "netzn." + HIDDEN_CONTROL["type"][1:]:
+                    self.hide(user_id)
+                return  # lost/resumed/missed: the next change brings the state
+            payload = str(payload.get("text", ""))
         if payload == frames.encode(HIDDEN_CONTROL):
             self.hide(user_id)
             return
