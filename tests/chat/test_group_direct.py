@@ -227,3 +227,34 @@ async def test_everyone_receives_the_messages_live(four):
     assert hello_titles[conversation.pk] == "Anna Becker und Ben Öztürk"
     for client in clients:
         await client.close()
+
+
+def test_the_gruppennachricht_form(db: Any, four: dict[str, Any]) -> None:
+    from django.test import Client as PageClient
+
+    anna, ben, carla = four["anna"], four["ben"], four["carla"]
+    page = PageClient()
+    page.force_login(anna)
+    opened = page.post("/nachrichten/gruppe/", {"user": [str(ben.pk), str(carla.pk)]})
+    assert opened.status_code == 302
+    conversation = Conversation.objects.get(kind="direct")
+    assert opened["Location"] == f"/nachrichten/{conversation.pk}/"
+    shown = page.get(opened["Location"])
+    assert "Ben Öztürk und Carla Schmitz" in shown.content.decode()
+    assert f"?mit={ben.pk},{carla.pk}" in shown.content.decode()
+    directory = page.get(f"/personen/?mit={ben.pk},{carla.pk}")
+    assert "Person hinzufügen" in directory.content.decode()
+    nobody = page.post("/nachrichten/gruppe/", {})
+    assert nobody.status_code == 400
+    assert "mindestens eine Person" in nobody.content.decode()
+    Block.objects.create(blocker=carla, blocked=ben)
+    refused = page.post("/nachrichten/gruppe/", {"user": [str(ben.pk), str(carla.pk), "x"]})
+    assert refused.status_code == 400
+    # A block refuses even the set whose conversation exists (as the 1:1 form does).
+    refused = page.post("/nachrichten/gruppe/", {"user": [str(ben.pk), str(carla.pk)]})
+    assert refused.status_code == 403
+    assert "nicht möglich" in refused.content.decode()
+    new_set = page.post(
+        "/nachrichten/gruppe/", {"user": [str(ben.pk), str(carla.pk), str(four["dieter"].pk)]}
+    )
+    assert new_set.status_code == 403
