@@ -185,16 +185,31 @@ class RedisStore:
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis
-        import redis.asyncio as aioredis
 
-        self.redis: Any = aioredis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        self.url = url
         self.sync_redis: Any = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
         self.prefix = f"{prefix}:presence"
         self.online_key = f"{self.prefix}:online"
         self.seen_key = f"{self.prefix}:seen"
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def _bind(self) -> None:
+        """The async client of the running event loop (redis-py's asyncio connections
+        belong to one loop): a few connections, shared, so a burst of handshakes
+        queues for one (up to 5 s) instead of opening a Redis connection each."""
+        loop = asyncio.get_running_loop()
+        if self.loop is loop:
+            return
+        import redis.asyncio as aioredis
+
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url, max_connections=8, timeout=5, socket_connect_timeout=2, socket_timeout=2
+        )
+        self.redis: Any = aioredis.Redis(connection_pool=pool)
         self.connect_script = self.redis.register_script(CONNECT_LUA)
         self.disconnect_script = self.redis.register_script(DISCONNECT_LUA)
         self.sweep_script = self.redis.register_script(SWEEP_LUA)
+        self.loop = loop
 
     def connections_key(self, user_id: int) -> str:
         return f"{self.prefix}:c:{user_id}"
@@ -203,6 +218,7 @@ class RedisStore:
         return timeout_seconds()
 
     async def connect(self, user_id: int, connection_id: str) -> bool:
+        self._bind()
         now = time.time()
         before = await self.connect_script(
             keys=[self.connections_key(user_id), self.online_key],
@@ -211,6 +227,7 @@ class RedisStore:
         return int(before) == 0
 
     async def disconnect(self, user_id: int, connection_id: str) -> float | None:
+        self._bind()
         now = time.time()
         last = await self.disconnect_script(
             keys=[self.connections_key(user_id), self.online_key, self.seen_key],
@@ -223,6 +240,7 @@ class RedisStore:
         swept offline meanwhile (a stalled process) and are online again."""
         if not held:
             return []
+        self._bind()
         now = time.time()
         expires = now + self.ttl()
         ttl = max(1, int(self.ttl() * 2))
@@ -243,6 +261,7 @@ class RedisStore:
         return back
 
     async def sweep(self) -> list[tuple[int, float]]:
+        self._bind()
         answer = await self.sweep_script(
             keys=[self.online_key, self.seen_key],
             args=[time.time(), f"{self.prefix}:c:", SWEEP_BATCH, self.ttl()],
@@ -274,6 +293,7 @@ class RedisStore:
     async def states(self, user_ids: Sequence[int]) -> dict[int, tuple[bool, float | None]]:
         if not user_ids:
             return {}
+        self._bind()
         async with self.redis.pipeline(transaction=False) as pipeline:
             pipeline.zmscore(self.online_key, list(user_ids))
             pipeline.hmget(self.seen_key, list(user_ids))
