@@ -986,8 +986,19 @@ async def run_presence(args: argparse.Namespace) -> dict[str, Any]:
                 if received["measuring"] and '"type":"presence"' in raw:
                     received["presence"] += 1
 
+    failures: dict[str, int] = {}
+
     async def open_one(index: int) -> None:
-        ws, _ = await connector.open(users[index]["token"])
+        for attempt in range(5):
+            try:
+                ws, _ = await connector.open(users[index]["token"])
+                break
+            except Exception as exc:  # a handshake the loaded server dropped: again
+                name = type(exc).__name__
+                failures[name] = failures.get(name, 0) + 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+        else:
+            raise RuntimeError(f"person {index} could not connect: {failures}")
         watched = [ids[(index + k) % len(ids)] for k in range(1, args.watch + 1)]
         await ws.send(json.dumps({"type": "presence_subscribe", "users": watched}))
         sockets[index] = ws
@@ -1033,6 +1044,7 @@ async def run_presence(args: argparse.Namespace) -> dict[str, Any]:
         "presence_frames": received["presence"],
         "presence_frames_per_s": round(received["presence"] / window, 1),
         "connect_seconds": round(connect_seconds, 2),
+        "failed_handshakes": failures,
     }
 
 
