@@ -110,6 +110,7 @@ def own_profile(user: User) -> dict[str, Any]:
     profile["two_factor"] = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     profile["email_visibility"] = user.email_visibility
     profile["phone_visibility"] = user.phone_visibility
+    profile["show_presence"] = user.show_presence
     return profile
 
 

@@ -40,7 +40,8 @@ from accounts.signals import company_claim_settled, company_claimed
 from accounts.throttle import limit_action, verify_current_password
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
-from realtime.publish import disconnect_user
+from realtime.presence import HIDDEN_CONTROL, presence_topic
+from realtime.publish import disconnect_user, publish_on_commit
 
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 40
@@ -358,7 +359,9 @@ def do_end_session(*, actor: User, session_id: Any) -> None:
 def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
     """Change the actor's own profile (only the owner may). `changes` holds any of
     display_name, job_title, company_name, city, phone, bio, topics, email_visibility,
-    phone_visibility, address_form ("frau", "herr" or ""); everything is validated
+    phone_visibility, address_form ("frau", "herr" or ""), show_presence (bool:
+    switching it off emits the presence topic's hide control after the commit, which
+    ends every watch of this person); everything is validated
     before anything is stored."""
     errors = FieldErrors()
     values: dict[str, Any] = {}
@@ -378,6 +381,10 @@ def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
             values[field] = _topics(errors, value)
         elif field in ("email_visibility", "phone_visibility"):
             values[field] = _visibility(errors, field, value)
+        elif field == "show_presence":
+            if not isinstance(value, bool):
+                errors.add(field, "Erlaubt sind true oder false.")
+            values[field] = value
         elif field == "address_form":
             if value not in AddressForm.values:
                 errors.add(field, "Erlaubt sind „frau“, „herr“ oder keine Angabe.")
@@ -386,7 +393,12 @@ def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
             errors.add(field, "Dieses Feld gibt es nicht.")
     errors.raise_if_any()
     if values:
-        User.objects.filter(pk=actor.pk).update(**values)
+        hides = values.get("show_presence") is False and actor.show_presence
+        with transaction.atomic():
+            User.objects.filter(pk=actor.pk).update(**values)
+            if hides:
+                # Whoever watches this person's dot sees it go out at once.
+                publish_on_commit(presence_topic(actor.pk), HIDDEN_CONTROL)
         for field, value in values.items():
             setattr(actor, field, value)
     return actor

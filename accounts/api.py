@@ -116,6 +116,7 @@ class ProfilePatch(Body):
     email_visibility: str | None = None
     phone_visibility: str | None = None
     address_form: str | None = None  # "frau", "herr" or "" (role labels follow it)
+    show_presence: bool | None = None  # others see whether I am online (docs/presence.md)
 
 
 class CompanyIn(Body):

@@ -98,6 +98,12 @@ class ProfileForm(forms.Form):
     phone_visibility = forms.ChoiceField(
         label="Wer sieht meine Telefonnummer?", choices=Visibility.choices
     )
+    show_presence = forms.BooleanField(
+        label="Online-Status anzeigen",
+        required=False,
+        help_text="Wer mit Ihnen in einer Gruppe oder Unterhaltung ist, sieht, ob Sie "
+        "gerade online sind und wann Sie zuletzt online waren.",
+    )
 
     @classmethod
     def for_user(cls, user: User) -> ProfileForm:
@@ -113,6 +119,7 @@ class ProfileForm(forms.Form):
                 "phone": user.phone,
                 "email_visibility": user.email_visibility,
                 "phone_visibility": user.phone_visibility,
+                "show_presence": user.show_presence,
             }
         )
 

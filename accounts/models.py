@@ -94,7 +94,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         choices=EmailFrequency,
         default=EmailFrequency.IMMEDIATE,
     )
-    last_digest_at = models.DateTimeField(null=True, blank=True)
+    # Off: nobody sees whether this person is online (realtime/presence.py,
+    # docs/presence.md); their own presence frames are left out for everyone else.
+    show_presence = models.BooleanField("Online-Status anzeigen", default=True)
     # Until the link of the confirmation e-mail is used: not in the directory, not a
     # company's contact person (docs/accounts.md, "E-mail confirmation").
     email_confirmed_at = models.DateTimeField("E-Mail bestätigt", null=True, blank=True)

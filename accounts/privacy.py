@@ -94,7 +94,7 @@ def _export_profile(person: User) -> dict[str, Any]:
             "date_joined": iso(person.date_joined),
             "last_login": iso(person.last_login),
             "email_confirmed_at": iso(person.email_confirmed_at),
-            "last_digest_at": iso(person.last_digest_at),
+            "show_presence": person.show_presence,
             "is_staff": person.is_staff,
         }
     )

@@ -145,13 +145,36 @@ def _search_page(
 def people_list(request: HttpRequest) -> HttpResponse:
     form = PeopleSearchForm(request.GET)
     rows, links = _search_page(request, form, find_people)
-    profiles = [public_profile(request.user, person) for person in rows]
+    # "Person hinzufügen" of a direct conversation: its other people (`mit=3,9`) stay
+    # in the set the "Gruppennachricht" form sends; the chat action checks them all.
+    joining = _people_by_ids(request.GET.get("mit", ""), exclude=signed_in(request).pk)
+    joining_ids = {person.pk for person in joining}
+    profiles = [
+        public_profile(request.user, person) for person in rows if person.pk not in joining_ids
+    ]
     return render(
         request,
         "accounts/people_list.html",
-        {"form": form, "profiles": profiles, **links},
+        {
+            "form": form,
+            "profiles": profiles,
+            "joining": joining,
+            "joining_param": ",".join(str(person.pk) for person in joining),
+            **links,
+        },
         status=400 if form.errors else 200,
     )
+
+
+GROUP_DIRECT_MAX_OTHERS = 8
+
+
+def _people_by_ids(value: str, *, exclude: int) -> list[User]:
+    ids = [int(part) for part in value.split(",")[:GROUP_DIRECT_MAX_OTHERS] if part.isdigit()]
+    ids = [i for i in ids if 0 < i < 2**63 and i != exclude]
+    if not ids:
+        return []
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("display_name"))
 
 
 @login_required

@@ -1016,6 +1016,89 @@ class Storm:
 # --- command line ---------------------------------------------------------------------
 
 
+# --- presence -------------------------------------------------------------------------
+
+
+async def run_presence(args: argparse.Namespace) -> dict[str, Any]:
+    """`people` people of one group connect; each subscribes to the presence of `watch`
+    others (the next ones in the list, a ring); then for `seconds`, `reconnect_pct` %
+    of them per minute close and reconnect (spread evenly, random people). Counts the
+    `presence` frames the clients receive in the measured window."""
+    users = load_users(args.users)[: args.people]
+    connector = Connector(args.url, args.local_ips.split(","), args.parallel)
+    ids = [user["id"] for user in users]
+    received = {"presence": 0, "measuring": False}
+    sockets: dict[int, ClientConnection] = {}
+    readers: dict[int, asyncio.Task[None]] = {}
+
+    async def read(ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async for raw in ws:
+                if received["measuring"] and '"type":"presence"' in raw:
+                    received["presence"] += 1
+
+    failures: dict[str, int] = {}
+
+    async def open_one(index: int) -> None:
+        for attempt in range(5):
+            try:
+                ws, _ = await connector.open(users[index]["token"])
+                break
+            except Exception as exc:  # a handshake the loaded server dropped: again
+                name = type(exc).__name__
+                failures[name] = failures.get(name, 0) + 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+        else:
+            raise RuntimeError(f"person {index} could not connect: {failures}")
+        watched = [ids[(index + k) % len(ids)] for k in range(1, args.watch + 1)]
+        await ws.send(json.dumps({"type": "presence_subscribe", "users": watched}))
+        sockets[index] = ws
+        readers[index] = asyncio.ensure_future(read(ws))
+
+    started = time.monotonic()
+    await asyncio.gather(*(open_one(i) for i in range(len(users))))
+    connect_seconds = time.monotonic() - started
+    await asyncio.sleep(args.warmup)
+    reconnects_per_second = len(users) * args.reconnect_pct / 100 / 60
+    interval = 1 / reconnects_per_second if reconnects_per_second else args.seconds
+    reconnects = 0
+    random_people = random.Random(13)
+    mark("measure_start")
+    received["measuring"] = True
+    window_start = time.monotonic()
+    deadline = window_start + args.seconds
+    next_at = window_start
+    while time.monotonic() < deadline:
+        next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        if time.monotonic() >= deadline:
+            break
+        index = random_people.randrange(len(users))
+        await sockets[index].close()
+        readers[index].cancel()
+        await open_one(index)
+        reconnects += 1
+    await asyncio.sleep(args.settle)
+    window = time.monotonic() - window_start
+    received["measuring"] = False
+    mark("measure_end")
+    for ws in sockets.values():
+        with contextlib.suppress(Exception):
+            await ws.close()
+    return {
+        "scenario": "presence",
+        "people": len(users),
+        "watch": args.watch,
+        "reconnect_pct_per_minute": args.reconnect_pct,
+        "seconds": round(window, 1),
+        "reconnects": reconnects,
+        "presence_frames": received["presence"],
+        "presence_frames_per_s": round(received["presence"] / window, 1),
+        "connect_seconds": round(connect_seconds, 2),
+        "failed_handshakes": failures,
+    }
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="scenario", required=True)
@@ -1068,6 +1151,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     common(connecting)
     connecting.add_argument("--connections", type=int, default=1000)
 
+    presence = sub.add_parser("presence")
+    common(presence)
+    presence.add_argument("--people", type=int, default=1000)
+    presence.add_argument("--watch", type=int, default=50)
+    presence.add_argument("--reconnect-pct", type=float, default=10.0, help="% per minute")
+    presence.add_argument("--seconds", type=float, default=60.0, help="measured window")
+    presence.add_argument("--warmup", type=float, default=3.0)
+    presence.add_argument("--settle", type=float, default=2.0)
+
     storm = sub.add_parser("storm")
     common(storm)
     storm.add_argument("--urls", required=True, help="comma-separated, clients alternate")
@@ -1104,6 +1196,8 @@ async def main(argv: list[str]) -> None:
         result = await run_connect(args)
     elif args.scenario == "storm":
         result = await Storm(args).run()
+    elif args.scenario == "presence":
+        result = await run_presence(args)
     else:
         result = await run_catchup(args)
     print(json.dumps({"result": result}), flush=True)

@@ -10,6 +10,7 @@
     python bench/run.py connect      # 1,000 token clients to `hello`, netzn and raw
     python bench/run.py connect --parallel 1000   # all 1,000 handshakes at once
     python bench/run.py storm        # 5,000 clients on 2 processes drop and come back
+    python bench/run.py presence     # 1,000 people watching 50 each, 10 %/min reconnect
     python bench/run.py all          # every scenario of docs/performance.md
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
     python bench/run.py fanout --app mymodule:application  # serve a variant to compare
@@ -54,7 +55,7 @@ LOADGEN_CORE = "1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BENCH_GROUP = "bench"
 GROUP_USERS = 1_100  # 1,000 subscribers and up to 100 senders
-NETZN_PORT = 8200
+NETZN_PORT = int(os.environ.get("BENCH_NETZN_PORT", "8200"))  # another bench may hold 8200
 RAW_PORT = 8201
 # A venv path, not a temporary file.
 UVICORN_PYTHON = os.environ.get("BENCH_UVICORN_PYTHON", "/tmp/uvicorn-venv/bin/python")  # noqa: S108
@@ -549,6 +550,29 @@ def scenario_connect(options: argparse.Namespace) -> list[dict[str, Any]]:
     return [median_of(results) for results in per_server.values()]
 
 
+def scenario_presence(options: argparse.Namespace) -> list[dict[str, Any]]:
+    """Presence (docs/presence.md): `--people` connected people of the bench group,
+    each subscribed to `--watch` others, `--reconnect-pct` % reconnecting per minute;
+    server CPU and presence frames per second over the window."""
+    users = users_file("group", GROUP_USERS, BENCH_GROUP)
+    args = ["--users", str(users), "--people", str(options.people)]
+    args += ["--watch", str(options.watch), "--reconnect-pct", str(options.reconnect_pct)]
+    args += ["--seconds", str(options.seconds)]
+    results = []
+    for run in range(options.runs):
+        log(f"presence people={options.people} watch={options.watch} run {run + 1} ...")
+        with running("netzn") as server:
+            result = run_loadgen(server, "presence", args)
+        result["label"] = f"presence people={options.people} watch={options.watch}"
+        if result.get("server_cpu_s") is not None and result.get("presence_frames"):
+            result["server_cpu_us_per_frame"] = round(
+                1e6 * result["server_cpu_s"] / result["presence_frames"], 1
+            )
+        record(result)
+        results.append(result)
+    return [median_of(results)]
+
+
 def scenario_storm(options: argparse.Namespace) -> list[dict[str, Any]]:
     users = users_file("idle", options.clients, None)
     group_users = users_file("group", GROUP_USERS, BENCH_GROUP)
@@ -580,6 +604,10 @@ def scenario_storm(options: argparse.Namespace) -> list[dict[str, Any]]:
 
 def summary(result: dict[str, Any]) -> str:
     keys = [
+        "presence_frames_per_s",
+        "presence_frames",
+        "reconnects",
+        "server_cpu_us_per_frame",
         "deliveries_per_s",
         "lost",
         "duplicates",
@@ -665,6 +693,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     storm.add_argument("--processes", type=int, default=2)
     storm.add_argument("--missed", type=int, default=20)
     storm.add_argument("--timeout", type=float, default=120.0)
+    presence = sub.add_parser("presence")
+    common(presence, "netzn", 1)
+    presence.add_argument("--people", type=int, default=1000)
+    presence.add_argument("--watch", type=int, default=50)
+    presence.add_argument("--reconnect-pct", type=float, default=10.0)
+    presence.add_argument("--seconds", type=float, default=60.0)
     sub.add_parser("all")
     return parser.parse_args(argv)
 
@@ -697,6 +731,7 @@ def main(argv: list[str]) -> None:
             ["connect"],
             ["connect", "--parallel", "1000"],
             ["storm"],
+            ["presence"],
         ]
     else:
         plans = [argv]
@@ -708,6 +743,7 @@ def main(argv: list[str]) -> None:
         "stall": scenario_stall,
         "connect": scenario_connect,
         "storm": scenario_storm,
+        "presence": scenario_presence,
     }
     # Other engineers add migrations while the bench runs: bring the bench database
     # up to the schema of the code about to be served.

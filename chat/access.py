@@ -6,12 +6,14 @@ error, so nobody can probe.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 
+from accounts.models import Block
 from chat.models import Attachment, Conversation, Message, MessageReport, Participant
 from realtime.errors import ClientError, forbidden
 
@@ -104,9 +106,39 @@ def readable_conversations(user: Any) -> QuerySet[Conversation]:
     )
 
 
-def direct_key_for(user_a: int, user_b: int) -> str:
-    low, high = sorted((user_a, user_b))
-    return f"{low}:{high}"
+def direct_key_for(user_a: int, *others: int) -> str:
+    """The unique key of the direct conversation of exactly these people, in any
+    order: their sorted ids joined by ":" ("3:17" for a pair, "3:9:17" for three)."""
+    return ":".join(str(user_id) for user_id in sorted({user_a, *others}))
+
+
+def presence_visible_ids(viewer: Any, user_ids: Sequence[int]) -> list[int]:
+    """Whose presence `viewer` may see among `user_ids` (given order, once each):
+    oneself, and active people who share a conversation with the viewer (a group's
+    or a direct one), have not switched presence off and have no block with the
+    viewer in either direction. Everyone else is left out without a word: the
+    answer is the same for a stranger and for an id that does not exist. Two
+    queries, whatever the number of ids."""
+    if not viewer.is_authenticated:
+        return []
+    if not viewer.is_active:
+        return []
+    wanted = list(dict.fromkeys(user_ids))
+    others = [user_id for user_id in wanted if user_id != viewer.pk]
+    shared = set(
+        Participant.objects.filter(
+            user_id__in=others,
+            user__is_active=True,
+            user__show_presence=True,
+            conversation__participants__user=viewer,
+        ).values_list("user_id", flat=True)
+    )
+    if shared:
+        for blocker, blocked in Block.objects.filter(
+            Q(blocker=viewer, blocked_id__in=shared) | Q(blocked=viewer, blocker_id__in=shared)
+        ).values_list("blocker_id", "blocked_id"):
+            shared.discard(blocked if blocker == viewer.pk else blocker)
+    return [user_id for user_id in wanted if user_id == viewer.pk or user_id in shared]
 
 
 def mention_candidates(conversation_id: int, *, exclude_user: Any) -> list[Participant]:
@@ -210,7 +242,7 @@ def backlog(conversation: Conversation, after: int) -> Page:
 
 
 def conversation_title(conversation: Conversation, viewer: Any) -> str:
-    """A group conversation's own title; for a direct one the other person's name."""
+    """A group conversation's own title; for a direct one the names of the others."""
     if conversation.kind != Conversation.Kind.DIRECT:
         return conversation.title
     others = getattr(conversation, "other_participants", None)
@@ -220,7 +252,18 @@ def conversation_title(conversation: Conversation, viewer: Any) -> str:
             .exclude(user=viewer)
             .select_related("user")
         )
-    return others[0].user.display_name if others else "Direktnachricht"
+    return direct_title([other.user.display_name for other in others])
+
+
+def direct_title(names: list[str]) -> str:
+    """The others' names, alphabetically: "Anna Becker", "Anna Becker und Bernd
+    Kaiser", "Anna Becker, Bernd Kaiser und Carla Wolf"."""
+    if not names:
+        return "Direktnachricht"
+    ordered = sorted(names, key=str.casefold)
+    if len(ordered) == 1:
+        return ordered[0]
+    return ", ".join(ordered[:-1]) + " und " + ordered[-1]
 
 
 def conversations_of(user: Any) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.access import is_blocked_between
-from accounts.models import User
+from accounts.models import Block, User
 from accounts.throttle import limit_action
 from chat import attachments
 from chat.access import access_message, direct_key_for, is_id, mention_candidates
@@ -439,13 +439,13 @@ def _store(conversation_id: int, sends: list[_Send]) -> dict[int, SendResult]:
         for index, message_id in retries.items():
             results[index] = (stored[message_id], False)
     new = _with_reply_targets(conversation_id, new, results)
-    recipients: dict[int, Participant] = {}
+    recipients: dict[int, list[Participant]] = {}
     if new and kind == Conversation.Kind.DIRECT:
-        recipients = _direct_recipients(conversation_id)
-        if not recipients:
-            for send in new:
+        recipients = _direct_recipients(conversation_id, {send.actor.pk for send in new})
+        for send in new:
+            if send.actor.pk not in recipients:
                 results[send.index] = forbidden()
-            new = []
+        new = [send for send in new if send.actor.pk in recipients]
     if new:
         for send, message in zip(new, _write(conversation_id, new, title, recipients), strict=True):
             results[send.index] = (message, True)
@@ -480,20 +480,35 @@ def _with_reply_targets(
     return kept
 
 
-def _direct_recipients(conversation_id: int) -> dict[int, Participant]:
-    """Author id -> the other participant of a direct conversation; empty when a
-    message may not be sent there (the other is inactive, or one blocked the other)."""
-    pair = list(Participant.objects.select_related("user").filter(conversation_id=conversation_id))
-    if len(pair) != 2 or not all(p.user.is_active for p in pair):
-        return {}
-    first, second = pair
-    if is_blocked_between(first.user, second.user):
-        return {}
-    return {first.user_id: second, second.user_id: first}
+def _direct_recipients(conversation_id: int, author_ids: set[int]) -> dict[int, list[Participant]]:
+    """Author id -> the other active participants of a direct conversation (two to
+    nine people), who each get the `direct_message` notification. An author who may
+    not send there is left out: when every other participant is inactive, or when
+    the author and any other participant blocked one another (two queries)."""
+    everyone = list(
+        Participant.objects.select_related("user").filter(conversation_id=conversation_id)
+    )
+    ids = [participant.user_id for participant in everyone]
+    blocked = {
+        frozenset(pair)
+        for pair in Block.objects.filter(blocker_id__in=ids, blocked_id__in=ids).values_list(
+            "blocker_id", "blocked_id"
+        )
+    }
+    result: dict[int, list[Participant]] = {}
+    for author_id in author_ids:
+        others = [p for p in everyone if p.user_id != author_id]
+        active = [p for p in others if p.user.is_active]
+        if len(others) == len(everyone) or not active:
+            continue
+        if any(frozenset((author_id, p.user_id)) in blocked for p in others):
+            continue
+        result[author_id] = active
+    return result
 
 
 def _write(
-    conversation_id: int, sends: list[_Send], title: str, recipients: dict[int, Participant]
+    conversation_id: int, sends: list[_Send], title: str, recipients: dict[int, list[Participant]]
 ) -> list[Message]:
     now = timezone.now()
     with transaction.atomic():
@@ -544,16 +559,17 @@ def _write(
         publish_all_on_commit(
             conversation_topic(conversation_id), [message_frame(m) for m in messages]
         )
-        markers = {p.user_id: p.last_read_seq for p in recipients.values()}
+        markers = {p.user_id: p.last_read_seq for ps in recipients.values() for p in ps}
         for message in messages:
             author_id = message.author_id
             assert author_id is not None  # only a deleted account's messages have none
-            recipient = recipients.get(author_id)
-            if recipient is not None:
-                # The recipient's marker as a one-by-one send would have seen it:
-                # their own earlier messages of the batch moved it.
-                recipient.last_read_seq = markers.get(recipient.user_id, 0)
-                _notify_direct_message(message, recipient)
+            others = recipients.get(author_id)
+            if others is not None:
+                for recipient in others:
+                    # The recipient's marker as a one-by-one send would have seen it:
+                    # their own earlier messages of the batch moved it.
+                    recipient.last_read_seq = markers.get(recipient.user_id, 0)
+                    _notify_direct_message(message, recipient)
                 markers[author_id] = message.seq
             else:
                 mentioned = (
@@ -884,7 +900,67 @@ def do_get_or_create_direct_conversation(
         raise forbidden()
     if is_blocked_between(actor, other):
         raise forbidden()
-    key = direct_key_for(actor.pk, other.pk)
+    return _get_or_create_direct(actor, [other.pk])
+
+
+GROUP_DIRECT_MAX_OTHERS = 8
+
+
+def do_get_or_create_group_direct_conversation(
+    *, actor: Any, user_ids: Any
+) -> tuple[Conversation, bool]:
+    """The one direct conversation of `actor` and exactly the people `user_ids`
+    (one to eight others, any order: the same set is the same conversation; one
+    other is the 1:1 conversation of `do_get_or_create_direct_conversation`).
+    Created on first use, race-safe through the unique `direct_key`. A list that is
+    not one to eight distinct ids of other active people is a `bad_request` naming
+    the problem; a block between any two of them (either direction) `forbidden`.
+    No event: the participants see it with its first message."""
+    field = "user_ids"
+    if not actor.is_active:
+        raise forbidden()
+    if not isinstance(user_ids, list) or not all(is_id(item) for item in user_ids):
+        raise ClientError(
+            "bad_request",
+            "„user_ids“ muss eine Liste von Personen-IDs sein.",
+            fields={field: ["Eine Liste ganzer Zahlen > 0."]},
+        )
+    if not 1 <= len(user_ids) <= GROUP_DIRECT_MAX_OTHERS:
+        raise ClientError(
+            "bad_request",
+            f"Eine Direktnachricht geht an eine bis {GROUP_DIRECT_MAX_OTHERS} andere Personen.",
+            fields={field: [f"Eine bis {GROUP_DIRECT_MAX_OTHERS} Personen."]},
+        )
+    if len(set(user_ids)) != len(user_ids):
+        raise ClientError(
+            "bad_request",
+            "Jede Person darf nur einmal vorkommen.",
+            fields={field: ["Doppelte Einträge."]},
+        )
+    if actor.pk in user_ids:
+        raise ClientError(
+            "bad_request",
+            "Sie selbst gehören ohnehin dazu; bitte nur die anderen angeben.",
+            fields={field: ["Die eigene ID gehört nicht in die Liste."]},
+        )
+    found = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
+    missing = [user_id for user_id in user_ids if user_id not in found]
+    if missing:
+        raise ClientError(
+            "bad_request",
+            "Diese Personen gibt es nicht (mehr): " + ", ".join(map(str, missing)) + ".",
+            fields={field: ["Unbekannte oder deaktivierte Person."]},
+        )
+    everyone = [actor.pk, *user_ids]
+    if Block.objects.filter(blocker_id__in=everyone, blocked_id__in=everyone).exists():
+        raise ClientError(
+            "forbidden", "Mit dieser Zusammenstellung ist keine Direktnachricht möglich."
+        )
+    return _get_or_create_direct(actor, user_ids)
+
+
+def _get_or_create_direct(actor: Any, other_ids: list[int]) -> tuple[Conversation, bool]:
+    key = direct_key_for(actor.pk, *other_ids)
     existing = Conversation.objects.filter(direct_key=key).first()
     if existing is not None:
         return existing, False
@@ -895,12 +971,12 @@ def do_get_or_create_direct_conversation(
             )
             Participant.objects.bulk_create(
                 [
-                    Participant(conversation=conversation, user=actor),
-                    Participant(conversation=conversation, user=other),
+                    Participant(conversation=conversation, user_id=user_id)
+                    for user_id in [actor.pk, *other_ids]
                 ]
             )
     except IntegrityError:
-        # The other person (or another tab) created it a moment ago.
+        # Someone of the set (or another tab) created it a moment ago.
         return Conversation.objects.get(direct_key=key), False
     return conversation, True
 

@@ -7,6 +7,7 @@ forbidden one (403), so nobody can probe.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -25,6 +26,7 @@ from chat.actions import (
     do_delete_message,
     do_edit_message,
     do_get_or_create_direct_conversation,
+    do_get_or_create_group_direct_conversation,
     do_mark_read,
     do_report_message,
     do_send_message,
@@ -32,6 +34,7 @@ from chat.actions import (
 )
 from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
+from chat.presence import parse_user_ids, visible_states
 from chat.reactions import attach_reactions
 from chat.search import search_messages
 from realtime.errors import ClientError, forbidden
@@ -41,6 +44,8 @@ router = Router(tags=["chat"])
 
 JSON = dict[str, Any]
 CREATED_OR_FOUND: dict[int, Any] = {200: JSON, 201: JSON}
+
+MAX_PRESENCE_IDS = 500
 
 
 class SendIn(Schema):
@@ -84,6 +89,7 @@ class ReadIn(Schema):
 
 class DirectIn(Schema):
     user_id: Any = None
+    user_ids: Any = None  # one to eight other people: a group direct conversation
 
 
 class ReportIn(Schema):
@@ -119,6 +125,29 @@ def message_in(conversation: Conversation, user: Any, message_id: int) -> None:
         raise forbidden()
 
 
+class PresenceOut(Schema):
+    user: int
+    online: bool
+    last_seen: datetime | None
+
+
+class PresenceListOut(Schema):
+    results: list[PresenceOut]
+
+
+@router.get("/presence", response=PresenceListOut)
+def get_presence(request: HttpRequest) -> dict[str, Any]:
+    """`?user=ID&user=ID` (at most 500): whether each is online, for the people I may
+    see (sharing a group or a conversation, presence not switched off); everyone
+    else is left out. Bad ids: 400."""
+    raw = request.GET.getlist("user")
+    ids: list[Any] = []
+    for value in raw[: MAX_PRESENCE_IDS + 1]:
+        ids.append(int(value) if value.isascii() and value.isdigit() and len(value) < 19 else value)
+    user_ids = parse_user_ids(ids if len(raw) <= MAX_PRESENCE_IDS else raw, "user")
+    return {"results": visible_states(request.user, user_ids)}
+
+
 @router.get("/conversations")
 def list_conversations(request: HttpRequest) -> dict[str, Any]:
     """My conversations, newest activity first, with read marker and unread count."""
@@ -127,10 +156,22 @@ def list_conversations(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/conversations/direct", response=CREATED_OR_FOUND)
 def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
-    """Get or create the direct conversation with that person (201 when created)."""
-    conversation, created = do_get_or_create_direct_conversation(
-        actor=request.user, other_user_id=payload.user_id
-    )
+    """Get or create the direct conversation with that person (`user_id`), or of
+    exactly me and those one to eight people (`user_ids`); 201 when created."""
+    if payload.user_ids is not None:
+        if payload.user_id is not None:
+            raise ClientError(
+                "bad_request",
+                "Entweder „user_id“ oder „user_ids“ angeben, nicht beides.",
+                fields={"user_ids": ["Nicht zusammen mit user_id."]},
+            )
+        conversation, created = do_get_or_create_group_direct_conversation(
+            actor=request.user, user_ids=payload.user_ids
+        )
+    else:
+        conversation, created = do_get_or_create_direct_conversation(
+            actor=request.user, other_user_id=payload.user_id
+        )
     return Status(201 if created else 200, conversation_out(conversation, request.user))
 
 

@@ -60,9 +60,10 @@ from chat.actions import (
 )
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message
+from chat.presence import on_presence_subscribe
 from chat.reactions import attach_reactions
 from chat.send_queue import get_send_queue
-from realtime import frames
+from realtime import frames, presence
 from realtime.connections import ConnectionRegistry, get_connection_registry
 from realtime.db import in_db_thread
 from realtime.errors import ClientError
@@ -259,9 +260,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         self.push_frame(self.hello_frame(conversations))
+        await presence.connected(self, self.user.pk)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        await presence.disconnected(self)
         await self.cleanup()
 
     async def cleanup(self) -> None:
@@ -793,4 +796,5 @@ HANDLERS: dict[str, Handler] = {
     "read": ChatConsumer.on_read,
     "ping": ChatConsumer.on_ping,
     "react": on_react,
+    "presence_subscribe": on_presence_subscribe,
 }

@@ -30,8 +30,9 @@ class Conversation(models.Model):
     readable_by_all = models.BooleanField(default=False)
     # An archived group's conversation: history stays readable, nobody writes.
     read_only = models.BooleanField(default=False)
-    # "<smaller user id>:<larger user id>" for a direct conversation: one per pair.
-    direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    # A direct conversation's participant ids, sorted and joined by ":" ("3:17", or
+    # "3:9:17" for a group direct conversation): one per set of two to nine people.
+    direct_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:conversation_id>/", views.conversation_page, name="conversation"),
     path("an/<int:user_id>/", views.start_direct, name="start_direct"),
+    path("gruppe/", views.start_group_direct, name="start_group_direct"),
 ]

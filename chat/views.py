@@ -13,7 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chat.access import access_conversation, conversation_title, conversations_of
-from chat.actions import do_get_or_create_direct_conversation
+from chat.actions import (
+    do_get_or_create_direct_conversation,
+    do_get_or_create_group_direct_conversation,
+)
 from chat.models import Conversation, Participant
 from realtime.errors import ClientError
 
@@ -77,13 +80,27 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
         .order_by("user__display_name")
         .values_list("user__display_name", flat=True)[:MEMBER_NAMES_MAX]
     )
+    is_direct = conversation.kind == Conversation.Kind.DIRECT
+    others = (
+        list(
+            Participant.objects.filter(conversation=conversation)
+            .exclude(user_id=user.pk)
+            .order_by("user__display_name")
+            .values("user_id", "user__display_name")
+        )
+        if is_direct
+        else []
+    )
     return render(
         request,
         "chat/conversation.html",
         {
             "conversation": conversation,
+            "others": others,
+            "others_param": ",".join(str(other["user_id"]) for other in others),
+            "can_add_person": is_direct and participant is not None and len(others) < 8,
             "title": conversation_title(conversation, user),
-            "is_direct": conversation.kind == Conversation.Kind.DIRECT,
+            "is_direct": is_direct,
             "member_names": json.dumps(names, ensure_ascii=False),
             "can_write": participant is not None,
             "can_moderate": bool(participant and participant.can_moderate),
@@ -107,4 +124,30 @@ def start_direct(request: HttpRequest, user_id: int) -> HttpResponse:
         if error.code == "forbidden":
             return render(request, "chat/direct_unavailable.html", status=403)
         return forbidden_page(request, error.detail, status=error.status)
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def start_group_direct(request: HttpRequest) -> HttpResponse:
+    """ "Gruppennachricht" of the people directory and "Person hinzufügen" of a direct
+    conversation: the people ticked (`user`, repeated) and the ones already in the
+    conversation (hidden fields) are one set; its one conversation opens.
+
+    A block between any of them gets the neutral page of `start_direct`; a list the
+    action refuses (nobody ticked, more than eight, someone gone) says why (400)."""
+    raw = request.POST.getlist("user")
+    ids: list[Any] = [int(v) if v.isascii() and v.isdigit() and len(v) < 19 else v for v in raw]
+    ids = [i for i in dict.fromkeys(ids) if i != request.user.pk]
+    try:
+        conversation, _ = do_get_or_create_group_direct_conversation(
+            actor=request.user, user_ids=ids
+        )
+    except ClientError as error:
+        if error.code == "forbidden":
+            return render(request, "chat/direct_unavailable.html", status=403)
+        detail = "Bitte wählen Sie mindestens eine Person aus." if not ids else error.detail
+        return render(
+            request, "chat/group_direct_refused.html", {"detail": detail}, status=error.status
+        )
     return redirect("chat:conversation", conversation_id=conversation.pk)

@@ -296,6 +296,11 @@ NETZN_MAX_CONNECTIONS_PER_USER = int(os.environ.get("NETZN_MAX_CONNECTIONS_PER_U
 # before any database work, so a reconnect storm is served in turns instead of
 # saturating the process (realtime/admission.py, docs/performance.md).
 NETZN_MAX_HANDSHAKES_IN_FLIGHT = int(os.environ.get("NETZN_MAX_HANDSHAKES_IN_FLIGHT", "64"))
+
+# Presence (realtime/presence.py): a process's connections expire this long after its
+# last heartbeat (every third of it), so the people of a process that died are
+# offline within timeout + timeout / 3 (60 s by default).
+NETZN_PRESENCE_TIMEOUT_SECONDS = float(os.environ.get("NETZN_PRESENCE_TIMEOUT_SECONDS", "45"))
 # Threads of the WebSocket consumer's database work. On PostgreSQL each takes a
 # connection from the process's pool only while it runs a step, so they fit in the
 # pool: at most DATABASE_POOL_MAX_SIZE (the default leaves HTTP requests room).

@@ -6,6 +6,7 @@ import { watchGroupPage } from "./grouppage.js";
 import { watchMembers } from "./members.js";
 import { Notifier } from "./notify.js";
 import { ChatPanel } from "./panel.js";
+import { watchPresence } from "./presence.js";
 import { watchMatches } from "./postcard.js";
 import { attachSearch } from "./search.js";
 import { initTabs } from "./tabs.js";
@@ -60,6 +61,7 @@ function start() {
   watchMembers(connection, me);
   watchGroupPage(connection, mount);
   watchMatches(connection, notifier);
+  watchPresence(connection);
   notifier.loadCountIfUnknown();
   connection.connect();
 }

@@ -1,0 +1,539 @@
+"""Presence: who holds at least one open connection, on any server process.
+
+State and fan-out only; who may see whom is decided by the caller (the gate is
+`chat.access.presence_visible_ids`, realtime imports no app). docs/presence.md has
+the decisions.
+
+State
+- With `REDIS_URL` (`RedisStore`): per person a sorted set `<prefix>:presence:c:<id>`
+  with a member per open connection scored with the time it expires, and one sorted
+  set `<prefix>:presence:online` (person -> latest expiry of their connections), plus
+  a hash `<prefix>:presence:seen` (person -> when they were last online). Every
+  process refreshes its own connections every `NETZN_PRESENCE_TIMEOUT_SECONDS / 3`
+  and sweeps the people whose every connection expired (the connections of a process
+  that died): the sweep is one Lua script, so of several processes exactly one
+  announces each of them offline. A person is thereby offline at most
+  `timeout + timeout / 3` after their process died (45 + 15 = 60 s by default).
+- Without it (`LocalStore`, embedded, one process): a count per person in memory.
+
+Fan-out
+Every change (online, offline) is published once on the person's own topic
+`presence:<id>`. Each process subscribes, through its hub, only to the topics of the
+people its sockets watch (`watch`), and hands each frame to those sockets: traffic is
+what each client shows, never group size squared.
+
+The consumer calls `connected(socket, user_id)` after `hello` and
+`disconnected(socket)` when it ends; a socket is anything with `push_frame(frame)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from realtime import publish as publishing
+from realtime.hub import Hub, get_hub
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIBE_MAX_USERS = 500
+# Published on a person's topic when they switch presence off: every watch of them
+# ends, and their watchers see them offline without a time.
+HIDDEN_CONTROL: dict[str, Any] = {"type": "_presence_hidden"}
+SWEEP_BATCH = 500
+
+
+class Socket(Protocol):
+    def push_frame(self, frame: Any) -> None: ...
+
+
+def presence_topic(user_id: int) -> str:
+    return f"presence:{user_id}"
+
+
+def presence_frame(user_id: int, online: bool, last_seen: float | None) -> dict[str, Any]:
+    """`last_seen`: null while online and for someone never seen; else when the last
+    connection ended (or, for a process that died, its last heartbeat)."""
+    seen = None
+    if not online and last_seen is not None:
+        seen = datetime.fromtimestamp(last_seen, tz=UTC).isoformat(timespec="seconds")
+    return {"type": "presence", "user": user_id, "online": online, "last_seen": seen}
+
+
+def timeout_seconds() -> float:
+    return float(settings.NETZN_PRESENCE_TIMEOUT_SECONDS)
+
+
+# -- state ------------------------------------------------------------------------
+
+
+class LocalStore:
+    """The embedded state: one process, so a count per person is the whole truth.
+    Read from request threads too (GET /presence), hence the lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open: defaultdict[int, set[str]] = defaultdict(set)
+        self.seen: dict[int, float] = {}
+
+    async def connect(self, user_id: int, connection_id: str) -> bool:
+        with self.lock:
+            held = self.open[user_id]
+            held.add(connection_id)
+            return len(held) == 1
+
+    async def disconnect(self, user_id: int, connection_id: str) -> float | None:
+        with self.lock:
+            held = self.open.get(user_id)
+            if held is None or connection_id not in held:
+                return None
+            held.discard(connection_id)
+            if held:
+                return None
+            del self.open[user_id]
+            now = time.time()
+            self.seen[user_id] = now
+            return now
+
+    async def refresh(self, held: dict[int, set[str]]) -> list[int]:
+        return []
+
+    async def sweep(self) -> list[tuple[int, float]]:
+        return []
+
+    def states_now(self, user_ids: Sequence[int]) -> dict[int, tuple[bool, float | None]]:
+        with self.lock:
+            return {
+                user_id: (bool(self.open.get(user_id)), self.seen.get(user_id))
+                for user_id in user_ids
+            }
+
+    async def states(self, user_ids: Sequence[int]) -> dict[int, tuple[bool, float | None]]:
+        return self.states_now(user_ids)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.open.clear()
+            self.seen.clear()
+
+
+# KEYS: connections of the person, online set. ARGV: now, expiry, connection, person,
+# ttl. Returns the person's live connections before this one (0: just came online).
+CONNECT_LUA = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[4])
+return before
+"""
+
+# KEYS: connections, online set, seen hash. ARGV: now, connection, person.
+# Returns 1 when that was the person's last live connection (now offline).
+DISCONNECT_LUA = """
+local removed = redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if removed == 1 and redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+# KEYS: online set, seen hash. ARGV: now, connections key prefix, batch, ttl.
+# Everyone whose connections all expired: removed, last seen at their last heartbeat
+# (expiry - ttl); returns [person, seen, person, seen, ...]. Someone with a live
+# connection left gets their expiry corrected instead. Keys are built from ARGV:
+# fine on one Redis, not on Redis Cluster (docs/presence.md).
+SWEEP_LUA = """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local gone = {}
+for _, person in ipairs(expired) do
+  local key = ARGV[2] .. person
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+  local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #top == 0 then
+    local seen = tonumber(redis.call('ZSCORE', KEYS[1], person)) - tonumber(ARGV[4])
+    redis.call('ZREM', KEYS[1], person)
+    redis.call('HSET', KEYS[2], person, tostring(seen))
+    table.insert(gone, person)
+    table.insert(gone, tostring(seen))
+  else
+    redis.call('ZADD', KEYS[1], top[2], person)
+  end
+end
+return gone
+"""
+
+
+class RedisStore:
+    """The state shared by every process through Redis (see the module docstring)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self.url = url
+        self.sync_redis: Any = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+        self.prefix = f"{prefix}:presence"
+        self.online_key = f"{self.prefix}:online"
+        self.seen_key = f"{self.prefix}:seen"
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def _bind(self) -> None:
+        """The async client of the running event loop (redis-py's asyncio connections
+        belong to one loop): a few connections, shared, so a burst of handshakes
+        queues for one (up to 5 s) instead of opening a Redis connection each."""
+        loop = asyncio.get_running_loop()
+        if self.loop is loop:
+            return
+        import redis.asyncio as aioredis
+
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url, max_connections=8, timeout=5, socket_connect_timeout=2, socket_timeout=2
+        )
+        self.redis: Any = aioredis.Redis(connection_pool=pool)
+        self.connect_script = self.redis.register_script(CONNECT_LUA)
+        self.disconnect_script = self.redis.register_script(DISCONNECT_LUA)
+        self.sweep_script = self.redis.register_script(SWEEP_LUA)
+        self.loop = loop
+
+    def connections_key(self, user_id: int) -> str:
+        return f"{self.prefix}:c:{user_id}"
+
+    def ttl(self) -> float:
+        return timeout_seconds()
+
+    async def connect(self, user_id: int, connection_id: str) -> bool:
+        self._bind()
+        now = time.time()
+        before = await self.connect_script(
+            keys=[self.connections_key(user_id), self.online_key],
+            args=[now, now + self.ttl(), connection_id, user_id, max(1, int(self.ttl() * 2))],
+        )
+        return int(before) == 0
+
+    async def disconnect(self, user_id: int, connection_id: str) -> float | None:
+        self._bind()
+        now = time.time()
+        last = await self.disconnect_script(
+            keys=[self.connections_key(user_id), self.online_key, self.seen_key],
+            args=[now, connection_id, user_id],
+        )
+        return now if int(last) == 1 else None
+
+    async def refresh(self, held: dict[int, set[str]]) -> list[int]:
+        """Keep this process's connections alive; returns the people who had been
+        swept offline meanwhile (a stalled process) and are online again."""
+        if not held:
+            return []
+        self._bind()
+        now = time.time()
+        expires = now + self.ttl()
+        ttl = max(1, int(self.ttl() * 2))
+        items = list(held.items())
+        async with self.redis.pipeline(transaction=False) as pipeline:
+            for user_id, connections in items:
+                key = self.connections_key(user_id)
+                pipeline.zremrangebyscore(key, "-inf", now)
+                pipeline.zcard(key)
+                pipeline.zadd(key, dict.fromkeys(connections, expires))
+                pipeline.expire(key, ttl)
+                pipeline.zadd(self.online_key, {str(user_id): expires}, gt=True)
+            answers = await pipeline.execute()
+        back = []
+        for index, (user_id, _) in enumerate(items):
+            if answers[index * 5 + 1] == 0:
+                back.append(user_id)
+        return back
+
+    async def sweep(self) -> list[tuple[int, float]]:
+        self._bind()
+        answer = await self.sweep_script(
+            keys=[self.online_key, self.seen_key],
+            args=[time.time(), f"{self.prefix}:c:", SWEEP_BATCH, self.ttl()],
+        )
+        return [(int(answer[i]), float(answer[i + 1])) for i in range(0, len(answer), 2)]
+
+    @staticmethod
+    def _decode(
+        user_ids: Sequence[int], scores: list[Any], seen: list[Any]
+    ) -> dict[int, tuple[bool, float | None]]:
+        now = time.time()
+        return {
+            user_id: (
+                score is not None and float(score) > now,
+                float(last) if last is not None else None,
+            )
+            for user_id, score, last in zip(user_ids, scores, seen, strict=True)
+        }
+
+    def states_now(self, user_ids: Sequence[int]) -> dict[int, tuple[bool, float | None]]:
+        if not user_ids:
+            return {}
+        pipeline = self.sync_redis.pipeline(transaction=False)
+        pipeline.zmscore(self.online_key, list(user_ids))
+        pipeline.hmget(self.seen_key, list(user_ids))
+        scores, seen = pipeline.execute()
+        return self._decode(user_ids, scores, seen)
+
+    async def states(self, user_ids: Sequence[int]) -> dict[int, tuple[bool, float | None]]:
+        if not user_ids:
+            return {}
+        self._bind()
+        async with self.redis.pipeline(transaction=False) as pipeline:
+            pipeline.zmscore(self.online_key, list(user_ids))
+            pipeline.hmget(self.seen_key, list(user_ids))
+            scores, seen = await pipeline.execute()
+        return self._decode(user_ids, scores, seen)
+
+    def reset(self) -> None:
+        """Forget every person's state under this prefix (tests)."""
+        keys = list(self.sync_redis.scan_iter(match=f"{self.prefix}:*", count=1000))
+        if keys:
+            self.sync_redis.delete(*keys)
+
+
+Store = LocalStore | RedisStore
+_store: Store | None = None
+_store_lock = threading.Lock()
+
+
+def get_store() -> Store:
+    """The process's state (shared by the event loop and request threads)."""
+    global _store
+    with _store_lock:
+        if _store is None:
+            if settings.REDIS_URL:
+                _store = RedisStore(settings.REDIS_URL, settings.NETZN_REDIS_PREFIX)
+            else:
+                _store = LocalStore()
+        return _store
+
+
+def reset_for_tests() -> None:
+    global _store
+    with _store_lock:
+        if _store is not None:
+            _store.reset()
+        _store = None
+    _presences.clear()
+
+
+def states_now(user_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """`{"user","online","last_seen"}` per id, in order (for GET /presence; the caller
+    has already applied the visibility gate)."""
+    states = get_store().states_now(user_ids)
+    items = []
+    for user_id in user_ids:
+        online, seen = states[user_id]
+        frame = presence_frame(user_id, online, seen)
+        del frame["type"]
+        items.append(frame)
+    return items
+
+
+# -- the process's connections and watches ----------------------------------------
+
+
+@dataclass
+class Watch:
+    users: set[int] = field(default_factory=set)
+    # Changes that arrive while the first state is read; sent after it.
+    held: list[dict[str, Any]] | None = None
+
+
+class Presence:
+    """One per event loop: this process's connections (kept alive in the store) and
+    the watches of its sockets (one hub subscription per watched person)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.store = get_store()
+        self.connections: dict[Socket, tuple[int, str]] = {}
+        self.held: defaultdict[int, set[str]] = defaultdict(set)
+        self.watches: dict[Socket, Watch] = {}
+        self.watchers: defaultdict[int, set[Socket]] = defaultdict(set)
+        self.heartbeat: asyncio.Task[None] | None = None
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    # Connections
+
+    async def connected(self, socket: Socket, user_id: int) -> None:
+        connection_id = f"{os.getpid()}:{uuid.uuid4().hex}"
+        self.connections[socket] = (user_id, connection_id)
+        self.held[user_id].add(connection_id)
+        if self.heartbeat is None or self.heartbeat.done():
+            self.heartbeat = asyncio.ensure_future(self.beat_forever())
+        if await self.store.connect(user_id, connection_id):
+            await self.announce(user_id, True, None)
+
+    async def disconnected(self, socket: Socket) -> None:
+        await self.unwatch(socket)
+        entry = self.connections.pop(socket, None)
+        if entry is None:
+            return
+        user_id, connection_id = entry
+        held = self.held.get(user_id)
+        if held is not None:
+            held.discard(connection_id)
+            if not held:
+                del self.held[user_id]
+        last_seen = await self.store.disconnect(user_id, connection_id)
+        if last_seen is not None:
+            await self.announce(user_id, False, last_seen)
+
+    async def announce(self, user_id: int, online: bool, last_seen: float | None) -> None:
+        frame = presence_frame(user_id, online, last_seen)
+        topic = presence_topic(user_id)
+        await publishing.publish(topic, frame)
+
+    async def beat_forever(self) -> None:
+        """Refresh this process's connections and sweep the dead processes' ones."""
+        while True:
+            await asyncio.sleep(timeout_seconds() / 3)
+            try:
+                for user_id in await self.store.refresh(dict(self.held)):
+                    await self.announce(user_id, True, None)
+                for user_id, seen in await self.store.sweep():
+                    await self.announce(user_id, False, seen)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("presence heartbeat failed: %s", exc)
+
+    # Watches
+
+    async def watch(self, socket: Socket, user_ids: Sequence[int]) -> None:
+        """Replace the socket's watched people by `user_ids` (already gated): their
+        current state at once, one frame each, then every change."""
+        wanted = list(dict.fromkeys(user_ids))
+        watch = self.watches.setdefault(socket, Watch())
+        dropped = watch.users - set(wanted)
+        for user_id in dropped:
+            await self._drop(socket, user_id)
+        watch.users = set(wanted)
+        watch.held = []
+        try:
+            for user_id in wanted:
+                watchers = self.watchers[user_id]
+                first = not watchers
+                watchers.add(socket)
+                if first:
+                    await self.hub.subscribe(presence_topic(user_id), self)
+            states = await self.store.states(wanted)
+        except BaseException:
+            watch.held = None
+            raise
+        held, watch.held = watch.held, None
+        for user_id in wanted:
+            online, seen = states[user_id]
+            socket.push_frame(presence_frame(user_id, online, seen))
+        for frame in held:
+            if frame["user"] in watch.users:
+                socket.push_frame(frame)
+
+    async def _drop(self, socket: Socket, user_id: int) -> None:
+        watchers = self.watchers.get(user_id)
+        if watchers is None:
+            return
+        watchers.discard(socket)
+        if not watchers:
+            del self.watchers[user_id]
+            await self.hub.unsubscribe(presence_topic(user_id), self)
+
+    async def unwatch(self, socket: Socket) -> None:
+        watch = self.watches.pop(socket, None)
+        if watch is None:
+            return
+        for user_id in watch.users:
+            await self._drop(socket, user_id)
+
+    def deliver(self, topic: str, message: dict[str, Any]) -> None:
+        """The hub hands over one layer message of a watched person (on the event
+        loop): a presence frame (`netzn.frame`), the person's switch-off
+        (`netzn.presence_hidden`), or the layer's lost/resumed/missed, after which
+        the next change brings the state."""
+        if not topic.startswith("presence:"):
+            return
+        user_id = int(topic[9:])
+        kind = message.get("type")
+        if kind == "netzn." + HIDDEN_CONTROL["type"][1:]:
+            self.hide(user_id)
+            return
+        if kind != "netzn.frame":
+            return
+        frame = json.loads(str(message.get("text", "")))
+        for socket in tuple(self.watchers.get(user_id, ())):
+            watch = self.watches.get(socket)
+            if watch is None:
+                continue
+            if watch.held is not None:
+                watch.held.append(frame)
+            else:
+                socket.push_frame(frame)
+
+    def hide(self, user_id: int) -> None:
+        """The person switched presence off: their watchers see them offline (no
+        time) and stop watching them; a later `watch` leaves them out (the gate)."""
+        watchers = self.watchers.pop(user_id, set())
+        for socket in watchers:
+            watch = self.watches.get(socket)
+            if watch is not None:
+                watch.users.discard(user_id)
+            socket.push_frame(presence_frame(user_id, False, None))
+        if watchers:
+            task = asyncio.ensure_future(self.hub.unsubscribe(presence_topic(user_id), self))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def watched(self, socket: Socket) -> set[int]:
+        watch = self.watches.get(socket)
+        return set(watch.users) if watch else set()
+
+
+_presences: dict[int, Presence] = {}
+
+
+def get_presence() -> Presence:
+    """The presence of the running event loop (and its hub)."""
+    loop_id = id(asyncio.get_running_loop())
+    hub = get_hub()
+    presence = _presences.get(loop_id)
+    if presence is None or presence.hub is not hub:
+        _presences.clear()
+        presence = _presences[loop_id] = Presence(hub)
+    return presence
+
+
+async def connected(socket: Socket, user_id: int) -> None:
+    """A socket of `user_id` is open (after `hello`). Never raises: presence is
+    best effort and must not cost anyone their connection."""
+    try:
+        await get_presence().connected(socket, user_id)
+    except Exception as exc:
+        logger.warning("presence of user %s not recorded: %s", user_id, exc)
+
+
+async def disconnected(socket: Socket) -> None:
+    """The socket ended (also when `connected` was never called). Never raises."""
+    try:
+        await get_presence().disconnected(socket)
+    except Exception as exc:
+        logger.warning("presence of a closed socket not cleared: %s", exc)
+
+
+async def watch(socket: Socket, user_ids: Iterable[int]) -> None:
+    await get_presence().watch(socket, list(user_ids))
