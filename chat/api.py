@@ -7,13 +7,13 @@ forbidden one (403), so nobody can probe.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db.models import Func
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Query, Router, Status
 
 from chat.access import (
     HISTORY_PAGE_MAX,
@@ -34,37 +34,33 @@ from chat.actions import (
 )
 from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
+from chat.schemas import (
+    ConversationOut,
+    ConversationPage,
+    DirectIn,
+    EditIn,
+    HistoryPage,
+    MarkReadIn,
+    MarkReadOut,
+    MessageOut,
+    ReportIn,
+    ReportOut,
+    SearchPage,
+    SendIn,
+)
 from realtime.errors import ClientError, forbidden
 from realtime.ratelimit import sync_rate_limiter
+from realtime.schemas import MAX_ID, NOT_BLANK, errors
 
 router = Router(tags=["chat"])
 
-JSON = dict[str, Any]
-CREATED_OR_FOUND: dict[int, Any] = {200: JSON, 201: JSON}
+# Path and query numbers: ids are bigints from 1, seqs from 0.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Seq = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 SEARCH_RESULTS_MAX = 50
 SEARCH_QUERY_MAX_CHARS = 200
-
-
-class SendIn(Schema):
-    body: Any = None
-    client_id: Any = None
-
-
-class EditIn(Schema):
-    body: Any = None
-
-
-class ReadIn(Schema):
-    seq: Any = None
-
-
-class DirectIn(Schema):
-    user_id: Any = None
-
-
-class ReportIn(Schema):
-    reason: Any = ""
 
 
 def conversation_out(conversation: Conversation, user: Any) -> dict[str, Any]:
@@ -96,14 +92,17 @@ def message_in(conversation: Conversation, user: Any, message_id: int) -> None:
         raise forbidden()
 
 
-@router.get("/conversations")
+@router.get("/conversations", response=ConversationPage)
 def list_conversations(request: HttpRequest) -> dict[str, Any]:
     """My conversations, newest activity first, with read marker and unread count."""
     return {"results": conversations_of(request.user), "next": None}
 
 
-@router.post("/conversations/direct", response=CREATED_OR_FOUND)
-def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
+@router.post(
+    "/conversations/direct",
+    response={200: ConversationOut, 201: ConversationOut, **errors(403)},
+)
+def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
     """Get or create the direct conversation with that person (201 when created)."""
     conversation, created = do_get_or_create_direct_conversation(
         actor=request.user, other_user_id=payload.user_id
@@ -111,19 +110,19 @@ def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
     return Status(201 if created else 200, conversation_out(conversation, request.user))
 
 
-@router.get("/conversations/{conversation_id}")
-def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+@router.get("/conversations/{conversation_id}", response={200: ConversationOut, **errors(403)})
+def get_conversation(request: HttpRequest, conversation_id: Id) -> dict[str, Any]:
     conversation = access_conversation(request.user, conversation_id)
     return conversation_out(conversation, request.user)
 
 
-@router.get("/conversations/{conversation_id}/messages")
+@router.get("/conversations/{conversation_id}/messages", response={200: HistoryPage, **errors(403)})
 def history(
     request: HttpRequest,
-    conversation_id: int,
-    before: int | None = None,
-    after: int | None = None,
-    limit: int = 50,
+    conversation_id: Id,
+    before: Seq = None,
+    after: Seq = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ID)] = 50,
 ) -> dict[str, Any]:
     """A page of history in ascending seq order: `after=S` the first `limit` after S,
     `before=S` the last `limit` before S, neither the newest `limit` (at most 200).
@@ -148,8 +147,11 @@ def history(
     }
 
 
-@router.post("/conversations/{conversation_id}/messages", response=CREATED_OR_FOUND)
-def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[JSON]:
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response={200: MessageOut, 201: MessageOut, **errors(403, 409, 429)},
+)
+def send(request: HttpRequest, conversation_id: Id, payload: SendIn) -> Status[dict[str, Any]]:
     """The same action as the WebSocket `send`: 201 when stored, 200 with the same
     message when a retry with the same client_id finds it stored."""
     take_message_token(request.user)
@@ -162,17 +164,20 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
     return Status(201 if created else 200, dict(message_payload(message)))
 
 
-@router.post("/conversations/{conversation_id}/read")
-def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> dict[str, Any]:
+@router.post("/conversations/{conversation_id}/read", response={200: MarkReadOut, **errors(403)})
+def mark_read(request: HttpRequest, conversation_id: Id, payload: MarkReadIn) -> dict[str, Any]:
     """Move my read marker forward (never back); answers the marker."""
     conversation = access_conversation(request.user, conversation_id)
     marker = do_mark_read(actor=request.user, conversation=conversation, seq=payload.seq)
     return {"conversation": conversation.pk, "last_read_seq": marker}
 
 
-@router.patch("/conversations/{conversation_id}/messages/{message_id}")
+@router.patch(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    response={200: MessageOut, **errors(403, 409, 429)},
+)
 def edit(
-    request: HttpRequest, conversation_id: int, message_id: int, payload: EditIn
+    request: HttpRequest, conversation_id: Id, message_id: Id, payload: EditIn
 ) -> dict[str, Any]:
     conversation = access_conversation(request.user, conversation_id)
     message_in(conversation, request.user, message_id)
@@ -181,8 +186,11 @@ def edit(
     return dict(message_payload(message))
 
 
-@router.delete("/conversations/{conversation_id}/messages/{message_id}")
-def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[str, Any]:
+@router.delete(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    response={200: MessageOut, **errors(403, 409, 429)},
+)
+def delete(request: HttpRequest, conversation_id: Id, message_id: Id) -> dict[str, Any]:
     conversation = access_conversation(request.user, conversation_id)
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
@@ -190,8 +198,11 @@ def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[
     return dict(message_payload(message))
 
 
-@router.post("/messages/{message_id}/report", response=CREATED_OR_FOUND)
-def report(request: HttpRequest, message_id: int, payload: ReportIn) -> Status[JSON]:
+@router.post(
+    "/messages/{message_id}/report",
+    response={200: ReportOut, 201: ReportOut, **errors(403, 409)},
+)
+def report(request: HttpRequest, message_id: Id, payload: ReportIn) -> Status[dict[str, Any]]:
     """Report a message I may read to the moderators (201; 200 if I reported it before)."""
     report, created = do_report_message(
         actor=request.user, message_id=message_id, reason=payload.reason
@@ -214,8 +225,12 @@ class GermanBodyVector(Func):
     output_field = SearchVectorField()
 
 
-@router.get("/search")
-def search(request: HttpRequest, q: str = "", conversation: int | None = None) -> dict[str, Any]:
+@router.get("/search", response={200: SearchPage, **errors(403)})
+def search(
+    request: HttpRequest,
+    q: Annotated[str, Query(min_length=1, max_length=SEARCH_QUERY_MAX_CHARS, pattern=NOT_BLANK)],
+    conversation: QueryId = None,
+) -> dict[str, Any]:
     """Full-text search (German stemming on PostgreSQL) over the messages I may read,
     newest first, at most 50; `conversation` narrows it to one."""
     query = q.strip()

@@ -8,45 +8,54 @@ ones, so the answer never reveals whether they exist.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Query, Router
+from pydantic import Field, JsonValue
 
 from notifications import presentation
 from notifications.actions import MAX_IDS_PER_CALL, do_mark_all_read, do_mark_read, unread_count
 from notifications.models import Notification
 from realtime.errors import ClientError
+from realtime.schemas import MAX_ID, In, Out
+
+# The data of a notification: ids, names, titles and links of what it is about
+# (docs/notifications.md lists them by kind).
+NotificationData = dict[str, JsonValue]
 
 router = Router(tags=["notifications"])
 
-MAX_ID = 2**63 - 1
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class NotificationOut(Schema):
+class NotificationOut(Out):
     id: int
     kind: str
-    data: dict[str, Any]
+    data: NotificationData = Field(description="What the notification is about, by kind.")
     created_at: str
     read_at: str | None
     url: str
 
 
-class NotificationPage(Schema):
+class NotificationPage(Out):
     results: list[NotificationOut]
     next: str | None
 
 
-class ReadIn(Schema):
-    # Items are checked by `clean_ids`, so a bad item is reported under "ids" (the
-    # generic handler would name it by its list index).
-    ids: list[Any] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
-    all: bool | None = None
+NotificationId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class ReadOut(Schema):
+class ReadIds(In):
+    ids: list[NotificationId] = Field(min_length=1, max_length=MAX_IDS_PER_CALL)
+
+
+class ReadAll(In):
+    all: Literal[True]
+
+
+class ReadOut(Out):
     marked: int
     unread_count: int
 
@@ -76,16 +85,10 @@ def parse_cursor(cursor: str | None) -> int | None:
 def list_notifications(
     request: HttpRequest,
     unread: bool = False,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]*$")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """My notifications, newest first; `next` is the cursor of the following page."""
-    if limit < 1 or limit > MAX_LIMIT:
-        raise ClientError(
-            "bad_request",
-            "Ungültige Eingabe.",
-            fields={"limit": [f"Zwischen 1 und {MAX_LIMIT}."]},
-        )
     before = parse_cursor(cursor)
     notifications = Notification.objects.filter(recipient_id=request.user.pk).order_by("-id")
     if unread:
@@ -101,34 +104,12 @@ def list_notifications(
     }
 
 
-def clean_ids(ids: list[Any]) -> list[int]:
-    if not ids:
-        raise ClientError(
-            "bad_request",
-            "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
-            fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
-        )
-    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
-        raise ClientError(
-            "bad_request",
-            "Ungültige Eingabe.",
-            fields={"ids": ["Nur Nummern von Benachrichtigungen (ganze Zahlen)."]},
-        )
-    return ids
-
-
 @router.post("/notifications/read", response=ReadOut)
-def mark_notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, Any]:
+def mark_notifications_read(request: HttpRequest, payload: ReadIds | ReadAll) -> dict[str, Any]:
     """Mark the listed ids, or all, of my notifications read. Other people's ids are
     ignored (never revealed); `marked` counts what changed."""
-    if payload.all is not None and payload.ids is not None:
-        raise ClientError(
-            "bad_request",
-            "Entweder „ids“ oder „all“ angeben, nicht beides.",
-            fields={"__all__": ["Entweder „ids“ oder „all“ angeben, nicht beides."]},
-        )
-    if payload.all is True:
+    if isinstance(payload, ReadAll):
         marked = do_mark_all_read(actor=request.user)
     else:
-        marked = len(do_mark_read(actor=request.user, ids=clean_ids(payload.ids or [])))
+        marked = len(do_mark_read(actor=request.user, ids=payload.ids))
     return {"marked": marked, "unread_count": unread_count(request.user)}

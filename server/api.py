@@ -22,10 +22,13 @@ from groups.api import router as groups_router
 from notifications.api import router as notifications_router
 from realtime.errors import STATUS_BY_CODE, ClientError
 from realtime.middleware import unavailable
+from realtime.schemas import ErrorOut
 from realtime.text import parse_json_body
 
 logger = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# A body in another format is a 415; none given (a form's default) is read as JSON.
+JSON_CONTENT_TYPES = {"application/json", "", "text/plain"}
 CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
 
 
@@ -68,11 +71,99 @@ class CheckedParser(Parser):
     nested JSON, and NUL or a lone surrogate in any string, are a 400 in German."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if request.body.strip() and request.content_type not in JSON_CONTENT_TYPES:
+            raise ClientError(
+                "unsupported_media_type",
+                "Erwartet wird JSON (Content-Type: application/json).",
+                status=415,
+            )
+        if not request.body.strip():
+            # No body at all: an object with every field left out (an operation whose
+            # fields all have defaults may be called without one).
+            return {}
         data: dict[str, Any] = parse_json_body(request.body)
         return data
 
 
-api = NinjaAPI(
+# Every string the server stores or looks up is refused with NUL in it (PostgreSQL
+# cannot store it: `realtime.text.is_storable`); the schema says so for every string.
+NO_NUL = "^[^\\x00]*$"
+SHARED_ERRORS = {
+    400: "Ungültige Eingabe (`fields` nennt die Felder).",
+    401: "Nicht angemeldet (kein oder ein ungültiger Token, keine Sitzung).",
+    413: "Die Anfrage ist zu groß.",
+    415: "Der Inhalt ist kein JSON (`Content-Type: application/json`).",
+    503: "Vorübergehend nicht erreichbar (mit `Retry-After`).",
+}
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def refuse_nul(node: Any) -> None:
+    """Add `NO_NUL` to every string schema below `node` (one with a pattern of its own
+    gets both, through `allOf`)."""
+    if isinstance(node, list):
+        for item in node:
+            refuse_nul(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and "enum" not in node and "const" not in node:
+        if "pattern" not in node:
+            node["pattern"] = NO_NUL
+        elif node["pattern"] != NO_NUL:
+            node.setdefault("allOf", []).append({"pattern": NO_NUL})
+    for value in node.values():
+        if isinstance(value, dict | list):
+            refuse_nul(value)
+
+
+def body_is_optional(body: dict[str, Any]) -> bool:
+    """A body parameter declared `X | None = None` may be left out entirely."""
+    target = body.get("content", {}).get("application/json", {}).get("schema", {})
+    return {"type": "null"} in target.get("anyOf", [])
+
+
+def add_shared_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """The statuses every operation shares, with the error body: 400 where there is
+    input, 401 where sign-in is needed, 413 and 415 where there is a body, 503 always."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["ErrorOut"] = error_schema
+    reference = {"$ref": "#/components/schemas/ErrorOut"}
+    for methods in schema.get("paths", {}).values():
+        for method, operation in methods.items():
+            if method not in METHODS:
+                continue
+            shared = [503]
+            if operation.get("parameters") or operation.get("requestBody"):
+                shared.append(400)
+            if operation.get("security"):
+                shared.append(401)
+            if operation.get("requestBody"):
+                shared += [413, 415]
+            body = operation.get("requestBody")
+            if body is not None and body_is_optional(body):
+                body["required"] = False
+            responses = operation.setdefault("responses", {})
+            for status in shared:
+                responses.setdefault(
+                    str(status),
+                    {
+                        "description": SHARED_ERRORS[status],
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
+    refuse_nul(schema)
+    return schema
+
+
+class TypedNinjaAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return add_shared_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = TypedNinjaAPI(
     title="netzn API",
     version="1",
     urls_namespace="api",
@@ -95,6 +186,49 @@ def on_client_error(request: HttpRequest, exc: ClientError) -> HttpResponse:
     return error_response(request, exc)
 
 
+# pydantic's error types in German (the `fields` of a 400); `{name}` from its context.
+GERMAN_MESSAGES = {
+    "missing": "Pflichtfeld.",
+    "extra_forbidden": "Unbekanntes Feld.",
+    "string_type": "Text erwartet.",
+    "string_too_short": "Mindestens {min_length} Zeichen.",
+    "string_too_long": "Höchstens {max_length} Zeichen.",
+    "string_pattern_mismatch": "Ungültiges Format.",
+    "int_type": "Ganze Zahl erwartet.",
+    "int_parsing": "Ganze Zahl erwartet.",
+    "int_from_float": "Ganze Zahl erwartet.",
+    "float_type": "Zahl erwartet.",
+    "float_parsing": "Zahl erwartet.",
+    "bool_type": "true oder false erwartet.",
+    "bool_parsing": "true oder false erwartet.",
+    "greater_than_equal": "Mindestens {ge}.",
+    "greater_than": "Größer als {gt}.",
+    "less_than_equal": "Höchstens {le}.",
+    "less_than": "Kleiner als {lt}.",
+    "literal_error": "Erlaubt: {expected}.",
+    "enum": "Erlaubt: {expected}.",
+    "list_type": "Liste erwartet.",
+    "too_short": "Mindestens {min_length} Einträge.",
+    "too_long": "Höchstens {max_length} Einträge.",
+    "dict_type": "JSON-Objekt erwartet.",
+    "model_type": "JSON-Objekt erwartet.",
+    "model_attributes_type": "JSON-Objekt erwartet.",
+    "date_from_datetime_parsing": "Datum erwartet (JJJJ-MM-TT).",
+    "date_parsing": "Datum erwartet (JJJJ-MM-TT).",
+    "date_type": "Datum erwartet (JJJJ-MM-TT).",
+}
+
+
+def german_message(error: dict[str, Any]) -> str:
+    template = GERMAN_MESSAGES.get(str(error.get("type", "")))
+    if template is None:
+        return "Ungültig."
+    try:
+        return template.format(**error.get("ctx", {}))
+    except (KeyError, IndexError, ValueError):
+        return "Ungültig."
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
@@ -102,10 +236,13 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         location = [
             str(part)
             for part in error.get("loc", ())
-            if part not in ("body", "payload") and not isinstance(part, int)
+            if part not in ("body", "payload", "query", "path", "filters")
+            and not isinstance(part, int)
         ]
-        name = ".".join(location[-1:]) if location else "__all__"
-        fields.setdefault(name or "__all__", []).append(str(error.get("msg", "ungültig")))
+        name = location[-1] if location else "__all__"
+        message = german_message(error)
+        if message not in fields.setdefault(name or "__all__", []):
+            fields[name or "__all__"].append(message)
     return error_response(request, ClientError("bad_request", "Ungültige Eingabe.", fields=fields))
 
 
