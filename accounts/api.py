@@ -83,7 +83,8 @@ class Body(In):
 
 
 Text = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
-Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+# Surrounding spaces are trimmed (and the address lower-cased) by the action.
+Email = Annotated[str, Field(min_length=3, max_length=300, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")]
 Password = Annotated[str, Field(min_length=1, max_length=4096)]
 Name = Annotated[str, Field(min_length=1, max_length=120, pattern=NOT_BLANK)]
 Visibility = Literal["private", "members"]

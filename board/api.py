@@ -100,7 +100,7 @@ def create_post(request: HttpRequest, slug: Slug, payload: PostIn) -> Status[JSO
         category=payload.category,
         title=payload.title,
         body=payload.body,
-        fields=payload.fields.model_dump(exclude_unset=True) if payload.fields else None,
+        fields=payload.fields,
         valid_until=payload.valid_until,
     )
     visible = access.matches_of_post(request.user, created.post)
@@ -188,7 +188,7 @@ def create_search(request: HttpRequest, payload: SavedSearchIn) -> Status[JSON]:
     search = do_create_saved_search(
         actor=request.user,
         name=payload.name,
-        filters=payload.filters.model_dump(exclude_unset=True) if payload.filters else None,
+        filters=payload.filters,
         alert=payload.alert,
     )
     return Status(201, search_out(search))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, JsonValue, WithJsonSchema
 
 from board.actions import CONTACT_MESSAGE_MAX, SEARCH_NAME_MAX
 from board.filters import NEAR_KM_MAX, Q_MAX
@@ -83,12 +83,27 @@ class NoFields(In):
     """The category "other" has no fields of its own."""
 
 
+def checked_by_the_action(*models: type[In]) -> object:
+    """A JSON object the action checks field by field, with a German message per field
+    (`fields.from_postcode`, ...), described in the schema as one of `models`."""
+    described = {
+        "anyOf": [
+            *(model.model_json_schema(mode="validation") for model in models),
+            {"type": "null"},
+        ]
+    }
+    return Annotated[dict[str, JsonValue] | None, WithJsonSchema(described)]
+
+
+CategoryFields = checked_by_the_action(FreightFields, ApprenticeshipFields, NoFields)
+
+
 class PostIn(In):
     kind: Kind
     category: Category
     title: str = Field(min_length=1, max_length=TITLE_MAX, pattern=NOT_BLANK)
     body: str = Field(default="", max_length=BODY_MAX)
-    fields: FreightFields | ApprenticeshipFields | NoFields | None = Field(
+    fields: CategoryFields = Field(
         default=None, description="The category's own fields (freight, apprenticeship)."
     )
     valid_until: Day | None = None
@@ -123,10 +138,28 @@ class SavedFilters(In):
     occupation: str | None = Field(default=None, max_length=200)
 
 
+Filters = checked_by_the_action(SavedFilters)
+
+
+def described(schema: dict[str, object]) -> object:
+    """A value the action checks (so every wrong field of the body is named at once),
+    described in the schema by `schema`."""
+    return Annotated[JsonValue, WithJsonSchema(schema)]
+
+
 class SavedSearchIn(In):
-    name: str = Field(min_length=1, max_length=SEARCH_NAME_MAX, pattern=NOT_BLANK)
-    filters: SavedFilters | None = None
-    alert: Alert | None = Field(default=None, description="Default: immediate.")
+    """Checked as a whole by the action: every wrong field is named in one answer."""
+
+    name: described(  # type: ignore[valid-type]
+        {"type": "string", "minLength": 1, "maxLength": SEARCH_NAME_MAX, "pattern": NOT_BLANK}
+    )
+    filters: Filters = None
+    alert: described(  # type: ignore[valid-type]
+        {
+            "anyOf": [{"enum": ["immediate", "daily", "off"]}, {"type": "null"}],
+            "description": "Default: immediate.",
+        }
+    ) = None
 
 
 # A post's category fields as stored: texts, numbers, yes/no.

@@ -8,11 +8,11 @@ ones, so the answer never reveals whether they exist.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from pydantic import Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue
 
 from notifications import presentation
 from notifications.actions import MAX_IDS_PER_CALL, do_mark_all_read, do_mark_read, unread_count
@@ -47,12 +47,22 @@ class NotificationPage(Out):
 NotificationId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class ReadIds(In):
-    ids: list[NotificationId] = Field(min_length=1, max_length=MAX_IDS_PER_CALL)
+class ReadIn(In):
+    """`{"ids": [...]}` (1 to 500 of my notifications) or `{"all": true}`, not both."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["ids"], "not": {"required": ["all"]}},
+                {"required": ["all"], "properties": {"all": {"const": True}}},
+            ],
+            "not": {"required": ["ids", "all"]},
+        }
+    )
 
-class ReadAll(In):
-    all: Literal[True]
+    # Left out rather than null (Field's default is not validated).
+    ids: list[NotificationId] = Field(default=None, min_length=1, max_length=MAX_IDS_PER_CALL)
+    all: bool = Field(default=None)
 
 
 class ReadOut(Out):
@@ -105,11 +115,23 @@ def list_notifications(
 
 
 @router.post("/notifications/read", response=ReadOut)
-def mark_notifications_read(request: HttpRequest, payload: ReadIds | ReadAll) -> dict[str, Any]:
+def mark_notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, Any]:
     """Mark the listed ids, or all, of my notifications read. Other people's ids are
     ignored (never revealed); `marked` counts what changed."""
-    if isinstance(payload, ReadAll):
+    if payload.all is not None and payload.ids is not None:
+        raise ClientError(
+            "bad_request",
+            "Entweder „ids“ oder „all“ angeben, nicht beides.",
+            fields={"__all__": ["Entweder „ids“ oder „all“ angeben, nicht beides."]},
+        )
+    if payload.all is True:
         marked = do_mark_all_read(actor=request.user)
+    elif payload.ids is None:
+        raise ClientError(
+            "bad_request",
+            "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
+            fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
+        )
     else:
         marked = len(do_mark_read(actor=request.user, ids=payload.ids))
     return {"marked": marked, "unread_count": unread_count(request.user)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,6 +13,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
+from ninja.security.base import AuthBase
 
 from accounts.api import router as accounts_router
 from accounts.tokens import user_for_token
@@ -39,7 +41,7 @@ def no_view(request: HttpRequest) -> HttpResponse:
 CSRF_CHECK = CsrfViewMiddleware(no_view)
 
 
-class SessionOrToken:
+class SessionOrToken(AuthBase):
     """`Authorization: Bearer <token>` (never CSRF-checked) or the session cookie
     (CSRF-checked for writes). Sets `request.user` and returns it."""
 
@@ -147,8 +149,10 @@ def add_shared_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 body["required"] = False
             responses = operation.setdefault("responses", {})
             for status in shared:
+                if status in responses or str(status) in responses:
+                    continue  # declared by the operation (Ninja's keys are ints)
                 responses.setdefault(
-                    str(status),
+                    status,
                     {
                         "description": SHARED_ERRORS[status],
                         "content": {"application/json": {"schema": reference}},
@@ -220,6 +224,8 @@ GERMAN_MESSAGES = {
 
 
 def german_message(error: dict[str, Any]) -> str:
+    if error.get("type") == "value_error":
+        return str(error.get("msg", "Ungültig.")).removeprefix("Value error, ")
     template = GERMAN_MESSAGES.get(str(error.get("type", "")))
     if template is None:
         return "Ungültig."
@@ -229,20 +235,58 @@ def german_message(error: dict[str, Any]) -> str:
         return "Ungültig."
 
 
+# Where Ninja says an input came from; the parameter's own name follows for a body
+# (and for a query or path model), then the field's path inside it.
+LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
+# Union members name themselves in pydantic's error locations ("str", "ReadIds").
+UNION_TAGS = {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
+def field_name(location: tuple[Any, ...]) -> str:
+    """`fields` key of an error: the field's dotted path (`title`, `fields.places`),
+    list indexes left out (`ids` for a bad `ids[3]`), `__all__` for the whole body."""
+    parts = [part for part in location if not isinstance(part, int)]
+    if parts and parts[0] in LOCATIONS:
+        where = parts.pop(0)
+        if parts and (where == "body" or len(parts) > 1):
+            parts.pop(0)
+    names = [
+        str(part)
+        for part in parts
+        if str(part) not in UNION_TAGS
+        and not str(part)[:1].isupper()
+        and "[" not in str(part)
+        and "-" not in str(part)
+    ]
+    return ".".join(names) or "__all__"
+
+
+def message_too_long(errors: list[dict[str, Any]]) -> bool:
+    """A message body over the limit is `too_large` (413), as on the WebSocket."""
+    return bool(errors) and all(
+        error.get("type") == "string_too_long" and field_name(tuple(error.get("loc", ()))) == "body"
+        for error in errors
+    )
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if message_too_long(list(exc.errors)) and "/conversations/" in request.path:
+        limit = settings.NETZN_MESSAGE_MAX_CHARS
+        return error_response(
+            request,
+            ClientError(
+                "too_large",
+                f"Eine Nachricht hat höchstens {limit} Zeichen.",
+                fields={"body": ["Zu lang."]},
+            ),
+        )
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = [
-            str(part)
-            for part in error.get("loc", ())
-            if part not in ("body", "payload", "query", "path", "filters")
-            and not isinstance(part, int)
-        ]
-        name = location[-1] if location else "__all__"
+        name = field_name(tuple(error.get("loc", ())))
         message = german_message(error)
-        if message not in fields.setdefault(name or "__all__", []):
-            fields[name or "__all__"].append(message)
+        if message not in fields.setdefault(name, []):
+            fields[name].append(message)
     return error_response(request, ClientError("bad_request", "Ungültige Eingabe.", fields=fields))
 
 
@@ -288,3 +332,15 @@ api.add_router("/", chat_router)
 api.add_router("/", notifications_router)
 api.add_router("/", board_router)
 api.add_router("/", engagement_router)
+
+
+def leave_out_unset() -> None:
+    """Answers keep exactly the keys an endpoint returned: a field it left out (a
+    hidden contact field, `pending_claims` for non-admins) stays absent, never null."""
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                operation.exclude_unset = True
+
+
+leave_out_unset()
