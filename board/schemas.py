@@ -9,7 +9,7 @@ ahead (Europe/Berlin), and a category takes only its own `fields`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field, JsonValue, WithJsonSchema
@@ -83,19 +83,22 @@ class NoFields(In):
     """The category "other" has no fields of its own."""
 
 
-def checked_by_the_action(*models: type[In]) -> object:
-    """A JSON object the action checks field by field, with a German message per field
-    (`fields.from_postcode`, ...), described in the schema as one of `models`."""
-    described = {
+def one_of(*models: type[In]) -> dict[str, Any]:
+    """The JSON schema of an object that is one of `models`, or null."""
+    return {
         "anyOf": [
             *(model.model_json_schema(mode="validation") for model in models),
             {"type": "null"},
         ]
     }
-    return Annotated[dict[str, JsonValue] | None, WithJsonSchema(described)]
 
 
-CategoryFields = checked_by_the_action(FreightFields, ApprenticeshipFields, NoFields)
+# A JSON object the action checks field by field, with a German message per field
+# (`fields.from_postcode`, ...), described in the schema as one of the models.
+CategoryFields = Annotated[
+    dict[str, JsonValue] | None,
+    WithJsonSchema(one_of(FreightFields, ApprenticeshipFields, NoFields)),
+]
 
 
 class PostIn(In):
@@ -138,7 +141,7 @@ class SavedFilters(In):
     occupation: str | None = Field(default=None, max_length=200)
 
 
-Filters = checked_by_the_action(SavedFilters)
+Filters = Annotated[dict[str, JsonValue] | None, WithJsonSchema(one_of(SavedFilters))]
 
 
 def described(schema: dict[str, object]) -> object:

@@ -60,9 +60,13 @@ class ReadIn(In):
         }
     )
 
-    # Left out rather than null (Field's default is not validated).
-    ids: list[NotificationId] = Field(default=None, min_length=1, max_length=MAX_IDS_PER_CALL)
-    all: bool = Field(default=None)
+    # Left out rather than null: the schema offers no null (a default is not validated).
+    ids: list[NotificationId] = Field(
+        default=None,  # type: ignore[arg-type]
+        min_length=1,
+        max_length=MAX_IDS_PER_CALL,
+    )
+    all: bool = None  # type: ignore[assignment]
 
 
 class ReadOut(Out):
