@@ -1,4 +1,4 @@
-"""JSON endpoints of the accounts app (PROTOCOL.md; shapes in docs/accounts.md).
+"""JSON endpoints of the accounts app (docs/protocol.md; shapes in docs/accounts.md).
 
 Signup, login and token creation take no authentication and no CSRF token; every
 other endpoint needs a session (CSRF-checked for writes) or a Bearer token, through

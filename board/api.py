@@ -1,4 +1,4 @@
-"""JSON endpoints of the board (PROTOCOL.md 1.1, "Board"; decisions in docs/board.md).
+"""JSON endpoints of the board (docs/protocol.md 1.1, "Board"; decisions in docs/board.md).
 
 Parse, call an action or access function, answer. Lists answer
 `{"results": [...], "next": <cursor or null>}` like every list.

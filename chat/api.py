@@ -1,4 +1,4 @@
-"""JSON endpoints of the chat app (PROTOCOL.md, "HTTP API"; decisions in
+"""JSON endpoints of the chat app (docs/protocol.md, "HTTP API"; decisions in
 docs/protocol.md). Parse, call an access function or action, answer.
 
 A conversation or message id that does not exist is answered exactly like a

@@ -1,4 +1,4 @@
-"""The WebSocket transport of PROTOCOL.md: `/ws/v1/`, one connection per tab.
+"""The WebSocket transport of docs/protocol.md: `/ws/v1/`, one connection per tab.
 
 A plain ASGI application rather than a Channels consumer: it needs no channel layer,
 and the broadcast path must not pay Channels' per-event dispatch (a thread hop for
@@ -14,7 +14,7 @@ returns; nothing is dropped silently. So is a socket whose hub subscription was 
 with the Redis connection (`frames.LOST`).
 
 Every close the server starts goes through `close(code)` with a code from
-PROTOCOL.md 1.1 (4001, 4008, 4009, 4013: autobahn refuses to send 1008, 1009 and
+docs/protocol.md 1.1 (4001, 4008, 4009, 4013: autobahn refuses to send 1008, 1009 and
 1013), and the TCP connection ends even when the client never answers the close:
 gracefully (FIN after what is written) within a second, aborted after four seconds
 for a client that reads nothing (see `close`).
@@ -83,7 +83,7 @@ FLOOD_CLOSE_AFTER = 100
 FRAME_ERROR_CODES = frozenset(
     {"bad_request", "unknown_type", "forbidden", "too_large", "rate_limited", "unavailable"}
 )
-# PROTOCOL.md 1.1, "Closing a connection".
+# docs/protocol.md 1.1, "Closing a connection".
 CLOSE_LOGGED_OUT = 4001
 CLOSE_POLICY = 4008
 CLOSE_TOO_BIG = 4009
@@ -419,7 +419,7 @@ class ChatConsumer:
 
     def overflow(self, where: str) -> None:
         """Too far behind: close instead of growing memory; the client reconnects and
-        catches up by seq (PROTOCOL.md, guarantee 3)."""
+        catches up by seq (docs/protocol.md, guarantee 3)."""
         logger.info("closing a slow connection of user %s (%s)", self.user.pk, where)
         self.outbox.clear()
         self.close(CLOSE_TRY_AGAIN_LATER)
@@ -460,7 +460,7 @@ class ChatConsumer:
     def error(self, error: ClientError, ref: str | None) -> None:
         frame = error.as_frame(ref)
         if frame["code"] not in FRAME_ERROR_CODES:
-            # PROTOCOL.md's WebSocket codes are a closed list; HTTP's 409 is a
+            # docs/protocol.md's WebSocket codes are a closed list; HTTP's 409 is a
             # request the client must change: `bad_request` on the socket.
             frame["code"] = "bad_request"
         self.push_frame(frame)

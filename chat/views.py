@@ -26,7 +26,7 @@ MEMBER_NAMES_MAX = 200
 def forbidden_page(
     request: HttpRequest, detail: str = FORBIDDEN_TEXT, status: int = 403
 ) -> HttpResponse:
-    """One answer for missing and forbidden alike (PROTOCOL.md: nobody can probe)."""
+    """One answer for missing and forbidden alike (docs/protocol.md: nobody can probe)."""
     return render(request, "chat/forbidden.html", {"detail": detail}, status=status)
 
 

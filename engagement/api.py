@@ -1,4 +1,4 @@
-"""JSON endpoints of engagement (PROTOCOL.md 1.1 "Staying in touch").
+"""JSON endpoints of engagement (docs/protocol.md 1.1 "Staying in touch").
 
 `GET /me/suggestions` answers the caller's own suggestions; `GET /network/health`
 answers the network's figures to site staff only (403 for everyone else signed in).

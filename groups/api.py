@@ -1,4 +1,4 @@
-"""JSON endpoints of the groups app (see PROTOCOL.md and docs/groups.md).
+"""JSON endpoints of the groups app (see docs/protocol.md and docs/groups.md).
 
 Parse, call an action or access function, answer. Lists answer
 `{"results": [...], "next": <cursor or null>}`; the cursor is an opaque offset.

@@ -1,4 +1,4 @@
-"""JSON endpoints of the notifications app (see PROTOCOL.md and docs/notifications.md).
+"""JSON endpoints of the notifications app (see docs/protocol.md and docs/notifications.md).
 
 `GET /notifications?unread=true&cursor=&limit=` lists the caller's own notifications,
 newest first; `POST /notifications/read` marks some (`{"ids": [...]}`) or all

@@ -1,6 +1,6 @@
 """The one error type that every layer raises for a client's mistake.
 
-A `ClientError` becomes the JSON error body of PROTOCOL.md on HTTP
+A `ClientError` becomes the JSON error body of docs/protocol.md on HTTP
 (`{"error": {"code", "detail", "fields"}}` with `status`) and the `error` frame on
 the WebSocket (`{"type": "error", "ref", "code", "detail"}`).
 """

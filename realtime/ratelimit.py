@@ -1,5 +1,5 @@
 """Per-user token buckets: bursts of `NETZN_RATE_BURST`, `NETZN_RATE_PER_SECOND`
-sustained (PROTOCOL.md, guarantee 5).
+sustained (docs/protocol.md, guarantee 5).
 
 With `REDIS_URL` the bucket lives in Redis and is updated atomically by one Lua
 script, so the limit holds across all server processes. Without Redis, or while Redis
@@ -144,7 +144,7 @@ class _RedisBucketLimiter:
 
 
 class UserRateLimiter(_RedisBucketLimiter):
-    """The send limit of PROTOCOL.md, per user, shared by all processes via Redis."""
+    """The send limit of docs/protocol.md, per user, shared by all processes via Redis."""
 
     def limits(self) -> dict[str, float]:
         return {"burst": self.burst, "per_second": self.rate}

@@ -1,4 +1,4 @@
-"""Closing sockets on logout and deactivation (PROTOCOL.md, "Identity and access").
+"""Closing sockets on logout and deactivation (docs/protocol.md, "Identity and access").
 
 `realtime` imports no app: it listens to Django's own auth signal and to saves of
 whatever `AUTH_USER_MODEL` is.

@@ -1,4 +1,4 @@
-"""The JSON API root: /api/v1/, its auth, and the one error shape of PROTOCOL.md."""
+"""The JSON API root: /api/v1/, its auth, and the one error shape of docs/protocol.md."""
 
 from __future__ import annotations
 
@@ -229,8 +229,11 @@ def german_message(error: dict[str, Any]) -> str:
     template = GERMAN_MESSAGES.get(str(error.get("type", "")))
     if template is None:
         return "Ungültig."
+    context = {
+        key: str(value).replace(" or ", " oder ") for key, value in error.get("ctx", {}).items()
+    }
     try:
-        return template.format(**error.get("ctx", {}))
+        return template.format(**context)
     except (KeyError, IndexError, ValueError):
         return "Ungültig."
 

@@ -1,4 +1,4 @@
-// One WebSocket per tab to /ws/v1/ (PROTOCOL.md): hello, reconnect with exponential
+// One WebSocket per tab to /ws/v1/ (docs/protocol.md): hello, reconnect with exponential
 // back-off and full jitter, ping keep-alive, and frames routed to their conversation.
 
 const BACKOFF_BASE_MS = 500;
