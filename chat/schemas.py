@@ -7,7 +7,7 @@ from django.conf import settings
 from pydantic import Field
 
 from chat.actions import CLIENT_ID_MAX_CHARS, REPORT_REASON_MAX_CHARS
-from realtime.schemas import MAX_ID, NOT_BLANK, In, Out
+from realtime.schemas import MAX_ID, NOT_BLANK, In, Integer, Out
 
 
 class MessageBody(In):
@@ -33,11 +33,11 @@ class EditIn(MessageBody):
 
 
 class MarkReadIn(In):
-    seq: int = Field(ge=0, le=MAX_ID, description="Capped at the conversation's last seq.")
+    seq: Integer = Field(ge=0, le=MAX_ID, description="Capped at the conversation's last seq.")
 
 
 class DirectIn(In):
-    user_id: int = Field(ge=1, le=MAX_ID)
+    user_id: Integer = Field(ge=1, le=MAX_ID)
 
 
 class ReportIn(In):

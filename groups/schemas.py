@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from groups.actions import MAX_MESSAGE_CHARS, MAX_TOPIC_CHARS, MAX_TOPICS
-from realtime.schemas import MAX_ID, NOT_BLANK, In, Out
+from realtime.schemas import MAX_ID, NOT_BLANK, In, Integer, Out
 
 Visibility = Literal["open", "closed"]
 Role = Literal["owner", "admin", "member"]
@@ -60,7 +60,7 @@ class RoleIn(In):
 
 
 class UserIdIn(In):
-    user_id: int = Field(ge=1, le=MAX_ID)
+    user_id: Integer = Field(ge=1, le=MAX_ID)
 
 
 class NotificationLevelIn(In):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 ErrorCode = Literal[
     "bad_request",
@@ -38,9 +38,20 @@ ErrorCode = Literal[
     "unavailable",
 ]
 
+
+def whole_number(value: Any) -> Any:
+    """JSON knows numbers, not integers: `2.0` is the integer 2 (as JSON Schema says);
+    `2.5`, `"2"` and `true` stay wrong (the models are strict)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer in a JSON body.
+Integer = Annotated[int, BeforeValidator(whole_number)]
 # Ids are PostgreSQL bigints; a larger number can name nothing (400, not a 500).
 MAX_ID = 2**63 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Annotated[Integer, Field(ge=1, le=MAX_ID)]
 # Text that must hold more than whitespace (the server trims it).
 NOT_BLANK = r"\S"
 

@@ -29,7 +29,9 @@ from tests.chat.helpers import token_for
 pytestmark = pytest.mark.postgres("German full-text search answers on PostgreSQL only")
 
 
-EXAMPLES = int(os.environ.get("NETZN_SCHEMATHESIS_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("NETZN_SCHEMATHESIS_EXAMPLES", "8"))
+# A file to append one line per generated case to (to count them), when set.
+CASE_LOG = os.environ.get("NETZN_SCHEMATHESIS_CASE_LOG", "")
 
 
 @pytest.fixture
@@ -96,4 +98,7 @@ def test_the_api_matches_its_schema(case: Any, signed_in: dict[str, str]) -> Non
     excluded = []
     if BEYOND_SCHEMA in case.operation.definition.raw:
         excluded.append(positive_data_acceptance)
+    if CASE_LOG:
+        with open(CASE_LOG, "a") as log:
+            log.write(f"{case.operation.label}\n")
     case.call_and_validate(headers=signed_in, excluded_checks=excluded)
