@@ -18,7 +18,7 @@ from notifications import presentation
 from notifications.actions import MAX_IDS_PER_CALL, do_mark_all_read, do_mark_read, unread_count
 from notifications.models import Notification
 from realtime.errors import ClientError
-from realtime.schemas import MAX_ID, In, Integer, Out
+from realtime.schemas import MAX_ID, Id, In, Out
 
 # The data of a notification: ids, names, titles and links of what it is about
 # (docs/notifications.md lists them by kind).
@@ -44,7 +44,7 @@ class NotificationPage(Out):
     next: str | None
 
 
-NotificationId = Annotated[Integer, Field(ge=1, le=MAX_ID)]
+NotificationId = Id
 
 
 class ReadIn(In):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Le
 from ninja import Schema
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -51,7 +52,7 @@ def whole_number(value: Any) -> Any:
 Integer = Annotated[int, BeforeValidator(whole_number)]
 # Ids are PostgreSQL bigints; a larger number can name nothing (400, not a 500).
 MAX_ID = 2**63 - 1
-Id = Annotated[Integer, Field(ge=1, le=MAX_ID)]
+Id = Annotated[int, Ge(1), Le(MAX_ID), BeforeValidator(whole_number)]
 # Text that must hold more than whitespace (the server trims it).
 NOT_BLANK = r"\S"
 
