@@ -50,7 +50,7 @@ from chat.schemas import (
 )
 from realtime.errors import ClientError, forbidden
 from realtime.ratelimit import sync_rate_limiter
-from realtime.schemas import MAX_ID, NOT_BLANK, errors
+from realtime.schemas import MAX_ID, NOT_BLANK, beyond_schema, errors
 
 router = Router(tags=["chat"])
 
@@ -101,6 +101,7 @@ def list_conversations(request: HttpRequest) -> dict[str, Any]:
 @router.post(
     "/conversations/direct",
     response={200: ConversationOut, 201: ConversationOut, **errors(403)},
+    openapi_extra=beyond_schema("The other person: not oneself (400)."),
 )
 def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
     """Get or create the direct conversation with that person (201 when created)."""
