@@ -1,4 +1,4 @@
-"""Every read of people and companies that could expose data (CONVENTIONS.md, rule 3).
+"""Every read of people and companies that could expose data (docs/architecture.md, rule 3).
 
 The contact fields of a person (e-mail, phone) leave the server only through
 `public_profile`: the owner sees them always, a signed-in member only when the owner

@@ -1,4 +1,4 @@
-"""Every state change of people, companies, tokens and blocks (CONVENTIONS.md, rule 1).
+"""Every state change of people, companies, tokens and blocks (docs/architecture.md, rule 1).
 
 Views, API endpoints, the admin and the demo seeding all call these. Each validates its
 input and raises `ClientError` ("bad_request" with `fields`, "forbidden", "not_found",

@@ -1,4 +1,4 @@
-"""JSON endpoints of the accounts app (PROTOCOL.md; shapes in docs/accounts.md).
+"""JSON endpoints of the accounts app (docs/protocol.md; shapes in docs/accounts.md).
 
 Signup, login and token creation take no authentication and no CSRF token; every
 other endpoint needs a session (CSRF-checked for writes) or a Bearer token, through
@@ -8,13 +8,13 @@ the API root's `SessionOrToken`.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import BaseModel
 
 from accounts import actions, privacy, sessions, throttle, twofactor
@@ -35,111 +35,145 @@ from accounts.directory import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_of
 from accounts.directory import search_companies as find_companies
 from accounts.directory import search_people as find_people
 from accounts.models import AccessToken, User
+from accounts.schemas import (
+    ClaimOut,
+    CompanyContact,
+    CompanyPage,
+    CompanyProfile,
+    ConfirmedOut,
+    ExportOut,
+    OwnProfile,
+    PersonPage,
+    ProfilePage,
+    PublicProfile,
+    SentOut,
+    SessionPage,
+    TokenOut,
+    TokenPage,
+    TwoFactorOut,
+    TwoFactorSecret,
+    UserOut,
+)
+from realtime.schemas import MAX_ID, NOT_BLANK, In, beyond_schema, errors
 
 router = Router(tags=["accounts"])
 
 JSON = dict[str, Any]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Slug = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$")]
+PASSWORD = beyond_schema("The password is checked against the account (401 when wrong).")
+NEW_PASSWORD = beyond_schema(
+    "A new password must pass Django's password validators (length, not common, not "
+    "like the name or e-mail): 400 naming the field."
+)
+TOKEN = beyond_schema("The signed token of the e-mail's link must be valid and fresh (400).")
+FORMATS = beyond_schema(
+    "E-mail addresses, phone numbers, web sites and domains are checked by Django's "
+    "validators, topics and names by the action (400 naming the field)."
+)
+OPAQUE = beyond_schema("`cursor` is opaque: only one the server made (a `next`) is valid.")
+OTP = beyond_schema("The code must be the current one of the person's TOTP app (400).")
 
 
-class Body(BaseModel):
-    """Request bodies are plain pydantic models: Ninja's `Schema` reads any value
-    (`[1, 2]`, `null`) as an object with every field left out, which would turn a bad
-    PATCH into a silent no-op. A pydantic model wants a JSON object."""
+class Body(In):
+    """Request bodies are plain pydantic models (`realtime.schemas.In`): Ninja's
+    `Schema` reads any value (`[1, 2]`, `null`) as an object with every field left out,
+    which would turn a bad PATCH into a silent no-op. A pydantic model wants a JSON
+    object."""
+
+
+Text = Annotated[str, Field(min_length=1, pattern=NOT_BLANK)]
+# Surrounding spaces are trimmed (and the address lower-cased) by the action.
+Email = Annotated[str, Field(min_length=3, max_length=300, pattern=r"^\s*[^@\s]+@[^@\s]+\s*$")]
+Password = Annotated[str, Field(min_length=1, max_length=4096)]
+Name = Annotated[str, Field(min_length=1, max_length=120, pattern=NOT_BLANK)]
+Visibility = Literal["private", "members"]
 
 
 class SignupIn(Body):
-    email: str
-    password: str
-    display_name: str
+    email: Email
+    password: Password
+    display_name: Name
 
 
 class LoginIn(Body):
-    email: str
-    password: str
-    otp: str | None = None  # the app's code, for people with two-factor sign-in
+    email: Email
+    password: Password
+    otp: str | None = Field(default=None, max_length=16)  # the app's code (two-factor)
 
 
 class TokenIn(Body):
-    email: str
-    password: str
-    name: str
-    otp: str | None = None
+    email: Email
+    password: Password
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
+    otp: str | None = Field(default=None, max_length=16)
 
 
 class CodeIn(Body):
-    code: str
+    code: str = Field(min_length=1, max_length=16)
 
 
 class PasswordIn(Body):
-    password: str
+    password: Password
 
 
 class TokenProof(Body):
-    token: str
+    token: str = Field(min_length=1, max_length=1000)
 
 
 class PasswordChangeIn(Body):
-    current_password: str
-    new_password: str
+    current_password: Password
+    new_password: Password
 
 
 class EmailChangeIn(Body):
-    password: str
-    email: str
+    password: Password
+    email: Email
 
 
 class DeleteMeIn(Body):
-    password: str
-    delete_messages: Any = False  # checked by the action: true or false only
-
-
-class UserOut(Schema):
-    id: int
-    email: str
-    display_name: str
-
-
-class TokenOut(Schema):
-    id: int
-    name: str
-    token: str
+    password: Password
+    delete_messages: bool = False
 
 
 class ProfilePatch(Body):
-    display_name: str | None = None
-    job_title: str | None = None
-    company_name: str | None = None
-    city: str | None = None
-    phone: str | None = None
-    bio: str | None = None
-    topics: list[Any] | None = None  # items checked by the action, with a German message
-    email_visibility: str | None = None
-    phone_visibility: str | None = None
-    address_form: str | None = None  # "frau", "herr" or "" (role labels follow it)
+    display_name: Name | None = None
+    job_title: str | None = Field(default=None, max_length=120)
+    company_name: str | None = Field(default=None, max_length=160)
+    city: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
+    bio: str | None = Field(default=None, max_length=2000)
+    topics: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, max_length=10)
+    email_visibility: Visibility | None = None
+    phone_visibility: Visibility | None = None
+    # Role labels follow it ("Inhaberin", "Inhaber"; neutral without).
+    address_form: Literal["frau", "herr", ""] | None = None
     show_presence: bool | None = None  # others see whether I am online (docs/presence.md)
 
 
 class CompanyIn(Body):
-    name: str
-    slug: str | None = None
-    industry: str = ""
-    city: str = ""
-    address: str = ""
-    website: str = ""
-    domain: str = ""
-    register_number: str = ""
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=160, pattern=NOT_BLANK)]
+    slug: str | None = Field(
+        default=None, min_length=1, max_length=80, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"
+    )
+    industry: str = Field(default="", max_length=120)
+    city: str = Field(default="", max_length=100)
+    address: str = Field(default="", max_length=255)
+    website: str = Field(default="", max_length=200)
+    domain: str = Field(default="", max_length=253)
+    register_number: str = Field(default="", max_length=60)
+    description: str = Field(default="", max_length=4000)
 
 
 class CompanyPatch(Body):
-    name: str | None = None
-    industry: str | None = None
-    city: str | None = None
-    address: str | None = None
-    website: str | None = None
-    domain: str | None = None
-    register_number: str | None = None
-    description: str | None = None
+    name: Annotated[str, Field(min_length=1, max_length=160, pattern=NOT_BLANK)] | None = None
+    industry: str | None = Field(default=None, max_length=120)
+    city: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=255)
+    website: str | None = Field(default=None, max_length=200)
+    domain: str | None = Field(default=None, max_length=253)
+    register_number: str | None = Field(default=None, max_length=60)
+    description: str | None = Field(default=None, max_length=4000)
 
 
 class VerifyIn(Body):
@@ -147,16 +181,16 @@ class VerifyIn(Body):
 
 
 class DomainProofIn(Body):
-    email: str
+    email: Email
 
 
 class ClaimIn(Body):
-    responsibility: str = ""
+    responsibility: str = Field(default="", max_length=160)
 
 
 class MemberPatch(Body):
-    responsibility: str | None = None
-    role: str | None = None
+    responsibility: str | None = Field(default=None, max_length=160)
+    role: Literal["admin", "contact"] | None = None
 
 
 class PeopleQuery(Schema):
@@ -186,7 +220,12 @@ def set_fields(body: BaseModel) -> JSON:
     }
 
 
-@router.post("/auth/signup", auth=None, response={201: UserOut})
+@router.post(
+    "/auth/signup",
+    auth=None,
+    response={201: UserOut, **errors(409, 429)},
+    openapi_extra=beyond_schema("E-mail format and password strength (400)."),
+)
 def signup(request: HttpRequest, payload: SignupIn) -> Status[User]:
     throttle.limit_action("signup", throttle.client_ip(request))
     user = actions.do_signup_person(
@@ -195,7 +234,9 @@ def signup(request: HttpRequest, payload: SignupIn) -> Status[User]:
     return Status(201, user)
 
 
-@router.post("/auth/login", auth=None, response=UserOut)
+@router.post(
+    "/auth/login", auth=None, response={200: UserOut, **errors(401, 429)}, openapi_extra=OTP
+)
 def login_session(request: HttpRequest, payload: LoginIn) -> User:
     """Session login for the browser; the answer sets the session and CSRF cookies."""
     user = throttle.check_password(
@@ -213,7 +254,9 @@ def logout_session(request: HttpRequest) -> Status[None]:
     return Status(204, None)
 
 
-@router.post("/auth/tokens", auth=None, response={201: TokenOut})
+@router.post(
+    "/auth/tokens", auth=None, response={201: TokenOut, **errors(401, 429)}, openapi_extra=OTP
+)
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[JSON]:
     user = throttle.check_password(
         request, email=payload.email, password=payload.password, ip=throttle.client_ip(request)
@@ -223,7 +266,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[JSON]:
     return Status(201, {"id": token.pk, "name": token.name, "token": raw})
 
 
-@router.get("/auth/tokens", response=JSON)
+@router.get("/auth/tokens", response=TokenPage)
 def list_tokens(request: HttpRequest) -> JSON:
     tokens = AccessToken.objects.filter(user=signed_in(request), revoked_at__isnull=True).order_by(
         "-created_at", "-pk"
@@ -243,20 +286,25 @@ def list_tokens(request: HttpRequest) -> JSON:
     }
 
 
-@router.delete("/auth/tokens/{token_id}", response={204: None})
-def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
+@router.delete("/auth/tokens/{token_id}", response={204: None, **errors(404)})
+def revoke_token(request: HttpRequest, token_id: Id) -> Status[None]:
     actions.do_revoke_token(actor=signed_in(request), token_id=token_id)
     return Status(204, None)
 
 
-@router.post("/auth/confirm-email", auth=None, response=JSON)
+@router.post("/auth/confirm-email", auth=None, response=ConfirmedOut, openapi_extra=TOKEN)
 def confirm_email(request: HttpRequest, payload: TokenProof) -> JSON:
     """The link of the confirmation mail, for programs: the signed token is the proof."""
     user = actions.do_confirm_email(token=payload.token)
     return {"id": user.pk, "email": user.email, "email_confirmed": True}
 
 
-@router.post("/auth/confirm-email-change", auth=None, response=JSON)
+@router.post(
+    "/auth/confirm-email-change",
+    auth=None,
+    response={200: ConfirmedOut, **errors(409)},
+    openapi_extra=TOKEN,
+)
 def confirm_email_change(request: HttpRequest, payload: TokenProof) -> JSON:
     user = actions.do_confirm_email_change(
         token=payload.token, current_session=sessions.current_session_key(request)
@@ -264,13 +312,13 @@ def confirm_email_change(request: HttpRequest, payload: TokenProof) -> JSON:
     return {"id": user.pk, "email": user.email, "email_confirmed": True}
 
 
-@router.post("/me/email/confirmation", response={202: JSON})
+@router.post("/me/email/confirmation", response={202: SentOut, **errors(409, 429)})
 def resend_confirmation(request: HttpRequest) -> Status[JSON]:
     actions.do_resend_confirmation(actor=signed_in(request))
     return Status(202, {"sent_to": signed_in(request).email})
 
 
-@router.post("/me/email", response={202: JSON})
+@router.post("/me/email", response={202: SentOut, **errors(403, 409, 429)}, openapi_extra=FORMATS)
 def change_email(request: HttpRequest, payload: EmailChangeIn) -> Status[JSON]:
     """A link goes to the new address; the change takes effect when it is used."""
     email = actions.do_request_email_change(
@@ -282,7 +330,7 @@ def change_email(request: HttpRequest, payload: EmailChangeIn) -> Status[JSON]:
     return Status(202, {"sent_to": email})
 
 
-@router.post("/me/password", response={204: None})
+@router.post("/me/password", response={204: None, **errors(403, 429)}, openapi_extra=NEW_PASSWORD)
 def change_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]:
     """Every other session and every token end (their sockets close); a browser that
     asks stays signed in, a token that asks is revoked like the others."""
@@ -300,20 +348,24 @@ def change_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[N
     return Status(204, None)
 
 
-@router.post("/me/two-factor", response={201: JSON})
+@router.post("/me/two-factor", response={201: TwoFactorSecret, **errors(409)})
 def start_two_factor(request: HttpRequest) -> Status[JSON]:
     """A new secret for the TOTP app, shown once; confirm with a first code."""
     device = twofactor.start_enrolment(signed_in(request))
     return Status(201, {"secret": twofactor.secret_of(device), "otpauth_url": device.config_url})
 
 
-@router.post("/me/two-factor/confirm", response=JSON)
+@router.post(
+    "/me/two-factor/confirm", response={200: TwoFactorOut, **errors(409)}, openapi_extra=OTP
+)
 def confirm_two_factor(request: HttpRequest, payload: CodeIn) -> JSON:
     twofactor.do_confirm_enrolment(actor=signed_in(request), code=payload.code)
     return {"two_factor": True}
 
 
-@router.delete("/me/two-factor", response={204: None})
+@router.delete(
+    "/me/two-factor", response={204: None, **errors(403, 409, 429)}, openapi_extra=PASSWORD
+)
 def disable_two_factor(request: HttpRequest, payload: PasswordIn) -> Status[None]:
     twofactor.do_disable(
         actor=signed_in(request), password=payload.password, ip=throttle.client_ip(request)
@@ -321,7 +373,7 @@ def disable_two_factor(request: HttpRequest, payload: PasswordIn) -> Status[None
     return Status(204, None)
 
 
-@router.get("/me/sessions", response=JSON)
+@router.get("/me/sessions", response=SessionPage)
 def list_sessions(request: HttpRequest) -> JSON:
     current = sessions.current_session_key(request)
     return {
@@ -338,24 +390,24 @@ def list_sessions(request: HttpRequest) -> JSON:
     }
 
 
-@router.delete("/me/sessions/{session_id}", response={204: None})
-def end_session(request: HttpRequest, session_id: int) -> Status[None]:
+@router.delete("/me/sessions/{session_id}", response={204: None, **errors(404)})
+def end_session(request: HttpRequest, session_id: Id) -> Status[None]:
     actions.do_end_session(actor=signed_in(request), session_id=session_id)
     return Status(204, None)
 
 
-@router.get("/me", response=JSON)
+@router.get("/me", response=OwnProfile)
 def me(request: HttpRequest) -> JSON:
     return own_profile(signed_in(request))
 
 
-@router.patch("/me", response=JSON)
+@router.patch("/me", response=OwnProfile, openapi_extra=FORMATS)
 def update_me(request: HttpRequest, payload: ProfilePatch) -> JSON:
     user = actions.do_update_profile(actor=signed_in(request), changes=set_fields(payload))
     return own_profile(user)
 
 
-@router.get("/me/export", response=JSON)
+@router.get("/me/export", response=ExportOut)
 def export_me(request: HttpRequest) -> HttpResponse:
     """Everything stored about me as one JSON download (docs/privacy.md)."""
     user = signed_in(request)
@@ -369,7 +421,7 @@ def export_me(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@router.delete("/me", response={204: None})
+@router.delete("/me", response={204: None, **errors(403, 409, 429)}, openapi_extra=PASSWORD)
 def delete_me(request: HttpRequest, payload: DeleteMeIn) -> Status[None]:
     """Delete my account (DSGVO Art. 17): see docs/privacy.md for what goes and what
     stays. Every session and token ends; open sockets close with 4001."""
@@ -386,13 +438,13 @@ def delete_me(request: HttpRequest, payload: DeleteMeIn) -> Status[None]:
     return Status(204, None)
 
 
-@router.get("/me/blocked", response=JSON)
+@router.get("/me/blocked", response=PersonPage)
 def my_blocked(request: HttpRequest) -> JSON:
     people = blocked_people(signed_in(request))
     return {"results": [person_summary(person) for person in people], "next": None}
 
 
-@router.get("/people", response=JSON)
+@router.get("/people", response=ProfilePage, openapi_extra=OPAQUE)
 def list_people(request: HttpRequest, filters: Query[PeopleQuery]) -> JSON:
     queryset = find_people(
         q=filters.q,
@@ -408,8 +460,8 @@ def list_people(request: HttpRequest, filters: Query[PeopleQuery]) -> JSON:
     }
 
 
-@router.get("/people/{person_id}", response=JSON)
-def get_person(request: HttpRequest, person_id: int) -> JSON:
+@router.get("/people/{person_id}", response={200: PublicProfile, **errors(404)})
+def get_person(request: HttpRequest, person_id: Id) -> JSON:
     person = access_person(request.user, person_id)
     profile = public_profile(request.user, person)
     if person.pk != request.user.pk:
@@ -417,41 +469,49 @@ def get_person(request: HttpRequest, person_id: int) -> JSON:
     return profile
 
 
-@router.post("/people/{person_id}/block", response={204: None})
-def block_person(request: HttpRequest, person_id: int) -> Status[None]:
+@router.post("/people/{person_id}/block", response={204: None, **errors(400, 404)})
+def block_person(request: HttpRequest, person_id: Id) -> Status[None]:
     person = access_person(request.user, person_id)
     actions.do_block_person(actor=signed_in(request), person=person)
     return Status(204, None)
 
 
-@router.delete("/people/{person_id}/block", response={204: None})
-def unblock_person(request: HttpRequest, person_id: int) -> Status[None]:
+@router.delete("/people/{person_id}/block", response={204: None, **errors(404)})
+def unblock_person(request: HttpRequest, person_id: Id) -> Status[None]:
     person = access_person(request.user, person_id)
     actions.do_unblock_person(actor=signed_in(request), person=person)
     return Status(204, None)
 
 
-@router.get("/companies", response=JSON)
+@router.get("/companies", response=CompanyPage, openapi_extra=OPAQUE)
 def list_companies(request: HttpRequest, filters: Query[CompaniesQuery]) -> JSON:
     queryset = find_companies(q=filters.q, city=filters.city, industry=filters.industry)
     rows, next_cursor = page_of(queryset, cursor=filters.cursor, limit=filters.limit)
     return {"results": [company_summary(company) for company in rows], "next": next_cursor}
 
 
-@router.post("/companies", response={201: JSON})
+@router.post(
+    "/companies",
+    response={201: CompanyProfile, **errors(403, 409, 429)},
+    openapi_extra=FORMATS,
+)
 def create_company(request: HttpRequest, payload: CompanyIn) -> Status[JSON]:
     fields = payload.model_dump(exclude={"slug"})
     company = actions.do_create_company(actor=signed_in(request), fields=fields, slug=payload.slug)
     return Status(201, company_profile(request.user, company))
 
 
-@router.get("/companies/{slug}", response=JSON)
-def get_company(request: HttpRequest, slug: str) -> JSON:
+@router.get("/companies/{slug}", response={200: CompanyProfile, **errors(404)})
+def get_company(request: HttpRequest, slug: Slug) -> JSON:
     return company_profile(request.user, access_company(slug))
 
 
-@router.patch("/companies/{slug}", response=JSON)
-def update_company(request: HttpRequest, slug: str, payload: CompanyPatch) -> JSON:
+@router.patch(
+    "/companies/{slug}",
+    response={200: CompanyProfile, **errors(403, 404, 409)},
+    openapi_extra=FORMATS,
+)
+def update_company(request: HttpRequest, slug: Slug, payload: CompanyPatch) -> JSON:
     company = access_company(slug)
     actions.do_update_company(
         actor=signed_in(request), company=company, changes=set_fields(payload)
@@ -459,16 +519,20 @@ def update_company(request: HttpRequest, slug: str, payload: CompanyPatch) -> JS
     return company_profile(request.user, company)
 
 
-@router.post("/companies/{slug}/verify", response=JSON)
-def verify_company(request: HttpRequest, slug: str, payload: VerifyIn) -> JSON:
+@router.post("/companies/{slug}/verify", response={200: CompanyProfile, **errors(403, 404, 409)})
+def verify_company(request: HttpRequest, slug: Slug, payload: VerifyIn) -> JSON:
     """The chamber's staff confirm a company page (or take it back)."""
     company = access_company(slug)
     actions.do_verify_company(actor=signed_in(request), company=company, verified=payload.verified)
     return company_profile(request.user, company)
 
 
-@router.post("/companies/{slug}/domain-proof", response={202: JSON})
-def domain_proof(request: HttpRequest, slug: str, payload: DomainProofIn) -> Status[JSON]:
+@router.post(
+    "/companies/{slug}/domain-proof",
+    response={202: SentOut, **errors(403, 404, 409, 429)},
+    openapi_extra=beyond_schema("The address must be on the company's own domain (400)."),
+)
+def domain_proof(request: HttpRequest, slug: Slug, payload: DomainProofIn) -> Status[JSON]:
     """A confirmed person of the company asks for the link to an address on its domain."""
     address = actions.do_request_domain_proof(
         actor=signed_in(request), company=access_company(slug), email=payload.email
@@ -476,15 +540,20 @@ def domain_proof(request: HttpRequest, slug: str, payload: DomainProofIn) -> Sta
     return Status(202, {"sent_to": address})
 
 
-@router.post("/auth/confirm-company", auth=None, response=JSON)
+@router.post(
+    "/auth/confirm-company",
+    auth=None,
+    response={200: CompanyProfile, **errors(403, 404, 409)},
+    openapi_extra=TOKEN,
+)
 def confirm_company(request: HttpRequest, payload: TokenProof) -> JSON:
     """The link of the domain proof: the signed token is the proof."""
     company = actions.do_confirm_domain_proof(token=payload.token)
     return company_profile(request.user, company)
 
 
-@router.post("/companies/{slug}/claim", response={202: JSON})
-def claim_company(request: HttpRequest, slug: str, payload: ClaimIn) -> Status[JSON]:
+@router.post("/companies/{slug}/claim", response={202: ClaimOut, **errors(403, 404, 409, 429)})
+def claim_company(request: HttpRequest, slug: Slug, payload: ClaimIn) -> Status[JSON]:
     company = access_company(slug)
     membership = actions.do_claim_company(
         actor=signed_in(request),
@@ -495,8 +564,11 @@ def claim_company(request: HttpRequest, slug: str, payload: ClaimIn) -> Status[J
     return Status(202, claim)
 
 
-@router.post("/companies/{slug}/members/{user_id}/confirm", response=JSON)
-def confirm_member(request: HttpRequest, slug: str, user_id: int) -> JSON:
+@router.post(
+    "/companies/{slug}/members/{user_id}/confirm",
+    response={200: CompanyContact, **errors(403, 404, 409)},
+)
+def confirm_member(request: HttpRequest, slug: Slug, user_id: Id) -> JSON:
     company = access_company(slug)
     membership = actions.do_confirm_company_member(
         actor=signed_in(request),
@@ -506,8 +578,11 @@ def confirm_member(request: HttpRequest, slug: str, user_id: int) -> JSON:
     return company_contact(request.user, membership)
 
 
-@router.patch("/companies/{slug}/members/{user_id}", response=JSON)
-def update_member(request: HttpRequest, slug: str, user_id: int, payload: MemberPatch) -> JSON:
+@router.patch(
+    "/companies/{slug}/members/{user_id}",
+    response={200: CompanyContact, **errors(403, 404, 409)},
+)
+def update_member(request: HttpRequest, slug: Slug, user_id: Id, payload: MemberPatch) -> JSON:
     company = access_company(slug)
     membership = actions.do_set_company_member(
         actor=signed_in(request),
@@ -519,8 +594,8 @@ def update_member(request: HttpRequest, slug: str, user_id: int, payload: Member
     return company_contact(request.user, membership)
 
 
-@router.delete("/companies/{slug}/members/{user_id}", response={204: None})
-def remove_member(request: HttpRequest, slug: str, user_id: int) -> Status[None]:
+@router.delete("/companies/{slug}/members/{user_id}", response={204: None, **errors(403, 404, 409)})
+def remove_member(request: HttpRequest, slug: Slug, user_id: Id) -> Status[None]:
     company = access_company(slug)
     actions.do_remove_company_member(actor=signed_in(request), company=company, user_id=user_id)
     return Status(204, None)

@@ -1,4 +1,4 @@
-"""WebSocket handshake: Origin check and authentication (PROTOCOL.md, "WebSocket").
+"""WebSocket handshake: Origin check and authentication (docs/protocol.md, "WebSocket").
 
 - `Authorization: Bearer <token>`: a program; it may send no Origin, but an Origin it
   sends must be an allowed host. The token's id goes into `scope["token_id"]`, so

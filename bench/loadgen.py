@@ -1,4 +1,4 @@
-"""The load generator: one asyncio process of `websockets` clients speaking PROTOCOL.md.
+"""The load generator: one asyncio process of `websockets` clients speaking docs/protocol.md.
 
 Scenarios (each prints one JSON result line on stdout; progress marks go to stdout too,
 as JSON lines with a "mark" key, so bench/run.py can sample the server's CPU over

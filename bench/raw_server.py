@@ -1,6 +1,6 @@
 """The ceiling: a raw asyncio `websockets` server broadcasting with `broadcast()`.
 
-It speaks just enough of PROTOCOL.md for `bench/loadgen.py` (hello, subscribe ->
+It speaks just enough of docs/protocol.md for `bench/loadgen.py` (hello, subscribe ->
 subscribed, send -> ack + message to every subscriber, unsubscribe, ping -> pong),
 with frames of the same shape and size as netzn's. It stores nothing, checks nothing
 and authenticates nobody: it is the comparison line of docs/performance.md, not a

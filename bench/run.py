@@ -15,7 +15,7 @@
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
     python bench/run.py fanout --app mymodule:application  # serve a variant to compare
 
-Method (../shared/BENCH-ANCHORS.md): the server under test is pinned to core 0 with
+Method (docs/performance.md): the server under test is pinned to core 0 with
 taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
 netzn server is `daphne asgi:application` with DEBUG=0 on the `netzn_bench` database;
 the comparison is bench/raw_server.py on the same load. Server CPU is read from

@@ -1,4 +1,4 @@
-"""Every read of posts, matches and saved searches goes through here (CONVENTIONS.md,
+"""Every read of posts, matches and saved searches goes through here (docs/architecture.md,
 rule 3).
 
 A post is visible exactly to those who may read its group's conversation: any

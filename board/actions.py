@@ -1,4 +1,4 @@
-"""Every state change of the board (CONVENTIONS.md, rule 1).
+"""Every state change of the board (docs/architecture.md, rule 1).
 
 The API, the pages, the demo seeding and the periodic job call these. Each validates,
 writes in one transaction and publishes only after the commit: the post's message

@@ -1,4 +1,4 @@
-"""JSON endpoints of the board (PROTOCOL.md 1.1, "Board"; decisions in docs/board.md).
+"""JSON endpoints of the board (docs/protocol.md 1.1, "Board"; decisions in docs/board.md).
 
 Parse, call an action or access function, answer. Lists answer
 `{"results": [...], "next": <cursor or null>}` like every list.
@@ -6,10 +6,10 @@ Parse, call an action or access function, answer. Lists answer
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Query, Router, Status
 
 from board import access, occupations, presentation
 from board.actions import (
@@ -22,38 +22,36 @@ from board.actions import (
 from board.events import post_url
 from board.filters import BoardFilters
 from board.models import Post, SavedSearch
+from board.schemas import (
+    BoardQuery,
+    ContactIn,
+    ContactOut,
+    CreatedPostOut,
+    OccupationPage,
+    PostIn,
+    PostOut,
+    PostPage,
+    PostPatch,
+    SavedSearchIn,
+    SavedSearchOut,
+    SavedSearchPage,
+)
 from chat.api import take_message_token
-from groups.api import page
+from groups.api import Cursor, Limit, page
 from realtime.errors import ClientError
+from realtime.schemas import MAX_ID, beyond_schema, errors
 
 router = Router(tags=["board"])
 
 JSON = dict[str, Any]
 BOARD_FILTERS = tuple(BoardFilters.__dataclass_fields__)
-
-
-class PostIn(Schema):
-    kind: Any = None
-    category: Any = None
-    title: Any = None
-    body: Any = ""
-    fields: Any = None
-    valid_until: Any = None
-
-
-class PostPatch(Schema):
-    status: Any = None
-
-
-class ContactIn(Schema):
-    message: Any = ""
-    client_id: Any = None
-
-
-class SearchIn(Schema):
-    name: Any = None
-    filters: Any = None
-    alert: Any = None
+REGISTERS = (
+    "A postcode must exist (the register), an occupation be a recognised one, a date "
+    "lie between today and about a year ahead, a group be one I may read, and a "
+    "category take only its own fields: else 400 naming the field."
+)
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Slug = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$")]
 
 
 def post_out(post: Post, user: Any) -> JSON:
@@ -90,8 +88,8 @@ def search_out(search: SavedSearch) -> JSON:
     }
 
 
-@router.post("/groups/{slug}/posts", response={201: JSON})
-def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Status[JSON]:
+@router.post("/groups/{slug}/posts", response={201: CreatedPostOut, **errors(403, 404, 429)})
+def create_post(request: HttpRequest, slug: Slug, payload: PostIn) -> Status[JSON]:
     """Publish an offer or request in the group (members only); 201 with the post and
     `matches`: the open posts of the opposite kind it fits that I may see."""
     take_message_token(request.user)
@@ -111,15 +109,19 @@ def create_post(request: HttpRequest, slug: str, payload: PostIn) -> Status[JSON
     return Status(201, body)
 
 
-@router.get("/board")
+@router.get("/board", response=PostPage, openapi_extra=beyond_schema(REGISTERS))
 def board(
-    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest,
+    query: Query[BoardQuery],
+    cursor: Cursor = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     """Posts of the groups I may read, newest first; filters: kind, category, group
     (slug), city, postcode (1-5 leading digits), q (German full text), occupation,
     status (open by default, or filled, withdrawn, expired, all), date (within the
     post's date window), near (a postcode) with km (default 50)."""
-    raw = {name: request.GET[name] for name in BOARD_FILTERS if name in request.GET}
+    # `query` declares the filters (and checks their form); BoardFilters checks them.
+    raw = {name: value for name, value in query.dict().items() if value is not None}
     unknown = set(request.GET) - {*BOARD_FILTERS, "cursor", "limit"}
     if unknown:
         raise ClientError(
@@ -132,27 +134,27 @@ def board(
     return {"results": [post_out(post, request.user) for post in rows], "next": following}
 
 
-@router.get("/posts/{post_id}")
-def get_post(request: HttpRequest, post_id: int) -> JSON:
+@router.get("/posts/{post_id}", response={200: PostOut, **errors(403, 404)})
+def get_post(request: HttpRequest, post_id: Id) -> JSON:
     return post_out(access.access_post(request.user, post_id), request.user)
 
 
-@router.get("/posts/{post_id}/matches")
-def post_matches(request: HttpRequest, post_id: int) -> dict[str, Any]:
+@router.get("/posts/{post_id}/matches", response={200: PostPage, **errors(403, 404)})
+def post_matches(request: HttpRequest, post_id: Id) -> dict[str, Any]:
     """The posts that matched this one (either way round) that I may see."""
     post = access.access_post(request.user, post_id)
     rows = access.matches_of_post(request.user, post)[:100]
     return {"results": [post_out(other, request.user) for other in rows], "next": None}
 
 
-@router.patch("/posts/{post_id}")
-def update_post(request: HttpRequest, post_id: int, payload: PostPatch) -> JSON:
+@router.patch("/posts/{post_id}", response={200: PostOut, **errors(403, 404, 409)})
+def update_post(request: HttpRequest, post_id: Id, payload: PostPatch) -> JSON:
     post = do_update_post_status(actor=request.user, post_id=post_id, status=payload.status)
     return post_out(post, request.user)
 
 
-@router.post("/posts/{post_id}/contact", response={201: JSON})
-def contact(request: HttpRequest, post_id: int, payload: ContactIn) -> Status[JSON]:
+@router.post("/posts/{post_id}/contact", response={201: ContactOut, **errors(403, 404, 409, 429)})
+def contact(request: HttpRequest, post_id: Id, payload: ContactIn) -> Status[JSON]:
     """ "Interesse": the direct conversation with the author, the message sent there."""
     take_message_token(request.user)
     conversation, message = do_contact_post_author(
@@ -169,28 +171,35 @@ def contact(request: HttpRequest, post_id: int, payload: ContactIn) -> Status[JS
     )
 
 
-@router.get("/occupations")
-def list_occupations(request: HttpRequest, q: str = "") -> dict[str, Any]:
+@router.get("/occupations", response=OccupationPage)
+def list_occupations(
+    request: HttpRequest, q: Annotated[str, Query(max_length=200)] = ""
+) -> dict[str, Any]:
     """Recognised occupations whose names contain every word of `q` (German-aware)."""
-    if len(q) > 200:
-        raise ClientError("bad_request", "Suchbegriff zu lang.", fields={"q": ["Zu lang."]})
     return {"results": [{"name": name} for name in occupations.search(q)], "next": None}
 
 
-@router.post("/searches", response={201: JSON})
-def create_search(request: HttpRequest, payload: SearchIn) -> Status[JSON]:
+@router.post(
+    "/searches",
+    response={201: SavedSearchOut, **errors(409)},
+    openapi_extra=beyond_schema(REGISTERS),
+)
+def create_search(request: HttpRequest, payload: SavedSearchIn) -> Status[JSON]:
     search = do_create_saved_search(
-        actor=request.user, name=payload.name, filters=payload.filters, alert=payload.alert
+        actor=request.user,
+        name=payload.name,
+        filters=payload.filters,
+        alert=payload.alert,
     )
     return Status(201, search_out(search))
 
 
-@router.get("/searches")
+@router.get("/searches", response=SavedSearchPage)
 def list_searches(request: HttpRequest) -> dict[str, Any]:
     return {"results": [search_out(s) for s in access.my_searches(request.user)], "next": None}
 
 
-@router.delete("/searches/{search_id}", response={204: None})
-def delete_search(request: HttpRequest, search_id: int) -> Status[None]:
+@router.delete("/searches/{search_id}", response={204: None, **errors(404)})
+def delete_search(request: HttpRequest, search_id: Id) -> Status[None]:
     do_delete_saved_search(actor=request.user, search_id=search_id)
     return Status(204, None)

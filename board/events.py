@@ -1,4 +1,4 @@
-"""Typed payloads of what the board publishes (CONVENTIONS.md, rule 7).
+"""Typed payloads of what the board publishes (docs/architecture.md, rule 7).
 
 The board publishes through chat (a post's card rides on its message: `message`
 frames and history items carry `post`, `post_updated` frames carry the new card) and

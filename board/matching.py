@@ -1,4 +1,4 @@
-"""Which open posts and saved searches fit a new post (PROTOCOL.md 1.1, "Board").
+"""Which open posts and saved searches fit a new post (docs/protocol.md 1.1, "Board").
 
 - freight: a capacity (offer) and a load (request) fit when their loading areas and
   their unloading areas are the same (same postcode region, the first two digits,

@@ -1,4 +1,4 @@
-"""Every read of conversations and messages goes through here (docs/architecture.md).
+"""Every read of conversations and messages goes through here (docs/architecture.md, rule 3).
 
 A missing conversation or message and a forbidden one give the same `forbidden`
 error, so nobody can probe.

@@ -1,4 +1,4 @@
-"""Every state change of conversations and messages (docs/architecture.md).
+"""Every state change of conversations and messages (docs/architecture.md, rule 1).
 
 The WebSocket consumer, the HTTP API, the admin and the demo seeding all call these
 functions; each validates, writes inside one short transaction and publishes its
@@ -512,7 +512,7 @@ def _write(
 ) -> list[Message]:
     now = timezone.now()
     with transaction.atomic():
-        # Lock order: conversation, then participant rows (docs/architecture.md).
+        # Lock order: conversation, then participant rows (docs/architecture.md, rule 5).
         with connection.cursor() as cursor:
             cursor.execute(
                 TAKE_SEQS_SQL,

@@ -1,4 +1,4 @@
-"""JSON endpoints of the chat app (PROTOCOL.md, "HTTP API"; decisions in
+"""JSON endpoints of the chat app (docs/protocol.md, "HTTP API"; decisions in
 docs/protocol.md). Parse, call an access function or action, answer.
 
 A conversation or message id that does not exist is answered exactly like a
@@ -8,10 +8,10 @@ forbidden one (403), so nobody can probe.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 
 from chat.access import (
@@ -36,64 +36,33 @@ from chat.events import message_payload
 from chat.models import Conversation, Message, Participant
 from chat.presence import parse_user_ids, visible_states
 from chat.reactions import attach_reactions
+from chat.schemas import (
+    ConversationOut,
+    ConversationPage,
+    DirectIn,
+    EditIn,
+    HistoryPage,
+    MarkReadIn,
+    MarkReadOut,
+    MessageOut,
+    ReactionsOut,
+    ReportIn,
+    ReportOut,
+    SendIn,
+)
 from chat.search import search_messages
 from realtime.errors import ClientError, forbidden
 from realtime.ratelimit import sync_rate_limiter
+from realtime.schemas import MAX_ID, beyond_schema, errors
 
 router = Router(tags=["chat"])
 
-JSON = dict[str, Any]
-CREATED_OR_FOUND: dict[int, Any] = {200: JSON, 201: JSON}
+# Path and query numbers: ids are bigints from 1, seqs from 0.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Seq = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 MAX_PRESENCE_IDS = 500
-
-
-class SendIn(Schema):
-    body: Any = None
-    client_id: Any = None
-    # The id of the message (of this conversation) this one answers.
-    reply_to: Any = None
-    attachments: Any = None
-
-
-class ReactionUserOut(Schema):
-    id: int | None
-    display_name: str
-
-
-class ReactionOut(Schema):
-    emoji: str
-    count: int
-    mine: bool
-    users: list[ReactionUserOut]
-
-
-class ReactionsOut(Schema):
-    """A message's reactions after a change, as the caller sees them."""
-
-    conversation: int
-    message: int
-    emoji: str
-    on: bool
-    changed: bool
-    reactions: list[ReactionOut]
-
-
-class EditIn(Schema):
-    body: Any = None
-
-
-class ReadIn(Schema):
-    seq: Any = None
-
-
-class DirectIn(Schema):
-    user_id: Any = None
-    user_ids: Any = None  # one to eight other people: a group direct conversation
-
-
-class ReportIn(Schema):
-    reason: Any = ""
 
 
 def conversation_out(conversation: Conversation, user: Any) -> dict[str, Any]:
@@ -135,7 +104,11 @@ class PresenceListOut(Schema):
     results: list[PresenceOut]
 
 
-@router.get("/presence", response=PresenceListOut)
+@router.get(
+    "/presence",
+    response=PresenceListOut,
+    openapi_extra=beyond_schema("user: repeated ids, at most 500 (400)."),
+)
 def get_presence(request: HttpRequest) -> dict[str, Any]:
     """`?user=ID&user=ID` (at most 500): whether each is online, for the people I may
     see (sharing a group or a conversation, presence not switched off); everyone
@@ -148,14 +121,18 @@ def get_presence(request: HttpRequest) -> dict[str, Any]:
     return {"results": visible_states(request.user, user_ids)}
 
 
-@router.get("/conversations")
+@router.get("/conversations", response=ConversationPage)
 def list_conversations(request: HttpRequest) -> dict[str, Any]:
     """My conversations, newest activity first, with read marker and unread count."""
     return {"results": conversations_of(request.user), "next": None}
 
 
-@router.post("/conversations/direct", response=CREATED_OR_FOUND)
-def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
+@router.post(
+    "/conversations/direct",
+    response={200: ConversationOut, 201: ConversationOut, **errors(403)},
+    openapi_extra=beyond_schema("The other people: not oneself, active, no duplicates (400)."),
+)
+def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any]]:
     """Get or create the direct conversation with that person (`user_id`), or of
     exactly me and those one to eight people (`user_ids`); 201 when created."""
     if payload.user_ids is not None:
@@ -175,19 +152,19 @@ def open_direct(request: HttpRequest, payload: DirectIn) -> Status[JSON]:
     return Status(201 if created else 200, conversation_out(conversation, request.user))
 
 
-@router.get("/conversations/{conversation_id}")
-def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+@router.get("/conversations/{conversation_id}", response={200: ConversationOut, **errors(403)})
+def get_conversation(request: HttpRequest, conversation_id: Id) -> dict[str, Any]:
     conversation = access_conversation(request.user, conversation_id).conversation
     return conversation_out(conversation, request.user)
 
 
-@router.get("/conversations/{conversation_id}/messages")
+@router.get("/conversations/{conversation_id}/messages", response={200: HistoryPage, **errors(403)})
 def history(
     request: HttpRequest,
-    conversation_id: int,
-    before: int | None = None,
-    after: int | None = None,
-    limit: int = 50,
+    conversation_id: Id,
+    before: Seq = None,
+    after: Seq = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ID)] = 50,
 ) -> dict[str, Any]:
     """A page of history in ascending seq order: `after=S` the first `limit` after S,
     `before=S` the last `limit` before S, neither the newest `limit` (at most 200).
@@ -213,8 +190,11 @@ def history(
     }
 
 
-@router.post("/conversations/{conversation_id}/messages", response=CREATED_OR_FOUND)
-def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[JSON]:
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response={200: MessageOut, 201: MessageOut, **errors(403, 409, 429)},
+)
+def send(request: HttpRequest, conversation_id: Id, payload: SendIn) -> Status[dict[str, Any]]:
     """The same action as the WebSocket `send`: 201 when stored, 200 with the same
     message when a retry with the same client_id finds it stored."""
     take_message_token(request.user)
@@ -231,17 +211,20 @@ def send(request: HttpRequest, conversation_id: int, payload: SendIn) -> Status[
     return Status(201 if created else 200, dict(message_payload(message)))
 
 
-@router.post("/conversations/{conversation_id}/read")
-def mark_read(request: HttpRequest, conversation_id: int, payload: ReadIn) -> dict[str, Any]:
+@router.post("/conversations/{conversation_id}/read", response={200: MarkReadOut, **errors(403)})
+def mark_read(request: HttpRequest, conversation_id: Id, payload: MarkReadIn) -> dict[str, Any]:
     """Move my read marker forward (never back); answers the marker."""
     conversation = access_conversation(request.user, conversation_id).conversation
     marker = do_mark_read(actor=request.user, conversation=conversation, seq=payload.seq)
     return {"conversation": conversation.pk, "last_read_seq": marker}
 
 
-@router.patch("/conversations/{conversation_id}/messages/{message_id}")
+@router.patch(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    response={200: MessageOut, **errors(403, 409, 429)},
+)
 def edit(
-    request: HttpRequest, conversation_id: int, message_id: int, payload: EditIn
+    request: HttpRequest, conversation_id: Id, message_id: Id, payload: EditIn
 ) -> dict[str, Any]:
     conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
@@ -251,8 +234,11 @@ def edit(
     return dict(message_payload(message))
 
 
-@router.delete("/conversations/{conversation_id}/messages/{message_id}")
-def delete(request: HttpRequest, conversation_id: int, message_id: int) -> dict[str, Any]:
+@router.delete(
+    "/conversations/{conversation_id}/messages/{message_id}",
+    response={200: MessageOut, **errors(403, 409, 429)},
+)
+def delete(request: HttpRequest, conversation_id: Id, message_id: Id) -> dict[str, Any]:
     conversation = access_conversation(request.user, conversation_id).conversation
     message_in(conversation, request.user, message_id)
     take_message_token(request.user)
@@ -281,10 +267,11 @@ def react(
 
 @router.put(
     "/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}",
-    response=ReactionsOut,
+    response={200: ReactionsOut, **errors(403, 409, 429)},
+    openapi_extra=beyond_schema("The emoji: one of the documented set (400)."),
 )
 def put_reaction(
-    request: HttpRequest, conversation_id: int, message_id: int, emoji: str
+    request: HttpRequest, conversation_id: Id, message_id: Id, emoji: str
 ) -> dict[str, Any]:
     """Set my reaction `emoji` (URL-encoded, one of the documented set) on a message;
     setting it again changes nothing (`changed` false). Answers the message's
@@ -294,17 +281,21 @@ def put_reaction(
 
 @router.delete(
     "/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}",
-    response=ReactionsOut,
+    response={200: ReactionsOut, **errors(403, 409, 429)},
+    openapi_extra=beyond_schema("The emoji: one of the documented set (400)."),
 )
 def delete_reaction(
-    request: HttpRequest, conversation_id: int, message_id: int, emoji: str
+    request: HttpRequest, conversation_id: Id, message_id: Id, emoji: str
 ) -> dict[str, Any]:
     """Remove my reaction `emoji`; removing one I did not set changes nothing."""
     return react(request, conversation_id, message_id, emoji, on=False)
 
 
-@router.post("/messages/{message_id}/report", response=CREATED_OR_FOUND)
-def report(request: HttpRequest, message_id: int, payload: ReportIn) -> Status[JSON]:
+@router.post(
+    "/messages/{message_id}/report",
+    response={200: ReportOut, 201: ReportOut, **errors(403, 409)},
+)
+def report(request: HttpRequest, message_id: Id, payload: ReportIn) -> Status[dict[str, Any]]:
     """Report a message I may read to the moderators (201; 200 if I reported it before)."""
     report, created = do_report_message(
         actor=request.user, message_id=message_id, reason=payload.reason
@@ -351,7 +342,11 @@ class SearchPageOut(Schema):
     next: str | None
 
 
-@router.get("/search", response=SearchPageOut)
+@router.get(
+    "/search",
+    response={200: SearchPageOut, **errors(403)},
+    openapi_extra=beyond_schema("q: not blank, at most 200 characters; cursor: a `next` (400)."),
+)
 def search(
     request: HttpRequest,
     q: str = "",

@@ -1,4 +1,4 @@
-"""Typed payloads of what the chat app sends to clients (docs/architecture.md).
+"""Typed payloads of what the chat app sends to clients (docs/architecture.md, rule 7).
 
 Each frame is built here once, from the stored row, and serialised once by
 `realtime.publish`; the same builders feed the HTTP history, so a message looks the

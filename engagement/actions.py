@@ -1,4 +1,4 @@
-"""Every state change of engagement (CONVENTIONS.md, rule 1): its own bookkeeping,
+"""Every state change of engagement (docs/architecture.md, rule 1): its own bookkeeping,
 and the notifications of the jobs, through `notifications.actions.do_notify`.
 
 The jobs that call these live in `engagement/jobs.py`; they run from `netzn_cron`.

@@ -1,4 +1,4 @@
-"""JSON endpoints of engagement (PROTOCOL.md 1.1 "Staying in touch").
+"""JSON endpoints of engagement (docs/protocol.md 1.1 "Staying in touch").
 
 `GET /me/suggestions` answers the caller's own suggestions; `GET /network/health`
 answers the network's figures to site staff only (403 for everyone else signed in).
@@ -6,40 +6,88 @@ answers the network's figures to site staff only (403 for everyone else signed i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router
+from ninja import Query, Router
 
 from accounts.access import signed_in
 from engagement.health import MAX_DAYS, health
 from engagement.suggestions import suggestions_for
 from realtime.errors import ClientError
+from realtime.schemas import Out, errors
 
 router = Router(tags=["engagement"])
 
 
-@router.get("/me/suggestions", response=dict[str, Any])
+class SuggestedGroup(Out):
+    slug: str
+    name: str
+    description: str
+    visibility: str
+    topics: list[str]
+    city: str
+    member_count: int
+    reason: str
+    url: str
+
+
+class SuggestedPerson(Out):
+    id: int
+    display_name: str
+    city: str
+    topics: list[str]
+    reason: str
+    url: str
+
+
+class SuggestedPostGroup(Out):
+    slug: str
+    name: str
+
+
+class SuggestedPost(Out):
+    id: int
+    kind: str
+    category: str
+    title: str
+    summary: str
+    group: SuggestedPostGroup
+    url: str
+    reason: str
+
+
+class Suggestions(Out):
+    groups: list[SuggestedGroup]
+    people: list[SuggestedPerson]
+    posts: list[SuggestedPost]
+
+
+class Health(Out):
+    days: int
+    active_people: int
+    new_people: int
+    messages: int
+    questions: int
+    questions_answered_pct: float | None
+    median_first_reply_minutes: float | None
+    posts: int
+    matches: int
+    groups_active: int
+    groups_quiet: int
+
+
+@router.get("/me/suggestions", response=Suggestions)
 def my_suggestions(request: HttpRequest) -> dict[str, Any]:
     return suggestions_for(signed_in(request))
 
 
-def parse_days(raw: str | None) -> int:
-    """`days` is a whole number of days from 1 to 365 (default 30)."""
-    if raw is None or raw == "":
-        return 30
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
-        raise ClientError(
-            "bad_request",
-            "Ungültiger Zeitraum.",
-            fields={"days": [f"Eine ganze Zahl von 1 bis {MAX_DAYS}."]},
-        )
-    return int(raw)
-
-
-@router.get("/network/health", response=dict[str, Any])
-def network_health(request: HttpRequest, days: str | None = None) -> dict[str, Any]:
+@router.get("/network/health", response={200: Health, **errors(403)})
+def network_health(
+    request: HttpRequest, days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 30
+) -> dict[str, Any]:
+    """The network's figures of the last `days` days (1 to 365, default 30)."""
     if not signed_in(request).is_staff:
         raise ClientError("forbidden", "Nur für die Betreiber des Netzwerks.")
-    return health(days=parse_days(days), now=timezone.now())
+    return health(days=days, now=timezone.now())

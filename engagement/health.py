@@ -1,4 +1,4 @@
-"""Network health: the figures that say whether netzn is alive (PROTOCOL.md 1.1,
+"""Network health: the figures that say whether netzn is alive (docs/protocol.md 1.1,
 `GET /network/health`, and the staff page; docs/engagement.md has the definitions).
 
 Counts only, for site staff: no figure names a group, a person or a message, so

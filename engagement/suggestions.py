@@ -1,5 +1,5 @@
 """Suggestions for a person: groups to join, people to meet, open posts
-(PROTOCOL.md 1.1 "Staying in touch", docs/engagement.md).
+(docs/protocol.md 1.1 "Staying in touch", docs/engagement.md).
 
 Chosen by the person's topics and city and the industry of their confirmed companies,
 each with a German `reason`. Only public facts take part: a group's name,

@@ -1,5 +1,5 @@
 """Every read of groups, members, requests and invitations goes through here
-(CONVENTIONS.md, rule 3).
+(docs/architecture.md, rule 3).
 
 Groups are discoverable: any signed-in person sees a group's name, description,
 topics, city and member count, and an unknown slug is a plain 404. Members of an

@@ -1,5 +1,5 @@
 """Every state change of groups, memberships, join requests and invitations
-(CONVENTIONS.md, rule 1).
+(docs/architecture.md, rule 1).
 
 Each action runs in one transaction and first locks the group row
 (`SELECT ... FOR UPDATE`), then the membership, request or invitation rows it touches:

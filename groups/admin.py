@@ -1,4 +1,4 @@
-"""Django admin for groups. Changes go through the actions (CONVENTIONS.md, rule 1),
+"""Django admin for groups. Changes go through the actions (docs/architecture.md, rule 1),
 so the admin shows the data and its history, but edits only what has no side effects."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""JSON endpoints of the groups app (see PROTOCOL.md and docs/groups.md).
+"""JSON endpoints of the groups app (see docs/protocol.md and docs/groups.md).
 
 Parse, call an action or access function, answer. Lists answer
 `{"results": [...], "next": <cursor or null>}`; the cursor is an opaque offset.
@@ -6,11 +6,11 @@ Parse, call an action or access function, answer. Lists answer
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Query, Router, Status
 
 from chat.access import ReportedMessage
 from chat.events import author_payload
@@ -38,51 +38,43 @@ from groups.actions import (
     person_info,
 )
 from groups.models import Group, Invitation, JoinRequest, Membership
+from groups.schemas import (
+    AcceptedOut,
+    ArchiveIn,
+    DeclineIn,
+    GroupDetail,
+    GroupIn,
+    GroupPage,
+    GroupPatch,
+    InvitationOut,
+    InvitationPage,
+    JoinedOut,
+    JoinIn,
+    JoinRequestOut,
+    JoinRequestPage,
+    LeftOut,
+    LevelOut,
+    MemberOut,
+    MemberPage,
+    NotificationLevelIn,
+    PendingOut,
+    RoleIn,
+    UserIdIn,
+)
 from realtime.errors import ClientError
-from realtime.text import parse_json_body
+from realtime.schemas import MAX_ID, In, Out, errors
 
 router = Router(tags=["groups"])
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
-
-class GroupIn(Schema):
-    name: Any = None
-    description: Any = ""
-    visibility: Any = Group.Visibility.OPEN
-    topics: Any = []
-    city: Any = ""
-
-
-class GroupPatch(Schema):
-    name: Any = None
-    description: Any = None
-    visibility: Any = None
-    topics: Any = None
-    city: Any = None
-
-
-class RoleIn(Schema):
-    role: Any = None
-
-
-class UserIdIn(Schema):
-    user_id: Any = None
-
-
-class NotificationLevelIn(Schema):
-    notification_level: Any = None
-
-
-def optional_body(request: HttpRequest) -> dict[str, Any]:
-    """The JSON object of a call whose body may be left out entirely."""
-    if not request.body.strip():
-        return {}
-    body = parse_json_body(request.body)
-    if not isinstance(body, dict):
-        raise ClientError("bad_request", "Erwartet wird ein JSON-Objekt.")
-    return body
+# Path and query parameters. A cursor is an offset (digits); `limit` is capped at 200.
+Slug = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Cursor = Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]*$")]
+Limit = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Filter = Annotated[str, Query(max_length=200)]
 
 
 def page(
@@ -164,15 +156,15 @@ def group_detail(user: Any, group: Group) -> dict[str, Any]:
     }
 
 
-@router.get("/groups")
+@router.get("/groups", response=GroupPage)
 def list_groups(
     request: HttpRequest,
-    q: str = "",
+    q: Filter = "",
     mine: bool = False,
-    topic: str = "",
-    city: str = "",
-    cursor: str | None = None,
-    limit: int | None = None,
+    topic: Filter = "",
+    city: Filter = "",
+    cursor: Cursor = None,
+    limit: Limit = None,
 ) -> dict[str, Any]:
     groups = access.list_groups(request.user, q=q, mine=mine, topic=topic, city=city)
     rows, following = page(groups, cursor, limit)
@@ -182,61 +174,68 @@ def list_groups(
     }
 
 
-@router.post("/groups", response={201: dict})
+@router.post("/groups", response={201: GroupDetail, **errors(409, 429)})
 def create_group(request: HttpRequest, payload: GroupIn) -> Status[dict[str, Any]]:
     group = do_create_group(actor=request.user, **payload.dict())
     return Status(201, group_detail(request.user, group))
 
 
-@router.get("/groups/{slug}")
-def get_group(request: HttpRequest, slug: str) -> dict[str, Any]:
+@router.get("/groups/{slug}", response={200: GroupDetail, **errors(403, 404)})
+def get_group(request: HttpRequest, slug: Slug) -> dict[str, Any]:
     return group_detail(request.user, access.access_group(request.user, slug))
 
 
-@router.patch("/groups/{slug}")
-def update_group(request: HttpRequest, slug: str, payload: GroupPatch) -> dict[str, Any]:
+@router.patch("/groups/{slug}", response={200: GroupDetail, **errors(403, 404, 409)})
+def update_group(request: HttpRequest, slug: Slug, payload: GroupPatch) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     group = do_update_group(actor=request.user, group=group, **payload.dict())
     return group_detail(request.user, group)
 
 
-@router.post("/groups/{slug}/archive")
-def archive_group(request: HttpRequest, slug: str) -> dict[str, Any]:
-    """Archive (`{"archived": false}` brings the group back)."""
+@router.post("/groups/{slug}/archive", response={200: GroupDetail, **errors(403, 404, 409)})
+def archive_group(
+    request: HttpRequest, slug: Slug, payload: ArchiveIn | None = None
+) -> dict[str, Any]:
+    """Archive (`{"archived": false}` brings the group back; the body may be left out)."""
     group = access.access_group(request.user, slug)
-    archived = optional_body(request).get("archived", True)
-    if not isinstance(archived, bool):
-        raise ClientError("bad_request", "„archived“ muss true oder false sein.")
-    group = do_archive_group(actor=request.user, group=group, archived=archived)
+    group = do_archive_group(
+        actor=request.user, group=group, archived=(payload or ArchiveIn()).archived
+    )
     return group_detail(request.user, group)
 
 
-@router.post("/groups/{slug}/join", response={200: dict, 202: dict})
-def join_group(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
+@router.post(
+    "/groups/{slug}/join",
+    response={200: JoinedOut, 202: PendingOut, **errors(403, 404, 409, 429)},
+)
+def join_group(
+    request: HttpRequest, slug: Slug, payload: JoinIn | None = None
+) -> Status[dict[str, Any]]:
+    """Join an open group (200), or ask to join a closed one (202); the body may be
+    left out."""
     group = access.access_group(request.user, slug)
-    message = optional_body(request).get("message", "")
-    result = do_join_group(actor=request.user, group=group, message=message)
+    result = do_join_group(actor=request.user, group=group, message=(payload or JoinIn()).message)
     if isinstance(result, JoinRequest):
         return Status(202, {"status": "pending", "request": request_out(result)})
     return Status(200, {"status": "member", "member": member_out(result)})
 
 
-@router.post("/groups/{slug}/withdraw")
-def withdraw_request(request: HttpRequest, slug: str) -> dict[str, Any]:
+@router.post("/groups/{slug}/withdraw", response={200: JoinRequestOut, **errors(403, 404, 409)})
+def withdraw_request(request: HttpRequest, slug: Slug) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     return request_out(do_withdraw_join_request(actor=request.user, group=group))
 
 
-@router.post("/groups/{slug}/leave")
-def leave_group(request: HttpRequest, slug: str) -> dict[str, Any]:
+@router.post("/groups/{slug}/leave", response={200: LeftOut, **errors(403, 404, 409)})
+def leave_group(request: HttpRequest, slug: Slug) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     do_leave_group(actor=request.user, group=group)
     return {"status": "left"}
 
 
-@router.patch("/groups/{slug}/membership")
+@router.patch("/groups/{slug}/membership", response={200: LevelOut, **errors(403, 404)})
 def update_my_membership(
-    request: HttpRequest, slug: str, payload: NotificationLevelIn
+    request: HttpRequest, slug: Slug, payload: NotificationLevelIn
 ) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     level = do_set_group_notification_level(
@@ -245,17 +244,19 @@ def update_my_membership(
     return {"notification_level": level}
 
 
-@router.get("/groups/{slug}/members")
+@router.get("/groups/{slug}/members", response={200: MemberPage, **errors(403, 404)})
 def list_members(
-    request: HttpRequest, slug: str, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest, slug: Slug, cursor: Cursor = None, limit: Limit = None
 ) -> dict[str, Any]:
     _group, members = access.access_group_members(request.user, slug)
     rows, following = page(members, cursor, limit)
     return {"results": [member_out(m) for m in rows], "next": following}
 
 
-@router.patch("/groups/{slug}/members/{user_id}")
-def change_role(request: HttpRequest, slug: str, user_id: int, payload: RoleIn) -> dict[str, Any]:
+@router.patch(
+    "/groups/{slug}/members/{user_id}", response={200: MemberOut, **errors(403, 404, 409)}
+)
+def change_role(request: HttpRequest, slug: Slug, user_id: Id, payload: RoleIn) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     membership = do_change_member_role(
         actor=request.user, group=group, user_id=user_id, role=payload.role
@@ -263,57 +264,71 @@ def change_role(request: HttpRequest, slug: str, user_id: int, payload: RoleIn) 
     return member_out(membership)
 
 
-@router.delete("/groups/{slug}/members/{user_id}", response={204: None})
-def remove_member(request: HttpRequest, slug: str, user_id: int) -> Status[None]:
+@router.delete("/groups/{slug}/members/{user_id}", response={204: None, **errors(403, 404, 409)})
+def remove_member(request: HttpRequest, slug: Slug, user_id: Id) -> Status[None]:
     group = access.access_group(request.user, slug)
     do_remove_member(actor=request.user, group=group, user_id=user_id)
     return Status(204, None)
 
 
-@router.post("/groups/{slug}/transfer")
-def transfer_ownership(request: HttpRequest, slug: str, payload: UserIdIn) -> dict[str, Any]:
+@router.post("/groups/{slug}/transfer", response={200: MemberOut, **errors(403, 404, 409)})
+def transfer_ownership(request: HttpRequest, slug: Slug, payload: UserIdIn) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     membership = do_transfer_ownership(actor=request.user, group=group, user_id=payload.user_id)
     return member_out(membership)
 
 
-@router.get("/groups/{slug}/requests")
+@router.get("/groups/{slug}/requests", response={200: JoinRequestPage, **errors(403, 404)})
 def list_requests(
-    request: HttpRequest, slug: str, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest, slug: Slug, cursor: Cursor = None, limit: Limit = None
 ) -> dict[str, Any]:
     _group, requests = access.access_pending_requests(request.user, slug)
     rows, following = page(requests, cursor, limit)
     return {"results": [request_out(r) for r in rows], "next": following}
 
 
-@router.post("/groups/{slug}/requests/{request_id}/approve")
-def approve_request(request: HttpRequest, slug: str, request_id: int) -> dict[str, Any]:
+@router.post(
+    "/groups/{slug}/requests/{request_id}/approve",
+    response={200: JoinRequestOut, **errors(403, 404, 409)},
+)
+def approve_request(request: HttpRequest, slug: Slug, request_id: Id) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
     decided = do_approve_join_request(actor=request.user, group=group, request_id=request_id)
     return request_out(decided)
 
 
-@router.post("/groups/{slug}/requests/{request_id}/decline")
-def decline_request(request: HttpRequest, slug: str, request_id: int) -> dict[str, Any]:
+@router.post(
+    "/groups/{slug}/requests/{request_id}/decline",
+    response={200: JoinRequestOut, **errors(403, 404, 409)},
+)
+def decline_request(
+    request: HttpRequest, slug: Slug, request_id: Id, payload: DeclineIn | None = None
+) -> dict[str, Any]:
+    """Decline, with an optional reason for the person (the body may be left out)."""
     group = access.access_group(request.user, slug)
-    reason = optional_body(request).get("reason", "")
     decided = do_decline_join_request(
-        actor=request.user, group=group, request_id=request_id, reason=reason
+        actor=request.user,
+        group=group,
+        request_id=request_id,
+        reason=(payload or DeclineIn()).reason,
     )
     return request_out(decided)
 
 
-@router.get("/groups/{slug}/invitations")
+@router.get("/groups/{slug}/invitations", response={200: InvitationPage, **errors(403, 404)})
 def list_group_invitations(
-    request: HttpRequest, slug: str, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest, slug: Slug, cursor: Cursor = None, limit: Limit = None
 ) -> dict[str, Any]:
     group = access.access_group_for_managing(request.user, slug)
     rows, following = page(access.pending_invitations(group), cursor, limit)
     return {"results": [invitation_out(i) for i in rows], "next": following}
 
 
-@router.post("/groups/{slug}/invitations", response={200: dict, 201: dict})
-def invite(request: HttpRequest, slug: str, payload: UserIdIn) -> Status[dict[str, Any]]:
+@router.post(
+    "/groups/{slug}/invitations",
+    response={200: JoinedOut, 201: InvitationOut, **errors(403, 404, 409, 429)},
+)
+def invite(request: HttpRequest, slug: Slug, payload: UserIdIn) -> Status[dict[str, Any]]:
     group = access.access_group(request.user, slug)
     result = do_invite_to_group(actor=request.user, group=group, user_id=payload.user_id)
     if isinstance(result, Invitation):
@@ -321,23 +336,28 @@ def invite(request: HttpRequest, slug: str, payload: UserIdIn) -> Status[dict[st
     return Status(200, {"status": "member", "member": member_out(result)})
 
 
-@router.delete("/groups/{slug}/invitations/{invitation_id}", response={204: None})
-def revoke_invitation(request: HttpRequest, slug: str, invitation_id: int) -> Status[None]:
+@router.delete(
+    "/groups/{slug}/invitations/{invitation_id}",
+    response={204: None, **errors(403, 404, 409)},
+)
+def revoke_invitation(request: HttpRequest, slug: Slug, invitation_id: Id) -> Status[None]:
     group = access.access_group(request.user, slug)
     do_revoke_invitation(actor=request.user, group=group, invitation_id=invitation_id)
     return Status(204, None)
 
 
-@router.get("/invitations")
+@router.get("/invitations", response=InvitationPage)
 def my_invitations(
-    request: HttpRequest, cursor: str | None = None, limit: int | None = None
+    request: HttpRequest, cursor: Cursor = None, limit: Limit = None
 ) -> dict[str, Any]:
     rows, following = page(access.my_invitations(request.user), cursor, limit)
     return {"results": [invitation_out(i) for i in rows], "next": following}
 
 
-@router.post("/invitations/{invitation_id}/accept")
-def accept_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+@router.post(
+    "/invitations/{invitation_id}/accept", response={200: AcceptedOut, **errors(403, 404, 409)}
+)
+def accept_invitation(request: HttpRequest, invitation_id: Id) -> dict[str, Any]:
     membership = do_accept_invitation(actor=request.user, invitation_id=invitation_id)
     return {
         "status": "member",
@@ -346,8 +366,11 @@ def accept_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any
     }
 
 
-@router.post("/invitations/{invitation_id}/decline")
-def decline_invitation(request: HttpRequest, invitation_id: int) -> dict[str, Any]:
+@router.post(
+    "/invitations/{invitation_id}/decline",
+    response={200: InvitationOut, **errors(403, 404, 409)},
+)
+def decline_invitation(request: HttpRequest, invitation_id: Id) -> dict[str, Any]:
     return invitation_out(do_decline_invitation(actor=request.user, invitation_id=invitation_id))
 
 
@@ -369,20 +392,50 @@ def reported_out(entry: ReportedMessage) -> dict[str, Any]:
     }
 
 
-class DecisionIn(Schema):
-    decision: Any = None
+class DecisionIn(In):
+    decision: Literal["hide", "warn", "remove", "dismiss"]
 
 
-@router.get("/groups/{slug}/reports")
-def list_reports(request: HttpRequest, slug: str) -> dict[str, Any]:
+class ReportedMessageOut(Out):
+    message: int
+    seq: int
+    author: dict[str, Any]
+    body: str
+    body_html: str
+    created_at: str
+    deleted: bool
+    reports: int
+    reasons: list[str]
+    first_reported_at: str
+
+
+class ReportQueueOut(Out):
+    results: list[ReportedMessageOut]
+    next: str | None
+
+
+class DecisionOut(Out):
+    message: int
+    decision: str
+    closed: int
+
+
+@router.get("/groups/{slug}/reports", response={200: ReportQueueOut, **errors(403, 404)})
+def list_reports(request: HttpRequest, slug: Slug) -> dict[str, Any]:
     """The group's messages with open reports (owners and admins only)."""
     _group, reported = access.access_group_reports(request.user, slug)
     return {"results": [reported_out(entry) for entry in reported], "next": None}
 
 
-@router.post("/groups/{slug}/reports/{message_id}")
+@router.post(
+    "/groups/{slug}/reports/{message_id}",
+    response={200: DecisionOut, **errors(403, 404)},
+)
 def decide_report(
-    request: HttpRequest, slug: str, message_id: int, payload: DecisionIn
+    request: HttpRequest,
+    slug: Slug,
+    message_id: Id,
+    payload: DecisionIn,
 ) -> dict[str, Any]:
     """Decide the open reports of a message: hide, warn, remove or dismiss."""
     group = access.access_group(request.user, slug)

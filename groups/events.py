@@ -1,8 +1,8 @@
-"""Typed payloads the groups app publishes through `realtime/` (CONVENTIONS.md, rule 7).
+"""Typed payloads the groups app publishes through `realtime/` (docs/architecture.md, rule 7).
 
 The frames go to the group conversation's topic (`conv:<id>`), so every socket that
 shows the group's chat also keeps its member list live. They add to the server frames
-of PROTOCOL.md; docs/groups.md describes them.
+of docs/protocol.md; docs/groups.md describes them.
 """
 
 from __future__ import annotations

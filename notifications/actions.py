@@ -1,5 +1,5 @@
 """Storing notifications, delivering them live, marking them read, preferences
-(CONVENTIONS.md, rule 1).
+(docs/architecture.md, rule 1).
 
 A notification row is also the outbox entry of its e-mail: `do_notify` runs in the
 transaction of its cause and stores, in the same row, whether and from when an e-mail

@@ -1,4 +1,4 @@
-"""JSON endpoints of the notifications app (see PROTOCOL.md and docs/notifications.md).
+"""JSON endpoints of the notifications app (see docs/protocol.md and docs/notifications.md).
 
 `GET /notifications?unread=true&cursor=&limit=` lists the caller's own notifications,
 newest first; `POST /notifications/read` marks some (`{"ids": [...]}`) or all
@@ -8,45 +8,68 @@ ones, so the answer never reveals whether they exist.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Query, Router
+from pydantic import ConfigDict, Field, JsonValue
 
 from notifications import presentation
 from notifications.actions import MAX_IDS_PER_CALL, do_mark_all_read, do_mark_read, unread_count
 from notifications.models import Notification
 from realtime.errors import ClientError
+from realtime.schemas import MAX_ID, Id, In, Out
+
+# The data of a notification: ids, names, titles and links of what it is about
+# (docs/notifications.md lists them by kind).
+NotificationData = dict[str, JsonValue]
 
 router = Router(tags=["notifications"])
 
-MAX_ID = 2**63 - 1
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 
-class NotificationOut(Schema):
+class NotificationOut(Out):
     id: int
     kind: str
-    data: dict[str, Any]
+    data: NotificationData = Field(description="What the notification is about, by kind.")
     created_at: str
     read_at: str | None
     url: str
 
 
-class NotificationPage(Schema):
+class NotificationPage(Out):
     results: list[NotificationOut]
     next: str | None
 
 
-class ReadIn(Schema):
-    # Items are checked by `clean_ids`, so a bad item is reported under "ids" (the
-    # generic handler would name it by its list index).
-    ids: list[Any] | None = Field(default=None, max_length=MAX_IDS_PER_CALL)
-    all: bool | None = None
+NotificationId = Id
 
 
-class ReadOut(Schema):
+class ReadIn(In):
+    """`{"ids": [...]}` (1 to 500 of my notifications) or `{"all": true}`, not both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["ids"], "not": {"required": ["all"]}},
+                {"required": ["all"], "properties": {"all": {"const": True}}},
+            ],
+            "not": {"required": ["ids", "all"]},
+        }
+    )
+
+    # Left out rather than null: the schema offers no null (a default is not validated).
+    ids: list[NotificationId] = Field(
+        default=None,  # type: ignore[arg-type]
+        min_length=1,
+        max_length=MAX_IDS_PER_CALL,
+    )
+    all: bool = None  # type: ignore[assignment]
+
+
+class ReadOut(Out):
     marked: int
     unread_count: int
 
@@ -76,16 +99,10 @@ def parse_cursor(cursor: str | None) -> int | None:
 def list_notifications(
     request: HttpRequest,
     unread: bool = False,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=18, pattern=r"^[0-9]*$")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """My notifications, newest first; `next` is the cursor of the following page."""
-    if limit < 1 or limit > MAX_LIMIT:
-        raise ClientError(
-            "bad_request",
-            "Ungültige Eingabe.",
-            fields={"limit": [f"Zwischen 1 und {MAX_LIMIT}."]},
-        )
     before = parse_cursor(cursor)
     notifications = Notification.objects.filter(recipient_id=request.user.pk).order_by("-id")
     if unread:
@@ -101,22 +118,6 @@ def list_notifications(
     }
 
 
-def clean_ids(ids: list[Any]) -> list[int]:
-    if not ids:
-        raise ClientError(
-            "bad_request",
-            "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
-            fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
-        )
-    if not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
-        raise ClientError(
-            "bad_request",
-            "Ungültige Eingabe.",
-            fields={"ids": ["Nur Nummern von Benachrichtigungen (ganze Zahlen)."]},
-        )
-    return ids
-
-
 @router.post("/notifications/read", response=ReadOut)
 def mark_notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, Any]:
     """Mark the listed ids, or all, of my notifications read. Other people's ids are
@@ -129,6 +130,12 @@ def mark_notifications_read(request: HttpRequest, payload: ReadIn) -> dict[str, 
         )
     if payload.all is True:
         marked = do_mark_all_read(actor=request.user)
+    elif payload.ids is None:
+        raise ClientError(
+            "bad_request",
+            "Bitte „ids“ (nicht leer) oder „all“: true angeben.",
+            fields={"ids": ["Bitte mindestens eine Benachrichtigung angeben."]},
+        )
     else:
-        marked = len(do_mark_read(actor=request.user, ids=clean_ids(payload.ids or [])))
+        marked = len(do_mark_read(actor=request.user, ids=payload.ids))
     return {"marked": marked, "unread_count": unread_count(request.user)}

@@ -6,7 +6,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 
 class NotificationFrame(TypedDict):
-    """PROTOCOL.md: `{"type":"notification","id","kind","data","created_at"}`."""
+    """docs/protocol.md: `{"type":"notification","id","kind","data","created_at"}`."""
 
     type: Literal["notification"]
     id: int
@@ -16,7 +16,7 @@ class NotificationFrame(TypedDict):
 
 
 class NotificationsReadFrame(TypedDict):
-    """An addition to PROTOCOL.md (docs/notifications.md): notifications were marked
+    """An addition to docs/protocol.md (docs/notifications.md): notifications were marked
     read, in this tab or another; `ids` or `all`, and the new unread count."""
 
     type: Literal["notifications_read"]

@@ -1,6 +1,6 @@
 """How many WebSocket connections each person holds, across every server process.
 
-docs/protocol.md (1.1): a person may hold at least 20 connections at once; past the
+docs/protocol.md 1.1: a person may hold at least 20 connections at once; past the
 documented cap (`NETZN_MAX_CONNECTIONS_PER_USER`, default 50: many tabs, a few
 devices and programs) a further handshake is refused with HTTP 429 and the open ones
 keep working.

@@ -64,7 +64,7 @@ ERROR_PAGES = {
     ),
 }
 # Error answers of Django itself (the URL resolver's 404, a 405, a 500) on an API
-# path, re-shaped into PROTOCOL.md's JSON error.
+# path, re-shaped into docs/protocol.md's JSON error.
 API_CODES = {
     400: ("bad_request", "Ungültige Anfrage."),
     403: ("forbidden", "Kein Zugriff."),
@@ -105,7 +105,7 @@ def unavailable() -> ClientError:
 
 
 class RequestGuardMiddleware:
-    """The HTTP edge of "bad input gets a clear 4xx, never a 500" (PROTOCOL.md):
+    """The HTTP edge of "bad input gets a clear 4xx, never a 500" (docs/protocol.md):
 
     - a body larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` (file uploads aside) is 413
       before anything reads it;

@@ -2,7 +2,7 @@
 
 Django calls these for requests that fail outside a view's own handling (an unknown
 URL, `PermissionDenied`, `SuspiciousOperation`, a failed CSRF check, an unhandled
-exception). Under `/api/` the answer is the API's error shape of PROTOCOL.md.
+exception). Under `/api/` the answer is the API's error shape of docs/protocol.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-// One WebSocket per tab to /ws/v1/ (PROTOCOL.md): hello, reconnect with exponential
+// One WebSocket per tab to /ws/v1/ (docs/protocol.md): hello, reconnect with exponential
 // back-off and full jitter (docs/protocol.md, "Reconnecting": a handshake a busy server
 // refuses with 503 + Retry-After looks like any failed connection to a browser, so the
 // back-off alone spreads a reconnect storm), ping keep-alive, and frames routed to

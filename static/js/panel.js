@@ -380,7 +380,7 @@ export class ChatPanel {
     this.advance();
     if (frame.seq > this.lastSeq) this.scheduleGapFill();
     if (wasAtBottom) this.scrollToBottom();
-    // Sending moves my own marker to my message (PROTOCOL.md).
+    // Sending moves my own marker to my message (docs/protocol.md).
     this.readSent = Math.max(this.readSent, frame.seq);
     this.lastReadSeq = Math.max(this.lastReadSeq ?? 0, frame.seq);
   }

@@ -1,4 +1,4 @@
-"""Bad input on every accounts endpoint: the error shape of PROTOCOL.md, never a 500."""
+"""Bad input on every accounts endpoint: the error shape of docs/protocol.md, never a 500."""
 
 from __future__ import annotations
 

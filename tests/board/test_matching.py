@@ -1,4 +1,4 @@
-"""Matching on creation, saved searches and `match` notifications (PROTOCOL.md 1.1)."""
+"""Matching on creation, saved searches and `match` notifications (docs/protocol.md 1.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The chat HTTP API (PROTOCOL.md, "HTTP API") with a Bearer token."""
+"""The chat HTTP API (docs/protocol.md, "HTTP API") with a Bearer token."""
 
 from __future__ import annotations
 

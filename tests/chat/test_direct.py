@@ -79,7 +79,8 @@ def test_direct_api_titles_and_access(db: Any, make_user: Any) -> None:
     assert Api(anna).post("/conversations/direct", {"user_id": anna.pk}).status_code == 400
     unknown = Api(anna).post("/conversations/direct", {"user_id": 10**9})
     assert unknown.status_code == 403
-    assert Api(anna).post("/conversations/direct", {"user_id": "x"}).status_code == 403
+    # A wrong type is bad input (400): it names no id, so it reveals nothing.
+    assert Api(anna).post("/conversations/direct", {"user_id": "x"}).status_code == 400
 
 
 def test_blocking_stops_starting_and_continuing_and_unblock_restores(

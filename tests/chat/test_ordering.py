@@ -1,4 +1,4 @@
-"""Order comes from the database's seq, never from the clock (CONVENTIONS.md, rule 5):
+"""Order comes from the database's seq, never from the clock (docs/architecture.md, rule 5):
 a sender takes its timestamp before it gets the conversation's lock, so a message
 with a later seq may carry an earlier `created_at`. The catch-up after a disconnect
 and every page of history still follow seq."""

@@ -1,4 +1,4 @@
-"""Every frame of PROTOCOL.md over the real ASGI application, and bad input of every
+"""Every frame of docs/protocol.md over the real ASGI application, and bad input of every
 kind: each answered with an `error` frame while the connection stays usable."""
 
 from __future__ import annotations

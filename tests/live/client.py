@@ -1,6 +1,6 @@
 """Black-box clients of a running netzn: HTTP (httpx) and the WebSocket (`websockets`).
 
-They know nothing but the wire contract (PROTOCOL.md): people, tokens and groups are
+They know nothing but the wire contract (docs/protocol.md): people, tokens and groups are
 made over HTTP, so the same test runs against the embedded server (SQLite in a file
 the pytest process does not open) and against the production processes.
 """
@@ -116,7 +116,7 @@ def send_frame(conversation: int, body: str, client_id: str | None = None) -> di
 
 
 class Socket:
-    """A `websockets` client speaking PROTOCOL.md to a server process.
+    """A `websockets` client speaking docs/protocol.md to a server process.
 
     A reader task takes every frame off the connection as it arrives: a reply whose
     `ref` a `request()` waits for goes to that request (so requests may run

@@ -1,4 +1,4 @@
-"""Every close the server starts is real (PROTOCOL.md 1.1, "Closing a connection";
+"""Every close the server starts is real (docs/protocol.md 1.1, "Closing a connection";
 issue 9, sections 2, 3 and 5), against real daphne processes, embedded and in
 production: the client receives the close frame with its code (4008, 4009, 4001) and
 the server ends the TCP connection, also when the client never answers the close.

@@ -1,4 +1,4 @@
-"""The per-person connection cap (PROTOCOL.md 1.1; NETZN_MAX_CONNECTIONS_PER_USER,
+"""The per-person connection cap (docs/protocol.md 1.1; NETZN_MAX_CONNECTIONS_PER_USER,
 default 50), counted across processes: up to the cap every handshake is admitted, one
 more is refused with HTTP 429 while the open ones keep working, and a place freed by a
 close is taken again."""

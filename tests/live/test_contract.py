@@ -1,4 +1,4 @@
-"""The wire contract (PROTOCOL.md) against real daphne processes, once embedded (SQLite,
+"""The wire contract (docs/protocol.md) against real daphne processes, once embedded (SQLite,
 no Redis) and once in production (DEBUG=0, PostgreSQL + Redis, two processes)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Staying in touch (PROTOCOL.md 1.1) against real daphne processes: suggestions, group
+"""Staying in touch (docs/protocol.md 1.1) against real daphne processes: suggestions, group
 topics, the directory's responsibility filter and bad input in both modes; in
 production, `netzn_cron` (its own process, as on another machine) brings an unanswered
 question live to the expert's socket on another server process."""

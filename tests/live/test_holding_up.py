@@ -12,7 +12,7 @@ from typing import Any
 from tests.live.client import another_token, api, expect, send_frame
 from tests.live.conftest import Deployment
 
-# The codes PROTOCOL.md 1.1 allows for each reason ("Closing a connection").
+# The codes docs/protocol.md 1.1 allows for each reason ("Closing a connection").
 TOO_BIG = {1009, 4009}
 POLICY = {1008, 4008}
 

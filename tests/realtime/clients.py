@@ -1,6 +1,6 @@
 """WebSocket clients for the tests against real daphne processes.
 
-`Socket` speaks PROTOCOL.md with the `websockets` library; `RawSocket` does the
+`Socket` speaks docs/protocol.md with the `websockets` library; `RawSocket` does the
 handshake by hand and then never answers anything, to see that the server ends a
 connection whose client does not complete the closing handshake.
 """
@@ -27,7 +27,7 @@ CLIENT_CLOSE_TIMEOUT = 30
 
 
 class Socket:
-    """A `websockets` client speaking PROTOCOL.md to a server process."""
+    """A `websockets` client speaking docs/protocol.md to a server process."""
 
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection

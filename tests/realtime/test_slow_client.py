@@ -1,6 +1,6 @@
 """A client too slow to keep up, against a real daphne process: the server closes it
 (4013) instead of buffering without bound, the TCP connection ends, and the client
-catches up by seq when it returns (PROTOCOL.md 1.1, "Closing a connection").
+catches up by seq when it returns (docs/protocol.md 1.1, "Closing a connection").
 
 Runs in both runs of `make test`: on PostgreSQL + Redis, and embedded (SQLite, no
 Redis), against whatever the run's database is.
