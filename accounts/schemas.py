@@ -95,6 +95,7 @@ class OwnProfile(PublicProfile):
     two_factor: bool
     email_visibility: str
     phone_visibility: str
+    show_presence: bool
 
 
 class PersonSummary(Out):

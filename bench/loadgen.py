@@ -66,6 +66,7 @@ BODY_BYTES = 100
 LATE_AFTER_SECONDS = 20.0
 # A `message` frame of a measured body, and its seq (JSON key order does not matter).
 MESSAGE_TYPE = b'"type":"message"'
+REACTION_TYPE = b'"type":"reaction"'
 MEASURED_BODY = re.compile(rb'"body":"bench m \d+ ([0-9.]+) ')
 SEQ = re.compile(rb'"seq":(\d+)')
 
@@ -280,6 +281,7 @@ class Sender:
     sent_at: dict[str, float] = field(default_factory=dict)  # client_id -> monotonic
     acks: dict[str, tuple[int, float]] = field(default_factory=dict)  # -> (seq, monotonic)
     errors: dict[str, int] = field(default_factory=dict)
+    reactions_acked: int = 0
 
 
 class FanoutRun:
@@ -291,8 +293,15 @@ class FanoutRun:
         self.last_receive = 0.0
         self.all_received = asyncio.Event()
         self.expected = args.messages * args.subscribers
+        # Mixed traffic (--reactions): reaction frames the subscribers received, and
+        # the newest acknowledged message, which the reactors toggle a 👍 on.
+        self.reactions_received = 0
+        self.newest_message_id = 0
 
     def on_message(self, sub: LeanSubscriber, data: bytes, now: float) -> None:
+        if REACTION_TYPE in data:
+            self.reactions_received += 1
+            return
         body = MEASURED_BODY.search(data) if MESSAGE_TYPE in data else None
         if body is None:
             return
@@ -316,13 +325,37 @@ class FanoutRun:
                 now = time.monotonic()
                 frame = json.loads(raw)
                 kind = frame.get("type")
-                if kind == "ack":
+                if kind == "ack" and "emoji" in frame:
+                    sender.reactions_acked += 1
+                elif kind == "ack":
                     sender.acks[frame["client_id"]] = (frame["seq"], now)
+                    self.newest_message_id = max(self.newest_message_id, int(frame["id"]))
                 elif kind == "error":
                     code = str(frame.get("code"))
                     sender.errors[code] = sender.errors.get(code, 0) + 1
         except ConnectionClosed:
             pass
+
+    async def react(self, senders: list[Sender], t0: float, seconds: float) -> int:
+        """`--reactions` a second beside the messages: the senders in turn toggle their
+        👍 on the newest acknowledged message (every subscriber gets each `reaction`)."""
+        sent = 0
+        tick = 0
+        mine_on: dict[int, bool] = {}
+        while tick / self.args.reactions < seconds:
+            delay = t0 + tick / self.args.reactions - time.monotonic()
+            tick += 1
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not self.newest_message_id:
+                continue
+            index = sent % len(senders)
+            on = not mine_on.get(index, False)
+            mine_on[index] = on
+            frame = {"type": "react", "message": self.newest_message_id, "emoji": "👍", "on": on}
+            await senders[index].ws.send(json.dumps(frame))
+            sent += 1
+        return sent
 
     async def run(self) -> dict[str, Any]:
         args = self.args
@@ -366,6 +399,11 @@ class FanoutRun:
         run_id = uuid.uuid4().hex[:8]
         t0 = time.monotonic()
         first_measured_send = 0.0
+        reacting = (
+            asyncio.create_task(self.react(senders, t0, total / args.rate))
+            if args.reactions > 0
+            else None
+        )
         for index in range(total):
             target = t0 + index / args.rate
             delay = target - time.monotonic()
@@ -394,6 +432,7 @@ class FanoutRun:
                 measured_ids.append((sender, client_id))
         last_send = time.monotonic()
         send_seconds = last_send - first_measured_send
+        reactions_sent = await reacting if reacting is not None else 0
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.all_received.wait(), timeout=LATE_AFTER_SECONDS)
         received_at_deadline = self.received_measured
@@ -450,6 +489,10 @@ class FanoutRun:
             "ack_p50_ms": ms(percentile(ack_times, 50)),
             "ack_p99_ms": ms(percentile(ack_times, 99)),
             "send_errors": errors,
+            "reactions_per_s": args.reactions,
+            "reactions_sent": reactions_sent,
+            "reactions_acked": sum(sender.reactions_acked for sender in senders),
+            "reactions_received": self.reactions_received,
             "disconnected": len(closed),
             "close_codes": sorted(set(closed)),
         }
@@ -1118,6 +1161,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     fanout.add_argument("--messages", type=int, default=300, help="measured messages")
     fanout.add_argument("--warmup", type=float, default=2.0, help="seconds, not measured")
     fanout.add_argument("--grace", type=float, default=10.0, help="extra wait for lost")
+    fanout.add_argument("--reactions", type=float, default=0.0, help="reactions/s beside")
 
     idle = sub.add_parser("idle")
     common(idle)

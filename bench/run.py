@@ -423,14 +423,16 @@ def scenario_fanout(options: argparse.Namespace) -> list[dict[str, Any]]:
     messages = options.messages or (1000 if options.rate >= 100 else 300)
     args = ["--users", str(users), "--subscribers", str(options.subscribers)]
     args += ["--rate", str(options.rate), "--messages", str(messages)]
-    args += ["--senders", str(senders)]
+    args += ["--senders", str(senders), "--reactions", str(options.reactions)]
     per_server: dict[str, list[dict[str, Any]]] = {kind: [] for kind in options.servers}
     for run in range(options.runs):
         for kind in options.servers:
             log(f"fanout N={options.subscribers} R={options.rate} {kind} run {run + 1} ...")
             with running(kind) as server:
                 result = run_loadgen(server, "fanout", args)
-            result["label"] = f"fanout N={options.subscribers} R={options.rate:g}"
+            result["label"] = f"fanout N={options.subscribers} R={options.rate:g}" + (
+                f" +{options.reactions:g} reactions/s" if options.reactions else ""
+            )
             record(result)
             per_server[kind].append(result)
     return [median_of(results) for results in per_server.values()]
@@ -665,6 +667,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     fanout.add_argument("--subscribers", type=int, default=100)
     fanout.add_argument("--rate", type=float, default=20.0)
     fanout.add_argument("--messages", type=int, default=0, help="default 300, 1000 at >=100/s")
+    fanout.add_argument("--reactions", type=float, default=0.0, help="reactions/s beside")
     idle = sub.add_parser("idle")
     common(idle, "netzn,raw", 1)
     idle.add_argument("--connections", type=int, default=10_000)

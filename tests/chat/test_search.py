@@ -166,7 +166,21 @@ def test_substring_search_where_there_is_no_postgresql(people: dict[str, Any]) -
 
 
 def test_a_hit_is_the_message_as_in_history_with_its_extra_keys(people: dict[str, Any]) -> None:
-    card = {"id": 7, "kind": "offer", "title": "Laderaum frei", "status": "open"}
+    # A board post's card as board/presentation.py writes it (chat.schemas.PostCardOut).
+    card = {
+        "id": 7,
+        "kind": "offer",
+        "category": "transport",
+        "title": "Laderaum frei",
+        "status": "open",
+        "kind_label": "Angebot",
+        "summary": "Bochum → Hamburg",
+        "excerpt": "Zwei Stellplätze frei",
+        "expires_on": None,
+        "group": "logistik",
+        "author_id": None,
+        "url": "/brett/7/",
+    }
     do_send_message(
         actor=people["anna"],
         conversation_id=people["group"].pk,
