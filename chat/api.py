@@ -193,6 +193,10 @@ def history(
 @router.post(
     "/conversations/{conversation_id}/messages",
     response={200: MessageOut, 201: MessageOut, **errors(403, 409, 429)},
+    openapi_extra=beyond_schema(
+        "A blank body needs attachments; reply_to and attachments must name messages and"
+        " pending uploads of this conversation (400)."
+    ),
 )
 def send(request: HttpRequest, conversation_id: Id, payload: SendIn) -> Status[dict[str, Any]]:
     """The same action as the WebSocket `send`: 201 when stored, 200 with the same

@@ -47,6 +47,17 @@ class ErrorOut(Schema):
     error: dict[str, Any]
 
 
+# A file nobody may read answers like a missing one; the body is the JSON error.
+NOT_FOUND: dict[str, Any] = {
+    "responses": {
+        "404": {
+            "description": "Nicht gefunden (auch ohne Zugriff).",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+}
+
+
 @router.post(
     "/conversations/{conversation_id}/attachments",
     response={201: AttachmentOut, 400: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut},
@@ -96,7 +107,7 @@ def serve(attachment: Attachment, name: str, *, thumbnail: bool) -> FileResponse
     return response
 
 
-@router.get("/attachments/{attachment_id}", auth=None, include_in_schema=True)
+@router.get("/attachments/{attachment_id}", auth=None, openapi_extra=NOT_FOUND)
 def download(request: HttpRequest, attachment_id: int) -> FileResponse:
     """The file, with `Content-Disposition` (attachment; images inline), its type and
     `X-Content-Type-Options: nosniff`; 404 for everyone who may not read it."""
@@ -104,7 +115,7 @@ def download(request: HttpRequest, attachment_id: int) -> FileResponse:
     return serve(attachment, attachment.file.name or "", thumbnail=False)
 
 
-@router.get("/attachments/{attachment_id}/vorschau", auth=None)
+@router.get("/attachments/{attachment_id}/vorschau", auth=None, openapi_extra=NOT_FOUND)
 def thumbnail(request: HttpRequest, attachment_id: int) -> FileResponse:
     """An image's thumbnail (WebP, at most 320 pixels a side); 404 like the file."""
     attachment = access_attachment(viewer(request), attachment_id)
@@ -113,7 +124,7 @@ def thumbnail(request: HttpRequest, attachment_id: int) -> FileResponse:
     return serve(attachment, attachment.thumbnail.name or "", thumbnail=True)
 
 
-@router.delete("/attachments/{attachment_id}", response={204: None})
+@router.delete("/attachments/{attachment_id}", response={204: None, 404: ErrorOut})
 def remove(request: HttpRequest, attachment_id: int) -> Status[None]:
     """Remove one's own upload before it is sent (204); anything else is 404."""
     do_delete_pending_attachment(actor=request.user, attachment_id=attachment_id)
