@@ -65,8 +65,11 @@ QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 MAX_PRESENCE_IDS = 500
 
 
-def conversation_out(conversation: Conversation, user: Any) -> dict[str, Any]:
-    participant = Participant.objects.filter(conversation=conversation, user=user).first()
+def conversation_out(
+    conversation: Conversation, user: Any, participant: Participant | None
+) -> dict[str, Any]:
+    """A conversation as `user` sees it; `participant` is their row (None: a reader
+    of an open group who does not take part)."""
     last_read = min(participant.last_read_seq, conversation.last_seq) if participant else 0
     return {
         "id": conversation.pk,
@@ -149,13 +152,18 @@ def open_direct(request: HttpRequest, payload: DirectIn) -> Status[dict[str, Any
         conversation, created = do_get_or_create_direct_conversation(
             actor=request.user, other_user_id=payload.user_id
         )
-    return Status(201 if created else 200, conversation_out(conversation, request.user))
+    participant = Participant.objects.filter(
+        conversation=conversation, user=request.user.pk
+    ).first()
+    return Status(
+        201 if created else 200, conversation_out(conversation, request.user, participant)
+    )
 
 
 @router.get("/conversations/{conversation_id}", response={200: ConversationOut, **errors(403)})
 def get_conversation(request: HttpRequest, conversation_id: Id) -> dict[str, Any]:
-    conversation = access_conversation(request.user, conversation_id).conversation
-    return conversation_out(conversation, request.user)
+    access = access_conversation(request.user, conversation_id)
+    return conversation_out(access.conversation, request.user, access.participant)
 
 
 @router.get("/conversations/{conversation_id}/messages", response={200: HistoryPage, **errors(403)})
