@@ -110,6 +110,9 @@ class Subscription:
     can_write: bool = False
     # The backlog is still loading: only `release` may let the held frames go.
     loading: bool = True
+    # The last seq the backlog carried: a live copy of one of its messages (published
+    # after its commit, so it can arrive after the backlog went out) is not sent twice.
+    backlog_seq: int = 0
 
 
 class BadFrame(ClientError):
@@ -351,7 +354,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if subscription.buffer is not None:
                 subscription.buffer.append(message)
                 return
-            self.push(message["text"])
+            self.forward(subscription, message)
         elif kind in ("netzn.lost", "netzn.missed"):
             if conversation_id in self.subscriptions:
                 logger.info("closing a socket of user %s: %s (%s)", self.user.pk, topic, kind)
@@ -455,7 +458,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if not subscription.loading:
                 held, subscription.buffer = subscription.buffer or [], None
                 for message in held:
-                    self.push(message["text"])
+                    self.forward(subscription, message)
             return
         del self.subscriptions[conversation_id]
         await self.stop_listening(frames.conversation_topic(conversation_id))
@@ -671,14 +674,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def release(self, subscription: Subscription, last_seq: int) -> None:
         """Go live: send the held-back frames, skipping messages already in the
-        backlog (the seq the hub handed over is <= last_seq)."""
+        backlog (the seq the hub handed over is <= last_seq), now and later."""
         held = subscription.buffer or []
         subscription.buffer = None
+        subscription.backlog_seq = last_seq
         for message in held:
-            seq = message.get("seq")
-            if seq is not None and seq <= last_seq:
-                continue
-            self.push(message["text"])
+            self.forward(subscription, message)
+
+    def forward(self, subscription: Subscription, message: dict[str, Any]) -> None:
+        """Send one live frame of a subscription, unless the backlog carried it."""
+        seq = message.get("seq")
+        if seq is not None and seq <= subscription.backlog_seq:
+            return
+        self.push(message["text"])
 
     async def on_unsubscribe(self, content: dict[str, Any], ref: str | None) -> None:
         conversation_id = require_id(content, "conversation")

@@ -190,6 +190,29 @@ async def test_subscribing_while_messages_arrive_loses_and_repeats_nothing(make_
     await listener.close()
 
 
+async def test_a_live_copy_arriving_after_the_backlog_is_not_sent_twice(make_user):
+    """A message is published after its commit, so its live copy can reach the hub
+    after the backlog that already carried it went out (seen under churn on two
+    processes): the socket sends it once."""
+    anna = await db(make_user)("Anna Becker")
+    ben = await db(make_user)("Ben Öztürk")
+    conversation = await db(group_with)(anna, ben)
+    sent, _ = await db(do_send_message)(
+        actor=anna, conversation_id=conversation.pk, body="Hallo", client_id="late-1"
+    )
+    listener = await connect(ben)
+    backlog = await listener.subscribe(conversation.pk, after=0)
+    assert [f["seq"] for f in backlog if f["type"] == "message"] == [sent.seq]
+    topic = frames.conversation_topic(conversation.pk)
+    late_copy = {"type": "message", "conversation": conversation.pk, "seq": sent.seq}
+    get_hub().dispatch(topic, envelope(topic, late_copy))
+    await db(do_send_message)(
+        actor=anna, conversation_id=conversation.pk, body="Noch da?", client_id="late-2"
+    )
+    assert (await listener.quiet_until("message"))["seq"] == sent.seq + 1
+    await listener.close()
+
+
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 70_000])
 def test_prebuilt_frames_parse_as_websocket_text_frames(size: int) -> None:
     from websockets.frames import Frame, Opcode
