@@ -11,6 +11,10 @@ BACKLOG ?= 2048
 # test database (test_<name>), so these may point at a shared server.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/netzn
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# pytest-xdist workers, one per core (each with its own test database and Redis
+# database, tests/conftest.py); a file's tests stay together on one worker.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run install test lint fmt migrate clean
 
@@ -50,8 +54,8 @@ fmt: install
 # SQLite, no Redis. pytest's "no tests ran" (exit 5) fails a full run; it is let pass
 # only when PYTEST_ARGS narrowed the run to tests outside the contract.
 test: lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
-	DATABASE_URL= REDIS_URL= NETZN_TEST_EMBEDDED=1 $(BIN)/pytest -m contract $(PYTEST_ARGS) \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) $(PYTEST_ARGS)
+	DATABASE_URL= REDIS_URL= NETZN_TEST_EMBEDDED=1 $(PYTEST) -m contract $(PYTEST_ARGS) \
 		|| { status=$$?; [ $$status -eq 5 ] && [ -n "$(PYTEST_ARGS)" ] || exit $$status; }
 
 clean:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -38,6 +39,37 @@ from realtime.ratelimit import shared_local_buckets
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PREFIX = f"netzn-test-{uuid.uuid4().hex[:8]}"
+
+
+def xdist_worker_number() -> int | None:
+    """The number of this pytest-xdist worker (`make test` runs two), None outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else None
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+def isolate_xdist_worker() -> None:
+    """Each xdist worker is a run of its own: pytest-django gives it its own test
+    database (`test_<name>_gw<n>`), RUN_PREFIX its own pub/sub channels, and here it
+    gets its own Redis database (the cache, the rate buckets, the connection counts and
+    presence live there, and the cache is flushed around every test). Runs before
+    anything reads the settings' Redis URLs; the servers the tests start get them from
+    the settings."""
+    number = xdist_worker_number()
+    if number is None or not settings.REDIS_URL:
+        return
+    base = int(urlsplit(settings.REDIS_URL).path.strip("/") or 0)
+    urls = [redis_url_with_db(url, base + 1 + number) for url in settings.REDIS_URLS]
+    settings.REDIS_URLS = urls
+    settings.REDIS_URL = urls[0]
+    settings.CACHES["default"]["LOCATION"] = urls[0]
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = urls
+
+
+isolate_xdist_worker()
 
 # Not part of the wire contract (HTTP API and WebSocket): the HTML pages, the admin,
 # the e-mail workers and digests, the demo data, deploy checks, pinned query counts,
@@ -145,7 +177,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run in which no test passed proves nothing: in CI it fails (pytest's own
-    "no tests collected", exit 5, fails `make` as well)."""
+    "no tests collected", exit 5, fails `make` as well). Judged by the run as a whole,
+    not by each xdist worker."""
+    if xdist_worker_number() is not None:
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     passed = len(reporter.stats.get("passed", [])) if reporter is not None else 0
     if in_ci() and exitstatus == 0 and passed == 0:
@@ -404,7 +439,11 @@ class RedisServer:
 
 
 # Ports of the extra Redis servers (shards) the tests start and stop themselves.
-SHARD_PORTS = [int(p) for p in os.environ.get("NETZN_TEST_SHARD_PORTS", "6490,6491").split(",")]
+# An xdist worker takes the pair above the one before it.
+SHARD_PORTS = [
+    int(port) + 2 * (xdist_worker_number() or 0)
+    for port in os.environ.get("NETZN_TEST_SHARD_PORTS", "6490,6491").split(",")
+]
 
 
 @pytest.fixture
