@@ -119,6 +119,12 @@ def board(user: Any, filters: BoardFilters) -> QuerySet[Post]:
     return listed.order_by("-created_at", "-id")
 
 
+def board_rows(user: Any, filters: BoardFilters) -> QuerySet[Any]:
+    """The board as plain rows of `LISTED_COLUMNS` and `effective_status` (for a list
+    that only reads them: no model instances)."""
+    return board(user, filters).values(*LISTED_COLUMNS, "effective_status")
+
+
 def matches_of_post(user: Any, post: Post) -> QuerySet[Post]:
     """The posts that matched `post` (either way round) that `user` may see."""
     ids = Match.objects.filter(Q(post=post) | Q(other=post)).values_list("post_id", "other_id")
