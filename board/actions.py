@@ -181,10 +181,9 @@ def _match(created: Created, group: Group) -> None:
         (person, {**about, "matched": matched, "count": count[user_id]})
         for user_id, (person, matched) in told.items()
     ]
-    stored = do_notify_all(
+    created.notified = do_notify_all(
         kind="match", notices=notices, dedupe_key=f"match:{post.pk}", new_key=True
     )
-    created.notified = [notification.recipient_id for notification in stored]
 
 
 def match_post_data(post: Post) -> dict[str, Any]:

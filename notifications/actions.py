@@ -51,12 +51,16 @@ MAX_IDS_PER_CALL = 500
 
 
 def notification_frame(notification: Notification) -> NotificationFrame:
+    return frame_of(notification.pk, notification.kind, notification.data, notification.created_at)
+
+
+def frame_of(pk: int, kind: str, data: dict[str, Any], created_at: Any) -> NotificationFrame:
     return {
         "type": "notification",
-        "id": notification.pk,
-        "kind": notification.kind,
-        "data": notification.data,
-        "created_at": notification.created_at.isoformat(),
+        "id": pk,
+        "kind": kind,
+        "data": data,
+        "created_at": created_at.isoformat(),
     }
 
 
@@ -246,11 +250,11 @@ def do_notify_all(
     notices: list[tuple[Any, dict[str, Any]]],
     dedupe_key: str,
     new_key: bool = False,
-) -> list[Notification]:
+) -> list[int]:
     """`do_notify` for many recipients of the same thing at once (e.g. everyone a new
     board post matched): one INSERT for all rows, and all frames published after the
     commit in one hop. A recipient who already has a notification with this
-    `dedupe_key` gets nothing new. Returns the notifications stored now.
+    `dedupe_key` gets nothing new. Returns the ids of the people notified now.
 
     A recipient is a user or anything with its `pk`, `email`, `email_frequency` and
     `is_active` (e.g. a row of a query that read just those). `new_key=True` says that
@@ -263,38 +267,37 @@ def do_notify_all(
         return []
     created_at = timezone.now()
     if new_key and settings.IS_POSTGRES:
-        stored = _insert_new_key(kind, notices, dedupe_key, created_at)
+        return _insert_new_key(kind, notices, dedupe_key, created_at)
+    rows = [
+        Notification(
+            recipient_id=recipient.pk,
+            kind=kind,
+            data=data,
+            dedupe_key=dedupe_key,
+            created_at=created_at,
+            email_due_at=email_due_at_for(recipient, kind, created_at),
+        )
+        for recipient, data in notices
+    ]
+    if new_key:
+        stored = Notification.objects.bulk_create(rows)
     else:
-        rows = [
-            Notification(
-                recipient_id=recipient.pk,
-                kind=kind,
-                data=data,
-                dedupe_key=dedupe_key,
-                created_at=created_at,
-                email_due_at=email_due_at_for(recipient, kind, created_at),
-            )
-            for recipient, data in notices
-        ]
-        if new_key:
-            stored = Notification.objects.bulk_create(rows)
-        else:
-            with transaction.atomic():
-                Notification.objects.bulk_create(rows, ignore_conflicts=True)
-                stored = list(
-                    Notification.objects.filter(
-                        dedupe_key=dedupe_key,
-                        created_at=created_at,
-                        recipient_id__in=[recipient.pk for recipient, _ in notices],
-                    )
+        with transaction.atomic():
+            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            stored = list(
+                Notification.objects.filter(
+                    dedupe_key=dedupe_key,
+                    created_at=created_at,
+                    recipient_id__in=[recipient.pk for recipient, _ in notices],
                 )
+            )
     publish_many_on_commit(
         [
             (user_topic(notification.recipient_id), notification_frame(notification))
             for notification in stored
         ]
     )
-    return stored
+    return [notification.recipient_id for notification in stored]
 
 
 # Every row in one JSON document that PostgreSQL expands. Django's bulk insert sends
@@ -314,35 +317,32 @@ _INSERT_NEW_KEY = (
 
 def _insert_new_key(
     kind: str, notices: list[tuple[Any, dict[str, Any]]], dedupe_key: str, created_at: Any
-) -> list[Notification]:
-    """The rows of `do_notify_all(new_key=True)` on PostgreSQL, in one INSERT whose
-    only per-row parameter is one JSON text of all rows; returns them with their ids."""
-    dues = [email_due_at_for(recipient, kind, created_at) for recipient, _ in notices]
-    rows = [
-        {
-            "recipient_id": recipient.pk,
-            "data": data,
-            "email_due_at": due.isoformat() if due else None,
-        }
-        for (recipient, data), due in zip(notices, dues, strict=True)
-    ]
+) -> list[int]:
+    """`do_notify_all(new_key=True)` on PostgreSQL: one INSERT whose only per-row
+    parameter is one JSON text of all rows, the frames built from the ids it returns
+    (no model instance per row)."""
+    rows = []
+    for recipient, data in notices:
+        due = email_due_at_for(recipient, kind, created_at)
+        rows.append(
+            {
+                "recipient_id": recipient.pk,
+                "data": data,
+                "email_due_at": due.isoformat() if due else None,
+            }
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_NEW_KEY, [kind, dedupe_key, created_at, json.dumps(rows, ensure_ascii=False)]
         )
         ids = {recipient_id: pk for pk, recipient_id in cursor.fetchall()}
-    stored = []
-    for (recipient, data), due in zip(notices, dues, strict=True):
-        notification = Notification(
-            pk=ids[recipient.pk],
-            recipient_id=recipient.pk,
-            kind=kind,
-            data=data,
-            dedupe_key=dedupe_key,
-            created_at=created_at,
-            email_due_at=due,
-        )
-        notification._state.adding = False
-        notification._state.db = connection.alias
-        stored.append(notification)
-    return stored
+    publish_many_on_commit(
+        [
+            (
+                user_topic(row["recipient_id"]),
+                frame_of(ids[row["recipient_id"]], kind, row["data"], created_at),
+            )
+            for row in rows
+        ]
+    )
+    return [row["recipient_id"] for row in rows]
