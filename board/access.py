@@ -34,16 +34,17 @@ def readable_groups(user: Any) -> QuerySet[Group]:
     return Group.objects.filter(conversation__in=readable_conversations(user).values("pk"))
 
 
-def visible_posts(user: Any) -> QuerySet[Post]:
-    """Every post `user` may see, with `effective_status` annotated."""
+def readable_posts(user: Any) -> QuerySet[Post]:
+    """Every post `user` may see (plain: no related rows, no annotation)."""
     require_signed_in(user)
     if not user.is_active:
         return Post.objects.none()
-    return with_effective_status(
-        Post.objects.filter(group__in=readable_groups(user).values("pk")).select_related(
-            "author", "group"
-        )
-    )
+    return Post.objects.filter(group__conversation__in=readable_conversations(user).values("pk"))
+
+
+def visible_posts(user: Any) -> QuerySet[Post]:
+    """Every post `user` may see, with `effective_status` annotated."""
+    return with_effective_status(readable_posts(user).select_related("author", "group"))
 
 
 def with_effective_status(posts: QuerySet[Post]) -> QuerySet[Post]:
@@ -117,6 +118,13 @@ def board(user: Any, filters: BoardFilters) -> QuerySet[Post]:
     """The board: posts of groups `user` may read, filtered, newest first."""
     listed = filters.apply(visible_posts(user)).only(*LISTED_COLUMNS)
     return listed.order_by("-created_at", "-id")
+
+
+def board_rows(user: Any, filters: BoardFilters) -> QuerySet[Any]:
+    """The board as plain rows of `LISTED_COLUMNS` and `effective_status` (for a list
+    that only reads them: no model instances)."""
+    listed = filters.apply(with_effective_status(readable_posts(user)))
+    return listed.order_by("-created_at", "-id").values(*LISTED_COLUMNS, "effective_status")
 
 
 def matches_of_post(user: Any, post: Post) -> QuerySet[Post]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from board import access, matching, postcodes, presentation
 from board.events import post_card, post_url
 from board.filters import BoardFilters
-from board.models import Category, Contact, Match, Post, SavedSearch, Status
+from board.models import Category, Contact, Post, SavedSearch, Status
 from board.occupations import fold
 from board.validation import CleanPost, clean_post, today
 from chat.actions import do_get_or_create_direct_conversation, do_send_message, do_update_post_card
@@ -40,7 +40,7 @@ CHANGEABLE_TO = (Status.FILLED, Status.WITHDRAWN)
 @dataclass
 class Created:
     post: Post
-    matched_posts: list[Post] = field(default_factory=list)
+    matched_posts: list[matching.PostHit] = field(default_factory=list)
     notified: list[int] = field(default_factory=list)  # user ids told at once
 
 
@@ -153,13 +153,10 @@ def do_create_post(
 def _match(created: Created, group: Group) -> None:
     post = created.post
     post.group = group
-    others = matching.matching_posts(post)
+    now = timezone.now()
+    others = matching.store_post_matches(post, now)
     created.matched_posts = others
-    if others:
-        Match.objects.bulk_create(
-            [Match(post=post, other=other, recipient_id=other.author_id) for other in others]
-        )
-    searches = matching.store_search_matches(post, timezone.now())
+    searches = matching.store_search_matches(post, now)
     # One notification per person and new post, however many of their posts and
     # searches it fits (the dedupe key is unique per recipient). The post's part of
     # the data is the same for everyone: built once.
@@ -169,8 +166,8 @@ def _match(created: Created, group: Group) -> None:
     for other in others:
         count[other.author_id] = count.get(other.author_id, 0) + 1
         if other.author_id not in told:
-            matched = {"type": "post", "id": other.pk, "title": other.title}
-            told[other.author_id] = (other.author, matched)
+            matched = {"type": "post", "id": other.id, "title": other.title}
+            told[other.author_id] = (other, matched)
     for search in searches:
         if search.alert != SavedSearch.Alert.IMMEDIATE:
             continue
@@ -184,10 +181,9 @@ def _match(created: Created, group: Group) -> None:
         (person, {**about, "matched": matched, "count": count[user_id]})
         for user_id, (person, matched) in told.items()
     ]
-    stored = do_notify_all(
+    created.notified = do_notify_all(
         kind="match", notices=notices, dedupe_key=f"match:{post.pk}", new_key=True
     )
-    created.notified = [notification.recipient_id for notification in stored]
 
 
 def match_post_data(post: Post) -> dict[str, Any]:

@@ -45,7 +45,11 @@ class MatchData(TypedDict):
 
 
 def post_url(post: Post) -> str:
-    return f"/brett/{post.pk}/"
+    return post_path(post.pk)
+
+
+def post_path(post_id: int) -> str:
+    return f"/brett/{post_id}/"
 
 
 def post_card(post: Post) -> PostCard:

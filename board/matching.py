@@ -11,25 +11,28 @@
 
 Only people who may read the new post's group are matched (a closed group's post
 reaches its members only), never its author, never someone who blocked the author
-or whom the author blocked. Each runs as one or two indexed queries, so the cost
-does not grow with the number of posts (pinned in tests/board/test_query_counts.py).
+or whom the author blocked. Each runs as one indexed statement that also stores the
+`Match` rows on PostgreSQL, so the cost does not grow with the number of posts
+(pinned in tests/board/test_query_counts.py).
+
+The statements are written out here rather than built by the ORM: composing and
+compiling the two querysets was most of a create's CPU (about 10 of 30 ms on a
+quiet machine, docs/performance.md, "Board"), and their shape is fixed. They are
+plain SQL that PostgreSQL and SQLite both run, except the German full text
+(PostgreSQL; elsewhere every word as a substring, checked here).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
 
-from accounts.models import Block
-from board.filters import open_q
-from board.models import Category, Kind, Match, Post, SavedSearch
+from board.models import Category, Kind, Match, Post, SavedSearch, Status
 from board.occupations import fold
-from chat.models import Participant
+from board.validation import today
 
 # A popular route could fit hundreds of posts: the newest this many are told.
 MAX_POST_MATCHES = 100
@@ -40,70 +43,19 @@ def opposite(kind: str) -> str:
     return Kind.REQUEST if kind == Kind.OFFER else Kind.OFFER
 
 
-def may_read_group_q(post: Post, prefix: str) -> Q:
-    """People (`<prefix>` = the path to the user) who may read the post's group."""
-    conversation = post.group.conversation
-    active = Q(**{f"{prefix}is_active": True})
-    if conversation.readable_by_all:
-        return active
-    members = Participant.objects.filter(conversation=conversation).values("user_id")
-    return active & Q(**{f"{prefix}id__in": members})
+class PostHit(NamedTuple):
+    """An open post the new post fits, with what telling its author needs."""
 
+    id: int
+    title: str
+    author_id: int
+    email: str
+    email_frequency: str
+    is_active: bool
 
-def not_blocked_q(post: Post, prefix: str) -> Q:
-    blocked = Block.objects.filter(blocker=post.author_id).values("blocked_id")
-    blockers = Block.objects.filter(blocked=post.author_id).values("blocker_id")
-    return ~Q(**{f"{prefix}id__in": blocked}) & ~Q(**{f"{prefix}id__in": blockers})
-
-
-def same_areas_q(post: Post) -> Q:
-    """Same loading area and same unloading area, each by region or city, spelled out
-    as four conjunctions so PostgreSQL can combine two partial indexes (by regions,
-    by cities) instead of scanning every open post of the category."""
-    loading = [("place_region", post.place_region), ("place_city", post.place_city)]
-    unloading = [("dest_region", post.dest_region), ("dest_city", post.dest_city)]
-    combined = Q(pk__in=[])
-    for load_field, load_value in loading:
-        for unload_field, unload_value in unloading:
-            if load_value and unload_value:
-                combined |= Q(**{load_field: load_value, unload_field: unload_value})
-    return combined
-
-
-def matching_posts(post: Post) -> list[Post]:
-    if post.category == Category.OTHER:
-        return []
-    candidates: QuerySet[Post] = Post.objects.filter(
-        open_q(), category=post.category, kind=opposite(post.kind)
-    ).exclude(author_id=post.author_id)
-    if post.category == Category.FREIGHT:
-        candidates = candidates.filter(
-            same_areas_q(post),
-            earliest__lte=post.latest,
-            latest__gte=post.earliest,
-        )
-        if post.kind == Kind.REQUEST:  # a load: find trucks big enough
-            candidates = candidates.filter(
-                loading_metres__gte=post.loading_metres, weight_t__gte=post.weight_t
-            )
-            if post.adr:
-                candidates = candidates.filter(adr=True)
-        else:  # free capacity: find loads that fit
-            candidates = candidates.filter(
-                loading_metres__lte=post.loading_metres, weight_t__lte=post.weight_t
-            )
-            if not post.adr:
-                candidates = candidates.filter(adr=False)
-    else:
-        candidates = candidates.filter(occupation=post.occupation, place_region=post.place_region)
-    candidates = candidates.filter(
-        may_read_group_q(post, "author__"), not_blocked_q(post, "author__")
-    )
-    return list(
-        candidates.select_related("author")
-        .only(*MATCHED_POST_COLUMNS)
-        .order_by("-created_at", "-id")[:MAX_POST_MATCHES]
-    )
+    @property
+    def pk(self) -> int:  # the author, as `do_notify_all` reads a recipient
+        return self.author_id
 
 
 class SearchHit(NamedTuple):
@@ -123,82 +75,198 @@ class SearchHit(NamedTuple):
         return self.user_id
 
 
-# What telling the author of a fitting post needs (the caller reads no more of it).
-MATCHED_POST_COLUMNS = (
-    "id",
-    "title",
-    "author_id",
-    "created_at",
-    "author__email",
-    "author__email_frequency",
-    "author__is_active",
-)
+def readers_sql(post: Post, person: str) -> tuple[str, list[Any]]:
+    """People (`person`: the column of their id, joined to `accounts_user u`) who may
+    read the post's group (active; members only for a closed group) and have no
+    block with its author either way."""
+    sql = (
+        f"u.is_active = %s AND {person} NOT IN "  # noqa: S608 (columns named here only)
+        "(SELECT blocked_id FROM accounts_block WHERE blocker_id = %s) "
+        f"AND {person} NOT IN (SELECT blocker_id FROM accounts_block WHERE blocked_id = %s)"
+    )
+    params: list[Any] = [True, post.author_id, post.author_id]
+    conversation = post.group.conversation
+    if not conversation.readable_by_all:
+        members = "SELECT user_id FROM chat_participant WHERE conversation_id = %s"
+        sql += f" AND {person} IN ({members})"
+        params.append(conversation.pk)
+    return sql, params
+
+
+def same_areas_sql(post: Post) -> tuple[str, list[Any]]:
+    """Same loading area and same unloading area, each by region or city, spelled out
+    as up to four conjunctions so PostgreSQL can combine two partial indexes (by
+    regions, by cities) instead of scanning every open post of the category."""
+    loading = [("p.place_region", post.place_region), ("p.place_city", post.place_city)]
+    unloading = [("p.dest_region", post.dest_region), ("p.dest_city", post.dest_city)]
+    arms, params = [], []
+    for load_column, load_value in loading:
+        for unload_column, unload_value in unloading:
+            if load_value and unload_value:
+                arms.append(f"({load_column} = %s AND {unload_column} = %s)")
+                params += [load_value, unload_value]
+    return " OR ".join(arms), params
+
+
+def fitting_posts_sql(post: Post) -> tuple[str, list[Any]] | None:
+    """The open posts of the opposite kind the new post fits (newest first, at most
+    `MAX_POST_MATCHES`), as a statement; None when none can fit."""
+    if post.category == Category.OTHER:
+        return None
+    where = [
+        "p.status = %s",
+        "(p.expires_on IS NULL OR p.expires_on >= %s)",
+        "p.category = %s",
+        "p.kind = %s",
+        "p.author_id <> %s",
+    ]
+    params: list[Any] = [Status.OPEN, today(), post.category, opposite(post.kind), post.author_id]
+    if post.category == Category.FREIGHT:
+        areas, area_params = same_areas_sql(post)
+        if not areas:
+            return None
+        where += [f"({areas})", "p.earliest <= %s", "p.latest >= %s"]
+        params += [*area_params, post.latest, post.earliest]
+        if post.kind == Kind.REQUEST:  # a load: find trucks big enough
+            where += ["p.loading_metres >= %s", "p.weight_t >= %s"]
+            if post.adr:
+                where.append("p.adr = %s")
+                params += [post.loading_metres, post.weight_t, True]
+            else:
+                params += [post.loading_metres, post.weight_t]
+        else:  # free capacity: find loads that fit
+            where += ["p.loading_metres <= %s", "p.weight_t <= %s"]
+            params += [post.loading_metres, post.weight_t]
+            if not post.adr:
+                where.append("p.adr = %s")
+                params.append(False)
+    else:
+        where += ["p.occupation = %s", "p.place_region = %s"]
+        params += [post.occupation, post.place_region]
+    readers, reader_params = readers_sql(post, "p.author_id")
+    where.append(readers)
+    params += reader_params
+    sql = (
+        "SELECT p.id, p.title, p.author_id, u.email, u.email_frequency, u.is_active, "  # noqa: S608 (values are parameters)
+        "p.created_at FROM board_post p JOIN accounts_user u ON u.id = p.author_id "
+        f"WHERE {' AND '.join(where)} "
+        f"ORDER BY p.created_at DESC, p.id DESC LIMIT {MAX_POST_MATCHES}"
+    )
+    return sql, params
+
+
+def store_post_matches(post: Post, created_at: dt.datetime) -> list[PostHit]:
+    """Find the open posts the new post fits and store one `Match` each (its author
+    the recipient): on PostgreSQL in the statement that finds them."""
+    statement = fitting_posts_sql(post)
+    if statement is None:
+        return []
+    select, params = statement
+    if not settings.IS_POSTGRES:
+        hits = [PostHit(*row[:-1]) for row in _rows(select, params)]
+        Match.objects.bulk_create(
+            [
+                Match(post=post, other_id=hit.id, recipient_id=hit.author_id, created_at=created_at)
+                for hit in hits
+            ]
+        )
+        return hits
+    sql = (
+        f"WITH hit AS ({select}), "  # noqa: S608 (values are parameters)
+        "stored AS (INSERT INTO board_match "
+        "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
+        "SELECT %s, author_id, id, NULL, %s, NULL, %s FROM hit) "
+        "SELECT id, title, author_id, email, email_frequency, is_active FROM hit "
+        "ORDER BY created_at DESC, id DESC"
+    )
+    return [PostHit(*row) for row in _rows(sql, [*params, post.pk, created_at, False])]
 
 
 def prefixes(postcode: str) -> list[str]:
     return [postcode[:length] for length in range(1, len(postcode) + 1)]
 
 
-def fitting_searches(post: Post) -> QuerySet[SavedSearch]:
+def one_of(column: str, values: list[str]) -> tuple[str, list[Any]]:
+    """`column IN (values)`, or never true for no values."""
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def fitting_searches_sql(post: Post) -> tuple[str, list[Any]]:
     """Saved searches (alert not off) whose structured filters all hold for the new
     post, and on PostgreSQL its free text too (the board's German full text); the
-    first `MAX_SEARCH_MATCHES` by id."""
+    first `MAX_SEARCH_MATCHES` by id. Elsewhere the last column is the search's
+    words, for the caller to check."""
     cities = [city for city in (post.place_city, post.dest_city) if city]
     codes = prefixes(post.place_postcode) + prefixes(post.dest_postcode)
-    searches = (
-        SavedSearch.objects.exclude(alert=SavedSearch.Alert.OFF)
-        .exclude(user_id=post.author_id)
-        .filter(
-            Q(kind="") | Q(kind=post.kind),
-            Q(category="") | Q(category=post.category),
-            Q(group__isnull=True) | Q(group_id=post.group_id),
-            Q(city="") | Q(city__in=cities),
-            Q(postcode="") | Q(postcode__in=codes),
-            Q(occupation="") | Q(occupation=post.occupation),
-            may_read_group_q(post, "user__"),
-            not_blocked_q(post, "user__"),
-        )
-        .order_by("id")
-    )
+    in_cities, city_params = one_of("s.city", cities)
+    in_codes, code_params = one_of("s.postcode", codes)
+    where = [
+        "s.alert <> %s",
+        "s.user_id <> %s",
+        "(s.kind = '' OR s.kind = %s)",
+        "(s.category = '' OR s.category = %s)",
+        "(s.group_id IS NULL OR s.group_id = %s)",
+        f"(s.city = '' OR {in_cities})",
+        f"(s.postcode = '' OR {in_codes})",
+        "(s.occupation = '' OR s.occupation = %s)",
+    ]
+    params: list[Any] = [
+        SavedSearch.Alert.OFF,
+        post.author_id,
+        post.kind,
+        post.category,
+        post.group_id,
+        *city_params,
+        *code_params,
+        post.occupation,
+    ]
+    readers, reader_params = readers_sql(post, "s.user_id")
+    where.append(readers)
+    params += reader_params
+    words = ""
     if settings.IS_POSTGRES:
         # Checked on the rows the other filters leave, not by a scan of every
         # search with words (the document is one constant tsvector).
-        words = RawSQL(
-            "to_tsvector('german'::regconfig, %s) @@ "
-            "websearch_to_tsquery('german'::regconfig, board_savedsearch.q)",
-            [document_text(post)],
-            output_field=BooleanField(),
+        where.append(
+            "(s.q = '' OR to_tsvector('german'::regconfig, %s) @@ "
+            "websearch_to_tsquery('german'::regconfig, s.q))"
         )
-        searches = searches.filter(Q(q="") | words)
+        params.append(document_text(post))
+    else:
+        words = ", s.q"
     # Implied by the filters above (a search fits through its city, its postcode,
     # its occupation, its words, or has none of them), spelled out so that partial
     # indexes on each serve the query instead of every search of the category.
-    arms = Q(city__in=cities) | Q(postcode__in=codes) | ~Q(q="")
+    arms = [in_cities, in_codes, "s.q <> ''"]
+    params += [*city_params, *code_params]
     if post.occupation:
-        arms |= Q(occupation=post.occupation)
-    searches = searches.filter(arms | Q(city="", postcode="", occupation="", q=""))
-    return searches[:MAX_SEARCH_MATCHES]
-
-
-def matching_searches(post: Post) -> list[SearchHit]:
-    """The saved searches that fit the new post, with their owners, in one query (the
-    free text as every word a substring elsewhere than PostgreSQL)."""
-    if settings.IS_POSTGRES:
-        return [SearchHit(*row) for row in fitting_searches(post).values_list(*HIT_COLUMNS)]
-    folded = fold(document_text(post))
-    return [
-        SearchHit(*row[:-1])
-        for row in fitting_searches(post).values_list(*HIT_COLUMNS, "q")
-        if all(fold(word) in folded for word in row[-1].split())
-    ]
+        arms.append("s.occupation = %s")
+        params.append(post.occupation)
+    arms.append("(s.city = '' AND s.postcode = '' AND s.occupation = '' AND s.q = '')")
+    where.append(f"({' OR '.join(arms)})")
+    sql = (
+        "SELECT s.id, s.name, s.alert, s.user_id, u.email, u.email_frequency, u.is_active"  # noqa: S608 (values are parameters)
+        f"{words} FROM board_savedsearch s JOIN accounts_user u ON u.id = s.user_id "
+        f"WHERE {' AND '.join(where)} ORDER BY s.id LIMIT {MAX_SEARCH_MATCHES}"
+    )
+    return sql, params
 
 
 def store_search_matches(post: Post, created_at: dt.datetime) -> list[SearchHit]:
     """Find the saved searches that fit the new post and store one `Match` each: on
     PostgreSQL in one statement (the INSERT reads the query's rows in the database,
-    no Match instance or parameter per row crosses over), elsewhere as a bulk insert."""
+    no Match instance or parameter per row crosses over), elsewhere as a bulk insert
+    after the free text was checked (every word a substring)."""
+    select, params = fitting_searches_sql(post)
     if not settings.IS_POSTGRES:
-        hits = matching_searches(post)
+        folded = fold(document_text(post))
+        hits = [
+            SearchHit(*row[:-1])
+            for row in _rows(select, params)
+            if all(fold(word) in folded for word in row[-1].split())
+        ]
         Match.objects.bulk_create(
             [
                 Match(
@@ -212,29 +280,24 @@ def store_search_matches(post: Post, created_at: dt.datetime) -> list[SearchHit]
             ]
         )
         return hits
-    select, params = fitting_searches(post).values_list(*HIT_COLUMNS).query.sql_with_params()
     columns = ", ".join(SearchHit._fields)
     sql = (
-        f"WITH hit ({columns}) AS ({select}), "  # noqa: S608 (Django's own SQL)
+        f"WITH hit AS ({select}), "  # noqa: S608 (values are parameters)
         "stored AS (INSERT INTO board_match "
         "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
         "SELECT %s, user_id, NULL, id, %s, NULL, alert = %s FROM hit) "
         f"SELECT {columns} FROM hit ORDER BY id"
     )
+    return [
+        SearchHit(*row)
+        for row in _rows(sql, [*params, post.pk, created_at, SavedSearch.Alert.DAILY.value])
+    ]
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, post.pk, created_at, SavedSearch.Alert.DAILY.value])
-        return [SearchHit(*row) for row in cursor.fetchall()]
-
-
-HIT_COLUMNS = (
-    "id",
-    "name",
-    "alert",
-    "user_id",
-    "user__email",
-    "user__email_frequency",
-    "user__is_active",
-)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def document_text(post: Post) -> str:

@@ -19,7 +19,10 @@ KIND_LABELS: dict[tuple[str, str], str] = {
 
 
 def kind_label(category: str, kind: str) -> str:
-    return KIND_LABELS.get((category, kind), Kind(kind).label if kind in Kind.values else kind)
+    label = KIND_LABELS.get((category, kind))
+    if label is not None:
+        return label
+    return Kind(kind).label if kind in Kind.values else kind
 
 
 def status_label(status: str) -> str:

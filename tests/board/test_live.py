@@ -12,6 +12,7 @@ from channels.db import database_sync_to_async
 
 from board.actions import do_create_post, do_update_post_status
 from board.models import Post
+from notifications.models import Notification
 from tests.board.conftest import Board, freight
 from tests.chat.helpers import connect
 
@@ -59,6 +60,10 @@ async def test_post_frames_and_the_match_notification(board: Board) -> None:
     assert notification["kind"] == "match"
     assert notification["data"]["post"]["id"] == load.pk
     assert notification["data"]["matched"]["id"] == capacity.pk
+    # The frame names the stored notification (marking it read uses this id).
+    stored = await Notification.objects.aget(recipient=board.haulier, dedupe_key=f"match:{load.pk}")
+    assert (notification["id"], notification["data"]) == (stored.pk, stored.data)
+    assert notification["created_at"] == stored.created_at.isoformat()
     await database_sync_to_async(do_update_post_status)(
         actor=board.haulier, post_id=capacity.pk, status="filled"
     )
