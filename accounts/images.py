@@ -95,7 +95,12 @@ def _version(name: str) -> str:
 def avatar_url(user: Any) -> str | None:
     """Where a person's photo is served (the view checks who may see it), or None."""
     name = getattr(getattr(user, "avatar", None), "name", "") or ""
-    return f"/personen/{user.pk}/foto/?v={_version(name)}" if name else None
+    return avatar_url_of(user.pk, name)
+
+
+def avatar_url_of(user_id: int, name: str | None) -> str | None:
+    """`avatar_url` from the stored name of the photo (a `values()` row's `avatar`)."""
+    return f"/personen/{user_id}/foto/?v={_version(name)}" if name else None
 
 
 def logo_url(company: Any) -> str | None:

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Block
 from chat.models import Attachment, Conversation, Message, MessageReport, Participant
@@ -62,6 +61,39 @@ def access_conversation(user: Any, conversation_id: Any) -> ConversationAccess:
     ):
         raise forbidden()
     return ConversationAccess(conversation, participant)
+
+
+@dataclass(frozen=True)
+class SubscriptionAccess:
+    """What a WebSocket `subscribe` needs to know of a conversation it may read."""
+
+    last_seq: int
+    # Takes part (may write); False for a reader of an open group.
+    can_write: bool
+
+
+def access_subscription(user: Any, conversation_id: Any) -> SubscriptionAccess:
+    """`access_conversation`'s decision in one query (the conversation with whether
+    `user` takes part), for the catch-up of every reconnect: `forbidden` unless
+    `user` takes part or it is an open group (also when missing)."""
+    if not is_id(conversation_id) or not user.is_authenticated or not user.is_active:
+        raise forbidden()
+    row = (
+        Conversation.objects.filter(pk=conversation_id)
+        .annotate(
+            takes_part=Exists(
+                Participant.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk)
+            )
+        )
+        .values_list("last_seq", "readable_by_all", "kind", "takes_part")
+        .first()
+    )
+    if row is None:
+        raise forbidden()
+    last_seq, readable_by_all, kind, takes_part = row
+    if not takes_part and not (readable_by_all and kind == Conversation.Kind.GROUP):
+        raise forbidden()
+    return SubscriptionAccess(last_seq=last_seq, can_write=bool(takes_part))
 
 
 def access_conversation_for_writing(user: Any, conversation_id: Any) -> ConversationAccess:
@@ -210,35 +242,46 @@ def messages_page(
     return Page(messages=rows, last_seq=conversation.last_seq, truncated=truncated)
 
 
-def subscription_start(user: Any, conversation_id: int, after: int | None) -> tuple[Page, bool]:
-    """What a WebSocket `subscribe` needs: the backlog after `after` (none without it)
-    and whether the caller may write."""
-    access = access_conversation(user, conversation_id)
-    conversation = access.conversation
-    if after is None:
-        return Page(messages=[], last_seq=conversation.last_seq, truncated=False), access.can_write
-    return backlog(conversation, after), access.can_write
-
-
 def hello_conversations(user: Any) -> list[dict[str, Any]]:
-    """The conversations of the WebSocket `hello` frame."""
-    return [
-        {key: item[key] for key in ("id", "kind", "title", "last_seq", "last_read_seq")}
-        for item in conversations_of(user)
-    ]
-
-
-def backlog(conversation: Conversation, after: int) -> Page:
-    """What a subscriber missed since `after`: the newest `NETZN_BACKLOG_LIMIT` of it,
-    with `truncated` when more were missed (the client fetches the rest over HTTP)."""
-    if after >= conversation.last_seq:
-        return Page(messages=[], last_seq=conversation.last_seq, truncated=False)
-    return messages_page(
-        conversation,
-        after=after,
-        before=conversation.last_seq + 1,
-        limit=settings.NETZN_BACKLOG_LIMIT,
+    """The conversations of the WebSocket `hello` frame: `conversations_of`'s order,
+    titles and read markers without its counts, read as rows (every handshake runs
+    this; no model instances). One query, a second when there are direct ones."""
+    rows = list(
+        Participant.objects.filter(user=user)
+        .order_by(
+            F("conversation__last_message_at").desc(nulls_last=True), "-conversation__created_at"
+        )
+        .values_list(
+            "conversation_id",
+            "conversation__kind",
+            "conversation__title",
+            "conversation__last_seq",
+            "last_read_seq",
+        )
     )
+    direct_ids = [row[0] for row in rows if row[1] == Conversation.Kind.DIRECT]
+    names: dict[int, list[str]] = {}
+    if direct_ids:
+        for conversation_id, name in (
+            Participant.objects.filter(conversation_id__in=direct_ids)
+            .exclude(user=user)
+            .values_list("conversation_id", "user__display_name")
+        ):
+            names.setdefault(conversation_id, []).append(name)
+    return [
+        {
+            "id": conversation_id,
+            "kind": kind,
+            "title": (
+                direct_title(names.get(conversation_id, []))
+                if kind == Conversation.Kind.DIRECT
+                else title
+            ),
+            "last_seq": last_seq,
+            "last_read_seq": min(last_read_seq, last_seq),
+        }
+        for conversation_id, kind, title, last_seq, last_read_seq in rows
+    ]
 
 
 def conversation_title(conversation: Conversation, viewer: Any) -> str:

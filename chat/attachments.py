@@ -340,7 +340,11 @@ def with_attachments(messages: QuerySet[Message]) -> QuerySet[Message]:
 
 
 def attachment_url(attachment: Attachment) -> str:
-    return f"/api/v1/attachments/{attachment.pk}"
+    return attachment_url_of(attachment.pk)
+
+
+def attachment_url_of(attachment_id: int) -> str:
+    return f"/api/v1/attachments/{attachment_id}"
 
 
 def attachment_payload(attachment: Attachment) -> AttachmentPayload:
@@ -362,6 +366,31 @@ def attachments_payload(message: Message) -> list[AttachmentPayload]:
     if message.deleted_at is not None:
         return []
     return [attachment_payload(attachment) for attachment in message.attachments.all()]
+
+
+def attachments_of(message_ids: list[int]) -> dict[int, list[AttachmentPayload]]:
+    """Message id -> its attachments' payloads, as `attachments_payload` gives them
+    (the order of the send), for many messages in one query without instances."""
+    if not message_ids:
+        return {}
+    found: dict[int, list[AttachmentPayload]] = {}
+    for message_id, pk, name, size, content_type, thumbnail in (
+        Attachment.objects.filter(message_id__in=message_ids)
+        .order_by("position", "pk")
+        .values_list("message_id", "id", "name", "size", "content_type", "thumbnail")
+    ):
+        url = attachment_url_of(pk)
+        payload: AttachmentPayload = {
+            "id": pk,
+            "name": name,
+            "size": size,
+            "content_type": content_type,
+            "url": url,
+        }
+        if thumbnail:
+            payload["thumbnail_url"] = f"{url}/vorschau"
+        found.setdefault(message_id, []).append(payload)
+    return found
 
 
 def access_attachment(user: Any, attachment_id: Any) -> Attachment:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from accounts.images import avatar_url
+from accounts.images import avatar_url, avatar_url_of
 from chat.attachments import AttachmentPayload, attachments_payload
 from chat.formatting import formatted_html
 from chat.models import Message
@@ -240,6 +240,109 @@ def post_updated_frame(message: Message) -> PostUpdatedFrame:
 
 def message_frame(message: Message, frame_type: str = "message") -> MessageFrame:
     return {"type": frame_type, **message_payload(message)}
+
+
+# The columns `message_frame_of_row` reads: a message, its author and the message it
+# answers (with that one's author), as `Message.objects.values(*MESSAGE_ROW_FIELDS)`.
+MESSAGE_ROW_FIELDS = (
+    "id",
+    "seq",
+    "body",
+    "body_html",
+    "client_id",
+    "created_at",
+    "edited_at",
+    "deleted_at",
+    "hidden_at",
+    "post",
+    "author_id",
+    "author__display_name",
+    "author__company_name",
+    "author__company_verified",
+    "author__avatar",
+    "reply_to_id",
+    "reply_to__seq",
+    "reply_to__body",
+    "reply_to__deleted_at",
+    "reply_to__author_id",
+    "reply_to__author__display_name",
+)
+
+
+def message_frame_of_row(
+    row: dict[str, Any],
+    *,
+    conversation_id: int,
+    reactions: list[ReactionSummary],
+    attachments: list[AttachmentPayload],
+) -> MessageFrame:
+    """`message_frame(message)` built from a `MESSAGE_ROW_FIELDS` row, without model
+    instances (a catch-up's backlog: chat/backlog.py). The same frame, key for key:
+    tests/chat/test_backlog.py compares the two for every kind of message.
+    `reactions` as the viewer sees them, `attachments` in the order of the send."""
+    hidden = row["hidden_at"] is not None
+    deleted = row["deleted_at"] is not None or hidden
+    body = "" if deleted else row["body"]
+    author_id = row["author_id"]
+    author: AuthorPayload
+    if author_id is None:
+        author = {
+            "id": None,
+            "display_name": FORMER_MEMBER,
+            "company": "",
+            "company_verified": False,
+        }
+    else:
+        author = {
+            "id": author_id,
+            "display_name": row["author__display_name"],
+            "company": row["author__company_name"],
+            "company_verified": row["author__company_verified"],
+        }
+        photo = avatar_url_of(author_id, row["author__avatar"])
+        if photo:
+            author["avatar_url"] = photo
+    reply_to: ReplyPayload | None = None
+    if row["reply_to_id"] is not None and row["reply_to__seq"] is not None:
+        original_author = row["reply_to__author_id"]
+        reply_to = {
+            "id": row["reply_to_id"],
+            "seq": row["reply_to__seq"],
+            "author": (
+                {"id": original_author, "display_name": row["reply_to__author__display_name"]}
+                if original_author is not None
+                else {"id": None, "display_name": FORMER_MEMBER}
+            ),
+            "excerpt": ""
+            if row["reply_to__deleted_at"] is not None
+            else excerpt(row["reply_to__body"]),
+        }
+    edited_at = row["edited_at"]
+    frame: MessageFrame = {
+        "type": "message",
+        "conversation": conversation_id,
+        "id": row["id"],
+        "seq": row["seq"],
+        "author": author,
+        "body": body,
+        "client_id": row["client_id"],
+        "created_at": row["created_at"].isoformat(),
+        "edited_at": edited_at.isoformat() if edited_at else None,
+        "deleted": deleted,
+        "reply_to": reply_to,
+        "reactions": [] if deleted else reactions,
+        "attachments": [] if row["deleted_at"] is not None else attachments,
+    }
+    if not deleted:
+        stored = row["body_html"]
+        rendered = formatted_html(body) if stored is None else stored
+        if rendered:
+            frame["body_html"] = rendered
+    if hidden:
+        frame["hidden"] = True
+    if row["post"] is not None:
+        frame["post"] = row["post"]
+    return frame
 
 
 def message_deleted_frame(message: Message, *, hidden: bool = False) -> MessageDeletedFrame:

@@ -1,0 +1,70 @@
+"""The catch-up of a WebSocket `subscribe` (docs/protocol.md, "Subscribing"): the
+access decision and the missed messages as ready frames.
+
+Every reconnect runs this once per conversation, so a storm of reconnects runs it
+thousands of times a second: one query for access and participation
+(`access_subscription`), one for the missed messages with their authors and the
+messages they answer, one for their attachments and one for their reactions, the
+frames built from the rows without model instances (`message_frame_of_row`, the same
+frames as `message_frame`; docs/performance.md, "Catch-up: ORM instances for the
+backlog").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from chat.access import access_subscription
+from chat.attachments import attachments_of
+from chat.events import MESSAGE_ROW_FIELDS, MessageFrame, message_frame_of_row
+from chat.models import Message
+from chat.reactions import summaries
+
+
+@dataclass
+class Backlog:
+    # The missed messages' frames, ascending by seq, reactions as the viewer sees them.
+    frames: list[MessageFrame]
+    last_seq: int
+    # More were missed than the backlog carries (the client fetches the rest over HTTP).
+    truncated: bool
+    can_write: bool
+
+
+def subscription_backlog(user: Any, conversation_id: int, after: int | None) -> Backlog:
+    """What a subscribe of `user` with `after` (None: no catch-up) answers: the newest
+    `NETZN_BACKLOG_LIMIT` messages after `after`, up to the conversation's last seq as
+    read here. `forbidden` as `access_conversation` decides."""
+    access = access_subscription(user, conversation_id)
+    last_seq = access.last_seq
+    if after is None or after >= last_seq:
+        return Backlog(frames=[], last_seq=last_seq, truncated=False, can_write=access.can_write)
+    limit = settings.NETZN_BACKLOG_LIMIT
+    rows = list(
+        Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=last_seq)
+        .order_by("-seq")
+        .values(*MESSAGE_ROW_FIELDS)[: limit + 1]
+    )
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    reactions = summaries(
+        (row["id"] for row in rows if row["deleted_at"] is None and row["hidden_at"] is None),
+        user,
+    )
+    attachments = attachments_of([row["id"] for row in rows if row["deleted_at"] is None])
+    frames = [
+        message_frame_of_row(
+            row,
+            conversation_id=conversation_id,
+            reactions=reactions.get(row["id"], []),
+            attachments=attachments.get(row["id"], []),
+        )
+        for row in rows
+    ]
+    return Backlog(
+        frames=frames, last_seq=last_seq, truncated=truncated, can_write=access.can_write
+    )
