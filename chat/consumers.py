@@ -343,7 +343,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         kind = message["type"]
         if kind == "netzn.frame":
-            if message.get("typing") == self.user.pk:
+            # Once per local subscriber of every message: plain dict and attribute
+            # reads only (`user.pk` is a property, read only for typing frames).
+            typing = message.get("typing")
+            if typing is not None and typing == self.user.pk:
                 return
             subscription = self.subscriptions.get(conversation_id)
             if subscription is None:
@@ -351,7 +354,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if subscription.buffer is not None:
                 subscription.buffer.append(message)
                 return
-            self.forward(subscription, message)
+            seq = message.get("seq")
+            if seq is not None and seq <= subscription.backlog_seq:
+                return  # the backlog carried it (as in `forward`)
+            outbox = self.outbox
+            if outbox is not None:
+                outbox.push(message["text"])
         elif kind in ("netzn.lost", "netzn.missed"):
             if conversation_id in self.subscriptions:
                 logger.info("closing a socket of user %s: %s (%s)", self.user.pk, topic, kind)

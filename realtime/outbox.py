@@ -82,10 +82,12 @@ class Outbox:
                 self.overflow("queue")
             return
         direct = self.direct
-        if direct is not None and direct.write(text):
-            if direct.pending_bytes() > self.buffer_limit:
-                self.overflow("socket buffer")
-            return
+        if direct is not None:
+            pending = direct.write(text)
+            if pending is not None:
+                if pending > self.buffer_limit:
+                    self.overflow("socket buffer")
+                return
         coro = self.send({"type": "websocket.send", "text": text})
         try:
             first = coro.send(None)

@@ -135,6 +135,7 @@ class DirectWriter:
         "closeHandshakeTimeout",
     )
     TRANSPORT_ATTRIBUTES = (
+        "TLS",
         "connected",
         "disconnecting",
         "disconnected",
@@ -201,27 +202,31 @@ class DirectWriter:
         transport.abortConnection()
         return True
 
-    def write(self, payload: str) -> bool:
-        """Write the frame if the fast path is exact for this connection now.
+    def write(self, payload: str) -> int | None:
+        """Write the frame if the fast path is exact for this connection now; returns
+        None when it is not (the caller sends the ASGI way), else the bytes the
+        transport still holds for the client (0 when the kernel took the frame).
 
         Like asyncio's transports, try the socket first and let Twisted buffer only
         what the kernel did not take: `transport.write` alone would register the
         socket for writing and unregister it again for every frame (two `epoll_ctl`
         calls and a reactor turn per recipient; docs/performance.md). Order holds
-        because the direct send happens only while Twisted has nothing pending."""
+        because the direct send happens only while Twisted has nothing pending.
+        Called once per recipient of every broadcast, so it is kept to plain
+        attribute reads of what `fits` checked exists."""
         protocol = self.protocol
         if (
             protocol.state != self.open_state
             or protocol.send_queue
             or protocol._perMessageCompress is not None
         ):
-            return False
+            return None
         data = frame_bytes(payload)
         transport = protocol.transport
         if (
             transport.connected
             and not transport.disconnecting
-            and not getattr(transport, "TLS", False)
+            and not transport.TLS
             and not transport._tempDataBuffer
             and len(transport.dataBuffer) == transport.offset
         ):
@@ -230,10 +235,10 @@ class DirectWriter:
             except OSError:
                 sent = 0  # would block, or broken: Twisted's write path handles it
             if sent == len(data):
-                return True
+                return 0
             data = data[sent:]
         transport.write(data)
-        return True
+        return self.pending_bytes()
 
     def pending_bytes(self) -> int:
         """Bytes written to the transport that the client has not taken yet."""

@@ -53,7 +53,7 @@ def test_a_plain_tcp_connection_is_written_directly(tcp_transport: Any) -> None:
     transport, theirs = tcp_transport
     writer = DirectWriter.find(daphne_send(FakeProtocol(transport)))
     assert writer is not None
-    assert writer.write('{"type":"pong"}')
+    assert writer.write('{"type":"pong"}') == 0
     assert theirs.recv(100) == frame_bytes('{"type":"pong"}')
     assert writer.pending_bytes() == 0
 
