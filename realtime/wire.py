@@ -18,6 +18,10 @@ endpoint, a release of daphne/autobahn/Twisted that renamed one of them, a compr
 or closing connection) goes through the ordinary ASGI `send`. `NETZN_DIRECT_WRITE=0`
 switches the fast path off altogether. pyproject.toml pins autobahn and Twisted to
 the releases this is tested with (tests/realtime/test_wire.py).
+
+The same fence guards `small_input_queue` (through `SmallInputQueues`, asgi.py's
+outermost application): each connection's input queue that daphne made, an
+`asyncio.Queue`, is swapped for a `realtime.queues.SmallQueue` (idle memory).
 """
 
 from __future__ import annotations
