@@ -22,18 +22,22 @@ from accounts.ws_auth import websocket_auth  # noqa: E402
 from chat.access import hello_conversations  # noqa: E402
 from realtime import bodylimit  # noqa: E402
 from realtime.admission import HandshakeAdmission  # noqa: E402
+from realtime.wire import SmallInputQueues  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
 # Request bodies past NETZN_REQUEST_MAX_BYTES are refused as they arrive.
 bodylimit.install()
 
-application = ProtocolTypeRouter(
-    {
-        "http": http_app,
-        "websocket": HandshakeAdmission(
-            websocket_auth(URLRouter(websocket_urlpatterns), prefetch=hello_conversations)
-        ),
-    }
+# Outermost: each WebSocket connection's input on a small queue (realtime.wire).
+application = SmallInputQueues(
+    ProtocolTypeRouter(
+        {
+            "http": http_app,
+            "websocket": HandshakeAdmission(
+                websocket_auth(URLRouter(websocket_urlpatterns), prefetch=hello_conversations)
+            ),
+        }
+    )
 )
 
 # Everything loaded so far lives as long as the process: keep it out of the garbage

@@ -28,14 +28,18 @@ for a client that reads nothing (see `close`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -101,7 +105,7 @@ FINISH_AFTER_CLOSE_SECONDS = 1.0
 ABORT_AFTER_CLOSE_SECONDS = 4.0
 
 
-@dataclass
+@dataclass(slots=True)
 class Subscription:
     # Live messages held back while the backlog loads (or access is re-checked); None
     # when live frames go straight out.
@@ -187,8 +191,64 @@ def load_subscription(user: Any, conversation_id: int, after: int | None) -> Bac
     return subscription_backlog(user, conversation_id, after)
 
 
+async def dispatch_in_turn(
+    sources: Sequence[Callable[[], Awaitable[Any]]],
+    dispatch: Callable[[Any], Awaitable[None]],
+) -> None:
+    """Channels' `await_many_dispatch`: one waiting read per source, each message
+    handed to `dispatch` one at a time, the read then started again; until `dispatch`
+    raises (`StopConsumer`). It waits with `asyncio.wait`, whose two coroutines, set
+    and callback closure every idle connection keeps alive; this waits on one future
+    (docs/performance.md, "Idle memory")."""
+    loop = asyncio.get_running_loop()
+    # A source may answer a future instead of a coroutine (`SmallQueue.next`): no
+    # task is made for it.
+    reads = [asyncio.ensure_future(source()) for source in sources]
+    try:
+        while True:
+            if not any(read.done() for read in reads):
+                woken = loop.create_future()
+
+                def wake(_: Any, woken: asyncio.Future[None] = woken) -> None:
+                    if not woken.done():
+                        woken.set_result(None)
+
+                for read in reads:
+                    read.add_done_callback(wake)
+                try:
+                    await woken
+                finally:
+                    for read in reads:
+                        read.remove_done_callback(wake)
+            for index, read in enumerate(reads):
+                if read.done():
+                    message = read.result()
+                    await dispatch(message)
+                    reads[index] = asyncio.ensure_future(sources[index]())
+    finally:
+        for read in reads:
+            read.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await read
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     """One WebSocket connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' `AsyncConsumer.__call__` (the consumer's own channel on the layer,
+        the client's and the channel's messages through `dispatch` one at a time)
+        with the leaner `dispatch_in_turn`."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        with contextlib.suppress(StopConsumer):
+            await dispatch_in_turn(sources, self.dispatch)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,7 +265,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.frames = TokenBucket(FRAME_BURST, FRAME_PER_SECOND)
         self.refused_in_a_row = 0
         self.last_refused = 0.0
-        self.control_tasks: set[asyncio.Task[None]] = set()
+        # Created by the first background task (most sockets never have one).
+        self.control_tasks: set[asyncio.Task[None]] | None = None
         self.close_task: asyncio.Future[None] | None = None
         self.place: tuple[ConnectionRegistry, str] | None = None
 
@@ -260,7 +321,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         self.push_frame(self.hello_frame(conversations))
-        await presence.connected(self, self.user.pk)
+        await presence.connected(self, self.user.pk, connection_id)
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
@@ -268,7 +329,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.cleanup()
 
     async def cleanup(self) -> None:
-        for task in list(self.control_tasks):
+        for task in list(self.control_tasks or ()):
             task.cancel()
         if self.outbox is not None:
             self.outbox.shut()
@@ -428,6 +489,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 logger.exception("handling an event failed")
 
         task = asyncio.ensure_future(run())
+        if self.control_tasks is None:
+            self.control_tasks = set()
         self.control_tasks.add(task)
         task.add_done_callback(self.control_tasks.discard)
 

@@ -38,13 +38,15 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer
 from channels_redis import pubsub
 from channels_redis.utils import _consistent_hash
 from django.conf import settings
+
+from realtime.queues import SmallQueue
 
 logger = logging.getLogger(__name__)
 
@@ -348,7 +350,7 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
         import uuid
 
         channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
-        self.channels[channel] = asyncio.Queue()
+        self.channels[channel] = SmallQueue()
         return channel
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
@@ -360,7 +362,7 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
 
     async def receive(self, channel: str) -> Any:
         if channel not in self.channels:
-            self.channels[channel] = asyncio.Queue()
+            self.channels[channel] = SmallQueue()
         try:
             message = await self.channels[channel].get()
         except (asyncio.CancelledError, TimeoutError, GeneratorExit):
@@ -378,7 +380,7 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
         `LayerUnavailable`: the membership stays, and the channel hears
         `netzn.resumed` when the group holds again."""
         if channel not in self.channels:
-            self.channels[channel] = asyncio.Queue()
+            self.channels[channel] = SmallQueue()
         group_channel = self._get_group_channel_name(group)
         self.groups.setdefault(group_channel, set()).add(channel)
         await self._get_shard(group_channel).subscribe(group_channel)
@@ -467,6 +469,11 @@ class RedisPubSubLayer(pubsub.RedisPubSubChannelLayer):
             self._layers[loop] = layer
             _wrap_close(self, loop)
         return layer
+
+    def receive(self, channel: str) -> Awaitable[Any]:
+        """The loop layer's `receive` itself: channels-redis reaches it through a proxy
+        coroutine, one more frame kept alive by every idle consumer's waiting receive."""
+        return self._get_layer().receive(channel)
 
     def __getattr__(self, name: str) -> Any:
         if name in ("group_send_many", "holds"):

@@ -57,6 +57,20 @@ class _Resume:
 
 
 class Outbox:
+    # One per connection, nearly always idle: no instance dict, and the queue exists
+    # only while a write is pending (docs/performance.md, "Idle memory").
+    __slots__ = (
+        "buffer_limit",
+        "closed",
+        "direct",
+        "on_overflow",
+        "queue",
+        "queue_limit",
+        "send",
+        "writer",
+        "writing",
+    )
+
     def __init__(
         self,
         send: Any,
@@ -66,7 +80,7 @@ class Outbox:
         self.send = send
         self.direct = direct
         self.on_overflow = on_overflow
-        self.queue: deque[str] = deque()
+        self.queue: deque[str] | None = None
         self.writing = False
         self.writer: asyncio.Task[None] | None = None
         self.closed = False
@@ -77,6 +91,8 @@ class Outbox:
         if self.closed:
             return
         if self.writing:
+            if self.queue is None:
+                self.queue = deque()
             self.queue.append(text)
             if len(self.queue) > self.queue_limit:
                 self.overflow("queue")
@@ -105,6 +121,7 @@ class Outbox:
             await pending
             while self.queue:
                 await self.send({"type": "websocket.send", "text": self.queue.popleft()})
+            self.queue = None
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -114,12 +131,12 @@ class Outbox:
             self.writing = False
 
     def overflow(self, where: str) -> None:
-        self.queue.clear()
+        self.queue = None
         self.on_overflow(where)
 
     def shut(self) -> None:
         """Nothing more goes out (the close frame is the caller's)."""
         self.closed = True
-        self.queue.clear()
+        self.queue = None
         if self.writer is not None and not self.writer.done():
             self.writer.cancel()

@@ -389,8 +389,9 @@ class Presence:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.store = get_store()
+        # socket -> (person, connection id); who holds which ids is derived from it
+        # at each heartbeat (`held`), not kept per person beside it.
         self.connections: dict[Socket, tuple[int, str]] = {}
-        self.held: defaultdict[int, set[str]] = defaultdict(set)
         self.watches: dict[Socket, Watch] = {}
         self.watchers: defaultdict[int, set[Socket]] = defaultdict(set)
         self.heartbeat: asyncio.Task[None] | None = None
@@ -398,10 +399,17 @@ class Presence:
 
     # Connections
 
-    async def connected(self, socket: Socket, user_id: int) -> None:
-        connection_id = f"{os.getpid()}:{uuid.uuid4().hex}"
+    def held(self) -> dict[int, set[str]]:
+        """This process's connection ids per person."""
+        held: defaultdict[int, set[str]] = defaultdict(set)
+        for user_id, connection_id in self.connections.values():
+            held[user_id].add(connection_id)
+        return held
+
+    async def connected(self, socket: Socket, user_id: int, connection_id: str | None) -> None:
+        if connection_id is None:
+            connection_id = f"{os.getpid()}:{uuid.uuid4().hex}"
         self.connections[socket] = (user_id, connection_id)
-        self.held[user_id].add(connection_id)
         if self.heartbeat is None or self.heartbeat.done():
             self.heartbeat = asyncio.ensure_future(self.beat_forever())
         if await self.store.connect(user_id, connection_id):
@@ -413,11 +421,6 @@ class Presence:
         if entry is None:
             return
         user_id, connection_id = entry
-        held = self.held.get(user_id)
-        if held is not None:
-            held.discard(connection_id)
-            if not held:
-                del self.held[user_id]
         last_seen = await self.store.disconnect(user_id, connection_id)
         if last_seen is not None:
             await self.announce(user_id, False, last_seen)
@@ -432,7 +435,7 @@ class Presence:
         while True:
             await asyncio.sleep(timeout_seconds() / 3)
             try:
-                for user_id in await self.store.refresh(dict(self.held)):
+                for user_id in await self.store.refresh(self.held()):
                     await self.announce(user_id, True, None)
                 for user_id, seen in await self.store.sweep():
                     await self.announce(user_id, False, seen)
@@ -545,11 +548,13 @@ def get_presence() -> Presence:
     return presence
 
 
-async def connected(socket: Socket, user_id: int) -> None:
-    """A socket of `user_id` is open (after `hello`). Never raises: presence is
-    best effort and must not cost anyone their connection."""
+async def connected(socket: Socket, user_id: int, connection_id: str | None = None) -> None:
+    """A socket of `user_id` is open (after `hello`), under `connection_id` if the
+    caller has one for it already (the connection registry's: one string less per
+    connection). Never raises: presence is best effort and must not cost anyone their
+    connection."""
     try:
-        await get_presence().connected(socket, user_id)
+        await get_presence().connected(socket, user_id, connection_id)
     except Exception as exc:
         logger.warning("presence of user %s not recorded: %s", user_id, exc)
 

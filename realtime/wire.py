@@ -18,6 +18,10 @@ endpoint, a release of daphne/autobahn/Twisted that renamed one of them, a compr
 or closing connection) goes through the ordinary ASGI `send`. `NETZN_DIRECT_WRITE=0`
 switches the fast path off altogether. pyproject.toml pins autobahn and Twisted to
 the releases this is tested with (tests/realtime/test_wire.py).
+
+The same fence guards `small_input_queue` (through `SmallInputQueues`, asgi.py's
+outermost application): each connection's input queue that daphne made, an
+`asyncio.Queue`, is swapped for a `realtime.queues.SmallQueue` (idle memory).
 """
 
 from __future__ import annotations
@@ -95,6 +99,53 @@ def daphne_protocol(send: Any) -> Any | None:
     return protocol
 
 
+def small_input_queue(receive: Any, send: Any) -> Any:
+    """daphne's `receive` for one connection, on a `SmallQueue` instead of the
+    `asyncio.Queue` daphne made for it (about 3 KB of each idle connection's memory,
+    docs/performance.md, "Idle memory"), read through `SmallQueue.next` (a future, no
+    task). daphne only `put_nowait`s into its `application_queue`; the application is
+    its only reader. Anything else (another server, the test communicator, a daphne
+    that keeps its queue elsewhere, a reader already waiting, `NETZN_DIRECT_WRITE=0`)
+    keeps the `receive` it was given."""
+    import asyncio
+
+    from django.conf import settings
+
+    from realtime.queues import SmallQueue
+
+    queue = getattr(receive, "__self__", None)
+    if (
+        not settings.NETZN_DIRECT_WRITE
+        or type(queue) is not asyncio.Queue
+        or getattr(receive, "__func__", None) is not asyncio.Queue.get
+        or getattr(queue, "_getters", True)
+    ):
+        return receive
+    protocol = daphne_protocol(send)
+    if protocol is None or getattr(protocol, "application_queue", None) is not queue:
+        return receive
+    small = SmallQueue()
+    while not queue.empty():
+        small.put_nowait(queue.get_nowait())
+    protocol.application_queue = small
+    return small.next
+
+
+class SmallInputQueues:
+    """The outermost ASGI application (asgi.py): every WebSocket connection's input on
+    `small_input_queue`. It has to be outermost: each application frame below holds
+    the `receive` it was called with, and so daphne's queue, for as long as the
+    connection lasts."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope.get("type") == "websocket":
+            receive = small_input_queue(receive, send)
+        return await self.inner(scope, receive, send)
+
+
 def deny(send: Any, status: int, reason: str, headers: list[tuple[str, str]] | None = None) -> bool:
     """Refuse a WebSocket handshake with HTTP `status` (daphne answers every ASGI
     refusal with 403, and supports no denial-response extension), with `headers`
@@ -121,6 +172,8 @@ def deny(send: Any, status: int, reason: str, headers: list[tuple[str, str]] | N
 
 class DirectWriter:
     """The socket under one daphne connection, when it can be written directly."""
+
+    __slots__ = ("open_state", "protocol")
 
     def __init__(self, protocol: Any) -> None:
         self.protocol = protocol

@@ -192,3 +192,32 @@ async def test_groups_spread_over_two_shards_and_one_failing_shard_fails_only_it
         assert {m["text"] for m in got if m["type"] == "netzn.frame"} == set(groups) - on_a
     finally:
         await layer.flush()
+
+
+async def test_a_channel_queue_keeps_order_and_hands_a_cancelled_readers_message_on() -> None:
+    """A process-local channel (every consumer's) delivers in order to a reader that
+    waits or comes late, and a reader cancelled right after it was woken (a consumer
+    leaving) does not swallow the message: the next reader gets it."""
+    layer = new_layer()
+    try:
+        channel = await layer.new_channel()
+        for n in range(3):
+            await layer.send(channel, {"type": "netzn.frame", "text": str(n)})
+        assert [(await layer.receive(channel))["text"] for _ in range(3)] == ["0", "1", "2"]
+
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0)
+        await layer.send(channel, {"type": "netzn.frame", "text": "woken"})
+        assert (await asyncio.wait_for(waiting, 1))["text"] == "woken"
+
+        queue = layer._get_layer().channels[channel]
+        first = asyncio.ensure_future(queue.get())
+        second = asyncio.ensure_future(queue.get())
+        await asyncio.sleep(0)
+        queue.put_nowait("handed on")
+        first.cancel()  # woken, but cancelled before it ran
+        assert await asyncio.wait_for(second, 1) == "handed on"
+        assert first.cancelled()
+        assert queue.empty()
+    finally:
+        await layer.flush()

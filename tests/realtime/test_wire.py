@@ -14,7 +14,8 @@ import pytest
 from django.test import override_settings
 from twisted.internet import tcp
 
-from realtime.wire import DirectWriter, frame_bytes
+from realtime.queues import SmallQueue
+from realtime.wire import DirectWriter, frame_bytes, small_input_queue
 
 
 class FakeProtocol:
@@ -113,6 +114,48 @@ def test_another_server_or_the_test_communicator_is_not_taken_over() -> None:
         pass
 
     assert DirectWriter.find(send) is None
+
+
+async def test_daphnes_input_queue_is_swapped_for_a_small_one_with_what_it_held(
+    tcp_transport: Any,
+) -> None:
+    """daphne's own `asyncio.Queue` of a connection is replaced under the protocol (what
+    daphne `put_nowait`s into from then on) by a `SmallQueue`; the `websocket.connect`
+    already queued is read first, then what daphne puts later, in order."""
+    import asyncio
+
+    protocol = FakeProtocol(tcp_transport[0])
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    protocol.application_queue = queue  # type: ignore[attr-defined]
+    queue.put_nowait({"type": "websocket.connect"})
+    receive = small_input_queue(queue.get, daphne_send(protocol))
+    assert isinstance(protocol.application_queue, SmallQueue)  # type: ignore[attr-defined]
+    assert (await receive())["type"] == "websocket.connect"
+    waiting = receive()
+    protocol.application_queue.put_nowait({"type": "websocket.receive", "text": "1"})  # type: ignore[attr-defined]
+    protocol.application_queue.put_nowait({"type": "websocket.receive", "text": "2"})  # type: ignore[attr-defined]
+    assert (await asyncio.wait_for(waiting, 1))["text"] == "1"
+    assert (await receive())["text"] == "2"
+
+
+async def test_the_input_queue_stays_for_another_server_or_with_the_setting_off(
+    tcp_transport: Any,
+) -> None:
+    import asyncio
+
+    protocol = FakeProtocol(tcp_transport[0])
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    protocol.application_queue = queue  # type: ignore[attr-defined]
+
+    async def other_send(message: dict[str, Any]) -> None:
+        pass
+
+    assert small_input_queue(queue.get, other_send) == queue.get
+    with override_settings(NETZN_DIRECT_WRITE=False):
+        assert small_input_queue(queue.get, daphne_send(protocol)) == queue.get
+    protocol.application_queue = asyncio.Queue()  # type: ignore[attr-defined]
+    assert small_input_queue(queue.get, daphne_send(protocol)) == queue.get
+    assert protocol.application_queue is not queue  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("direct", ["1", "0"])
