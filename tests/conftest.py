@@ -65,8 +65,10 @@ def isolate_xdist_worker() -> None:
     urls = [redis_url_with_db(url, base + 1 + number) for url in settings.REDIS_URLS]
     settings.REDIS_URLS = urls
     settings.REDIS_URL = urls[0]
-    settings.CACHES["default"]["LOCATION"] = urls[0]
-    settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = urls
+    cache_config: dict[str, Any] = settings.CACHES["default"]
+    cache_config["LOCATION"] = urls[0]
+    layer_config: dict[str, Any] = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    layer_config["hosts"] = urls
 
 
 isolate_xdist_worker()
