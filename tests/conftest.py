@@ -67,8 +67,8 @@ def isolate_xdist_worker() -> None:
     settings.REDIS_URL = urls[0]
     cache_config: dict[str, Any] = settings.CACHES["default"]
     cache_config["LOCATION"] = urls[0]
-    layer_config: dict[str, Any] = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    layer_config["hosts"] = urls
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS["default"]
+    layer["CONFIG"]["hosts"] = urls
 
 
 isolate_xdist_worker()
