@@ -33,7 +33,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,7 @@ from chat.send_queue import get_send_queue
 from realtime import frames, presence
 from realtime.connections import ConnectionRegistry, get_connection_registry
 from realtime.db import in_db_thread
+from realtime.dispatch import dispatch_in_turn
 from realtime.errors import ClientError
 from realtime.hub import Hub, HubUnavailable, get_hub
 from realtime.layers import LayerUnavailable, topic_group
@@ -189,47 +190,6 @@ def load_subscription(user: Any, conversation_id: int, after: int | None) -> Bac
     """The access check and the backlog's frames, reactions as this socket's person
     sees them (`mine` per viewer): four queries with a backlog, one without."""
     return subscription_backlog(user, conversation_id, after)
-
-
-async def dispatch_in_turn(
-    sources: Sequence[Callable[[], Awaitable[Any]]],
-    dispatch: Callable[[Any], Awaitable[None]],
-) -> None:
-    """Channels' `await_many_dispatch`: one waiting read per source, each message
-    handed to `dispatch` one at a time, the read then started again; until `dispatch`
-    raises (`StopConsumer`). It waits with `asyncio.wait`, whose two coroutines, set
-    and callback closure every idle connection keeps alive; this waits on one future
-    (docs/performance.md, "Idle memory")."""
-    loop = asyncio.get_running_loop()
-    # A source may answer a future instead of a coroutine (`SmallQueue.next`): no
-    # task is made for it.
-    reads = [asyncio.ensure_future(source()) for source in sources]
-    try:
-        while True:
-            if not any(read.done() for read in reads):
-                woken = loop.create_future()
-
-                def wake(_: Any, woken: asyncio.Future[None] = woken) -> None:
-                    if not woken.done():
-                        woken.set_result(None)
-
-                for read in reads:
-                    read.add_done_callback(wake)
-                try:
-                    await woken
-                finally:
-                    for read in reads:
-                        read.remove_done_callback(wake)
-            for index, read in enumerate(reads):
-                if read.done():
-                    message = read.result()
-                    await dispatch(message)
-                    reads[index] = asyncio.ensure_future(sources[index]())
-    finally:
-        for read in reads:
-            read.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await read
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
