@@ -154,6 +154,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("CI runs the full suite on PostgreSQL and Redis")
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers set here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Contract tests get their marker; in the embedded run tests that need PostgreSQL
     or Redis are skipped with their reason. Browser tests run last: sync Playwright
@@ -162,6 +163,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if is_contract_test(item):
             item.add_marker(pytest.mark.contract)
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
         if not embedded_run():
             continue
         if is_production_live_test(item):
