@@ -51,15 +51,15 @@ fmt: install
 
 # Twice (docs/testing.md): the whole suite on PostgreSQL + Redis, then the contract
 # tests (HTTP API, WebSocket, live servers) on the embedded default `make run` serves:
-# SQLite, no Redis. The browser tests of the first run go on their own, without xdist:
-# sync Playwright keeps an event loop running in its process while a browser is open,
-# which async tests and the ORM cannot share. pytest's "no tests ran" (exit 5) fails a
+# SQLite, no Redis. The browser tests of the first run go in a run of their own: sync
+# Playwright keeps an event loop running in its worker while a browser is open, which
+# async tests and the ORM cannot share. pytest's "no tests ran" (exit 5) fails a
 # full run; it is let pass only when PYTEST_ARGS narrowed a run to none of its tests.
 ALLOW_NONE_WHEN_NARROWED = || { status=$$?; [ $$status -eq 5 ] && [ -n "$(PYTEST_ARGS)" ] || exit $$status; }
 test: lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) -m "not browser" $(PYTEST_ARGS) \
 		$(ALLOW_NONE_WHEN_NARROWED)
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m browser $(PYTEST_ARGS) \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) -m browser $(PYTEST_ARGS) \
 		$(ALLOW_NONE_WHEN_NARROWED)
 	DATABASE_URL= REDIS_URL= NETZN_TEST_EMBEDDED=1 $(PYTEST) -m contract $(PYTEST_ARGS) \
 		$(ALLOW_NONE_WHEN_NARROWED)
