@@ -294,10 +294,8 @@ NETZN_MAX_CONNECTIONS_PER_USER = int(os.environ.get("NETZN_MAX_CONNECTIONS_PER_U
 # WebSocket handshakes one process works on at once (request arrived, not yet
 # accepted or refused); one more is refused at once with HTTP 503 and Retry-After,
 # before any database work, so a reconnect storm is served in turns instead of
-# saturating the process (realtime/admission.py, docs/performance.md). 16: a handshake
-# is CPU work (a few ms), so 16 keep a process busy; 64 let a starved process take on
-# more than it finished within daphne's 5 s handshake timeout (resets in a storm).
-NETZN_MAX_HANDSHAKES_IN_FLIGHT = int(os.environ.get("NETZN_MAX_HANDSHAKES_IN_FLIGHT", "16"))
+# saturating the process (realtime/admission.py, docs/performance.md).
+NETZN_MAX_HANDSHAKES_IN_FLIGHT = int(os.environ.get("NETZN_MAX_HANDSHAKES_IN_FLIGHT", "64"))
 
 # Presence (realtime/presence.py): a process's connections expire this long after its
 # last heartbeat (every third of it), so the people of a process that died are
