@@ -361,9 +361,10 @@ def attachment_payload(attachment: Attachment) -> AttachmentPayload:
 
 
 def attachments_payload(message: Message) -> list[AttachmentPayload]:
-    """A message's attachments, in the order of the send; none once it is deleted. Uses the
-    prefetched ones when loaded (history, sends), else one query."""
-    if message.deleted_at is not None:
+    """A message's attachments, in the order of the send; none once it is deleted or
+    hidden by a moderator. Uses the prefetched ones when loaded (history, sends), else
+    one query."""
+    if message.deleted_at is not None or message.hidden_at is not None:
         return []
     return [attachment_payload(attachment) for attachment in message.attachments.all()]
 
@@ -395,7 +396,8 @@ def attachments_of(message_ids: list[int]) -> dict[int, list[AttachmentPayload]]
 
 def access_attachment(user: Any, attachment_id: Any) -> Attachment:
     """An attachment `user` may read: one of a message in a conversation they may
-    read, or their own pending upload. Else `not_found`, also when missing."""
+    read (not deleted, not hidden by a moderator), or their own pending upload. Else
+    `not_found`, also when missing."""
     if not is_id(attachment_id) or user is None or not user.is_authenticated:
         raise not_found()
     attachment = (
@@ -407,7 +409,8 @@ def access_attachment(user: Any, attachment_id: Any) -> Attachment:
         raise not_found()
     if attachment.message_id is None and attachment.uploader_id != user.pk:
         raise not_found()
-    if attachment.message is not None and attachment.message.deleted_at is not None:
+    message = attachment.message
+    if message is not None and (message.deleted_at is not None or message.hidden_at is not None):
         raise not_found()
     try:
         access_conversation(user, attachment.conversation_id)

@@ -55,7 +55,9 @@ def subscription_backlog(user: Any, conversation_id: int, after: int | None) -> 
         (row["id"] for row in rows if row["deleted_at"] is None and row["hidden_at"] is None),
         user,
     )
-    attachments = attachments_of([row["id"] for row in rows if row["deleted_at"] is None])
+    attachments = attachments_of(
+        [row["id"] for row in rows if row["deleted_at"] is None and row["hidden_at"] is None]
+    )
     frames = [
         message_frame_of_row(
             row,

@@ -179,7 +179,9 @@ def reply_payload(message: Message) -> ReplyPayload | None:
         "id": original.pk,
         "seq": original.seq,
         "author": user_ref(original.author),
-        "excerpt": "" if original.deleted_at is not None else excerpt(original.body),
+        "excerpt": ""
+        if original.deleted_at is not None or original.hidden_at is not None
+        else excerpt(original.body),
     }
 
 
@@ -264,6 +266,7 @@ MESSAGE_ROW_FIELDS = (
     "reply_to__seq",
     "reply_to__body",
     "reply_to__deleted_at",
+    "reply_to__hidden_at",
     "reply_to__author_id",
     "reply_to__author__display_name",
 )
@@ -314,7 +317,7 @@ def message_frame_of_row(
                 else {"id": None, "display_name": FORMER_MEMBER}
             ),
             "excerpt": ""
-            if row["reply_to__deleted_at"] is not None
+            if row["reply_to__deleted_at"] is not None or row["reply_to__hidden_at"] is not None
             else excerpt(row["reply_to__body"]),
         }
     edited_at = row["edited_at"]

@@ -588,3 +588,24 @@ def test_a_direct_message_of_a_file_alone_notifies_with_a_readable_preview(
     )
     notification = Notification.objects.get(recipient=people["ben"], kind="direct_message")
     assert notification.data["preview"] == "📎 Anhang"
+
+
+def test_a_message_hidden_by_a_moderator_shows_neither_its_files_nor_its_quote(
+    people: dict[str, Any],
+) -> None:
+    anna, ben = Api(people["anna"]), Api(people["ben"])
+    conversation = people["closed"].pk
+    file_id = upload_id(anna, conversation, "Preise.pdf")
+    original = anna.send(
+        conversation, body="Unsere Preisliste", client_id="h-1", attachments=[file_id]
+    ).json()
+    reply = ben.send(conversation, body="Danke!", client_id="h-2", reply_to=original["id"])
+    assert reply.json()["reply_to"]["excerpt"] == "Unsere Preisliste"
+    assert ben.get(f"/api/v1/attachments/{file_id}").status_code == 200
+    Message.objects.filter(pk=original["id"]).update(hidden_at=timezone.now())
+
+    history = ben.get(f"/api/v1/conversations/{conversation}/messages").json()["results"]
+    hidden, answer = history
+    assert (hidden["hidden"], hidden["body"], hidden["attachments"]) == (True, "", [])
+    assert answer["reply_to"]["excerpt"] == ""
+    assert ben.get(f"/api/v1/attachments/{file_id}").status_code == 404
