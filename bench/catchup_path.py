@@ -1,7 +1,7 @@
 """Where a catch-up's time goes, without the network: an experiment.
 
 A `subscribe` with `after = last_seq - N` costs the server one database step
-(`chat.consumers.load_subscription`: access and participation, the backlog rows,
+(`chat.backlog.subscription_backlog`: access and participation, the backlog rows,
 their attachments and reactions, the frames) and then one JSON encoding and one
 socket write per missed message. This script times the database step and the
 encoding of the N frames separately, in-process against the bench database, as wall
@@ -31,7 +31,7 @@ import django  # noqa: E402
 django.setup()
 
 from accounts.models import User  # noqa: E402
-from chat.consumers import load_subscription  # noqa: E402
+from chat.backlog import subscription_backlog  # noqa: E402
 from chat.models import Conversation  # noqa: E402
 from realtime import frames  # noqa: E402
 
@@ -60,7 +60,7 @@ def main() -> None:
     encoding: list[float] = []
     for _ in range(args.rounds):
         started, started_cpu = time.perf_counter(), time.process_time()
-        backlog = load_subscription(user, conversation_id, last_seq - args.missed)
+        backlog = subscription_backlog(user, conversation_id, last_seq - args.missed)
         loaded, loaded_cpu = time.perf_counter(), time.process_time()
         texts = [frames.encode(frame) for frame in backlog.frames]
         done = time.perf_counter()

@@ -23,12 +23,18 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
+def open_to_readers(readable_by_all: bool, kind: str) -> bool:
+    """The rule of every gate here: an open group's conversation may be read by anyone
+    signed in and active; any other only by the people taking part."""
+    return readable_by_all and kind == Conversation.Kind.GROUP
+
+
 def can_read(user: Any, conversation: Conversation) -> bool:
     if not user.is_authenticated:
         return False
     if not user.is_active:
         return False
-    if conversation.readable_by_all and conversation.kind == Conversation.Kind.GROUP:
+    if open_to_readers(conversation.readable_by_all, conversation.kind):
         return True
     return Participant.objects.filter(conversation=conversation, user=user).exists()
 
@@ -56,9 +62,7 @@ def access_conversation(user: Any, conversation_id: Any) -> ConversationAccess:
     if conversation is None:
         raise forbidden()
     participant = Participant.objects.filter(conversation=conversation, user=user).first()
-    if participant is None and not (
-        conversation.readable_by_all and conversation.kind == Conversation.Kind.GROUP
-    ):
+    if participant is None and not open_to_readers(conversation.readable_by_all, conversation.kind):
         raise forbidden()
     return ConversationAccess(conversation, participant)
 
@@ -91,7 +95,7 @@ def access_subscription(user: Any, conversation_id: Any) -> SubscriptionAccess:
     if row is None:
         raise forbidden()
     last_seq, readable_by_all, kind, takes_part = row
-    if not takes_part and not (readable_by_all and kind == Conversation.Kind.GROUP):
+    if not takes_part and not open_to_readers(readable_by_all, kind):
         raise forbidden()
     return SubscriptionAccess(last_seq=last_seq, can_write=bool(takes_part))
 

@@ -60,7 +60,7 @@ from chat.actions import (
     do_mark_read,
     do_set_reaction,
 )
-from chat.backlog import Backlog, subscription_backlog
+from chat.backlog import subscription_backlog
 from chat.events import ack_frame, author_payload, message_frame, typing_frame
 from chat.models import Message
 from chat.presence import on_presence_subscribe
@@ -184,12 +184,6 @@ def edit_message(user: Any, message_id: int, body: str) -> Message:
 
 def delete_message(user: Any, message_id: int) -> Message:
     return do_delete_message(actor=user, message_id=message_id)
-
-
-def load_subscription(user: Any, conversation_id: int, after: int | None) -> Backlog:
-    """The access check and the backlog's frames, reactions as this socket's person
-    sees them (`mine` per viewer): four queries with a backlog, one without."""
-    return subscription_backlog(user, conversation_id, after)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -668,7 +662,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         topic = frames.conversation_topic(conversation_id)
         try:
             await self.listen(topic, conversation_id)
-            backlog = await in_db_thread(load_subscription)(self.user, conversation_id, after)
+            backlog = await in_db_thread(subscription_backlog)(self.user, conversation_id, after)
         except HubUnavailable:
             if self.subscriptions.get(conversation_id) is subscription:
                 del self.subscriptions[conversation_id]
