@@ -142,6 +142,10 @@ def test_a_posts_in_a_group_and_b_sees_it_live(
     assert_clean(anna, ben)
 
 
+# The client's back-off cap (static/js/connection.js) and a little for the handshake.
+RECONNECT_WAIT_MS = 35_000
+
+
 def test_b_catches_up_after_the_server_cut_the_connection(
     live_server_process, restartable_server, person_factory, make_user
 ) -> None:
@@ -173,7 +177,11 @@ def test_b_catches_up_after_the_server_cut_the_connection(
     expect(offline.locator(".chat-status")).to_have_text("Wartet auf Verbindung…")
 
     restartable_server()  # the same port: Ben's tab reconnects by itself
-    expect(ben.page.locator("#chat-panel .chat-message", has_text="Drei")).to_have_count(1)
+    # Its next try comes after the back-off the outage has grown to (doubling from
+    # 0.5 s, capped at 30 s in static/js/connection.js), not at once.
+    expect(ben.page.locator("#chat-panel .chat-message", has_text="Drei")).to_have_count(
+        1, timeout=RECONNECT_WAIT_MS
+    )
     expect(ben.page.locator("#connection-state")).to_be_hidden()
     expect(offline).to_have_attribute("data-seq", "5")
     expect(
