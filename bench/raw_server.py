@@ -27,6 +27,9 @@ class Room:
     def __init__(self) -> None:
         self.members: set[ServerConnection] = set()
         self.last_seq = 0
+        # The seq of each message id, for the `reaction` frame (the bench reacts to
+        # the newest messages only; the table is cleared now and then).
+        self.seq_of: dict[int, int] = {}
 
 
 rooms: defaultdict[int, Room] = defaultdict(Room)
@@ -92,7 +95,41 @@ async def handle(ws: ServerConnection) -> None:
                     "client_id": frame["client_id"],
                     "created_at": created_at,
                 }
+                if len(room.seq_of) > 100_000:
+                    room.seq_of.clear()
+                room.seq_of[message_id] = room.last_seq
                 broadcast(room.members, encode(message))
+            elif kind == "react":
+                # netzn's `ack` and `reaction` frames, for mixed traffic (`--reactions`).
+                message_id = int(frame["message"])
+                room_id = next((r for r, room in rooms.items() if message_id in room.seq_of), 0)
+                room = rooms[room_id]
+                seq = room.seq_of.get(message_id, 0)
+                user = {"id": user_id, "display_name": "Bench", "company": "Lasttest GmbH"}
+                emoji, on = frame["emoji"], bool(frame["on"])
+                summary = [{"emoji": emoji, "count": 1, "mine": True, "names": ["Bench"]}]
+                reply = {
+                    "type": "ack",
+                    "ref": ref,
+                    "conversation": room_id,
+                    "message": message_id,
+                    "seq": seq,
+                    "emoji": emoji,
+                    "on": on,
+                    "changed": True,
+                    "reactions": summary if on else [],
+                }
+                await ws.send(encode(reply))
+                reaction = {
+                    "type": "reaction",
+                    "conversation": room_id,
+                    "message": message_id,
+                    "seq": seq,
+                    "emoji": emoji,
+                    "user": user,
+                    "on": on,
+                }
+                broadcast(room.members, encode(reaction))
             elif kind == "ping":
                 await ws.send(encode({"type": "pong"}))
     except ConnectionClosed:
