@@ -32,7 +32,7 @@ from chat.actions import (
     do_send_message,
     do_set_reaction,
 )
-from chat.events import message_payload
+from chat.events import message_payload, reactions_payload
 from chat.models import Conversation, Message, Participant
 from chat.presence import parse_user_ids, visible_states
 from chat.reactions import attach_reactions
@@ -273,7 +273,7 @@ def react(
         "emoji": emoji,
         "on": on,
         "changed": changed,
-        "reactions": message_payload(message)["reactions"],
+        "reactions": reactions_payload(message),
     }
 
 

@@ -61,7 +61,7 @@ from chat.actions import (
     do_set_reaction,
 )
 from chat.backlog import subscription_backlog
-from chat.events import ack_frame, author_payload, message_frame, typing_frame
+from chat.events import ack_frame, author_payload, reactions_payload, typing_frame
 from chat.models import Message
 from chat.presence import on_presence_subscribe
 from chat.reactions import attach_reactions
@@ -787,7 +787,7 @@ def set_reaction(user: Any, message_id: int, emoji: Any, on: Any) -> dict[str, A
         "emoji": emoji,
         "on": on,
         "changed": changed,
-        "reactions": message_frame(message)["reactions"],
+        "reactions": reactions_payload(message),
     }
 
 

@@ -197,6 +197,14 @@ def reaction_frame(message: Message, user: Any, emoji: str, on: bool) -> Reactio
     }
 
 
+def reactions_payload(message: Message) -> list[ReactionSummary]:
+    """A message's reactions as `chat.reactions.attach_reactions` left them for its
+    viewer; none once it is deleted or hidden."""
+    if message.deleted_at is not None or message.hidden_at is not None:
+        return []
+    return getattr(message, REACTIONS_ATTR, [])
+
+
 def message_payload(message: Message) -> MessagePayload:
     """A message as clients see it; a deleted one keeps its seq and loses its body,
     and so does a hidden one (its text stays stored for the moderators' audit)."""
@@ -214,7 +222,7 @@ def message_payload(message: Message) -> MessagePayload:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
         "reply_to": reply_payload(message),
-        "reactions": [] if deleted else getattr(message, REACTIONS_ATTR, []),
+        "reactions": reactions_payload(message),
         "attachments": attachments_payload(message),
     }
     if not deleted:
