@@ -4,6 +4,7 @@ once on the server as `body_html`, the same over HTTP, in frames and in previews
 
 from __future__ import annotations
 
+import random
 import time
 from html.parser import HTMLParser
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from chat.actions import do_send_message, preview
-from chat.formatting import plain_text, render_html
+from chat.formatting import MAYBE_MARKUP, formatted_html, plain_text, render_html
 from chat.models import Message
 from notifications.models import Notification
 from realtime.errors import ClientError
@@ -117,6 +118,42 @@ def test_render_cost_per_message_is_small() -> None:
     per_message = (time.process_time() - start) / 500
     print(f"render_html: {per_message * 1e6:.0f} µs CPU per message")
     assert render_html(body).startswith("<p><strong>Hallo</strong>")
+
+
+def rendered_is_plain(body: str) -> bool:
+    """What `formatted_html` decides by rendering: the HTML is the escaped text."""
+    plain = "<p>" + html_escape(body.strip()).replace("\n", "<br>\n") + "</p>"
+    return render_html(body) in ("", plain)
+
+
+def html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_a_body_without_markup_is_plain_without_rendering_and_nothing_plain_is_missed() -> None:
+    """`formatted_html` skips the parser for bodies `MAYBE_MARKUP` finds nothing in:
+    every such body must render as its plain text, and every body that does not
+    render as plain text must be found. Random bodies over German text, digits,
+    punctuation and every marker character, with a fixed seed."""
+    alphabet = (
+        list("abcxyzäöüßÄÖÜ EINS 0123456789 .,;!?'\"()%$€/+-=#@|^")
+        + list("*_`~[]<>\\&:\n\t\xa0")
+        + ["https://netzn.de", "mailto:a@b.de", "1. ", "- ", "> ", "    ", "**", "&amp;"]
+    )
+    rng = random.Random(20261202)
+    skipped = 0
+    for _ in range(4000):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        if MAYBE_MARKUP.search(body) is None:
+            skipped += 1
+            assert rendered_is_plain(body), body
+            assert formatted_html(body) == ""
+        elif not rendered_is_plain(body):
+            assert formatted_html(body) == render_html(body), body
+    assert skipped > 200  # the plain case was exercised
+    assert formatted_html("Zwei Lkw frei ab Bochum, 13,6 m (Plane).") == ""
+    assert formatted_html("**Zwei** Lkw frei") == "<p><strong>Zwei</strong> Lkw frei</p>"
+    assert formatted_html("1. Lkw") != ""
 
 
 def test_history_and_http_send_carry_body_html(make_user: Any) -> None:
