@@ -26,7 +26,7 @@ from board.occupations import fold
 from board.validation import CleanPost, clean_post, today
 from chat.actions import do_get_or_create_direct_conversation, do_send_message, do_update_post_card
 from chat.models import Conversation, Message
-from groups.access import access_group, can_write_messages
+from groups.access import access_group_for_writing
 from groups.models import Group
 from notifications.actions import do_notify_all
 from realtime.errors import ClientError
@@ -115,8 +115,8 @@ def do_create_post(
     it fits and stores one `Match` per pair. Emits after the commit: `message` on the
     group's conversation; `match` notifications (live, e-mailed per preference) to
     the authors of fitting posts and the owners of fitting immediate searches."""
-    group = access_group(actor, group_slug)
-    if not can_write_messages(actor, group):
+    group, may_write = access_group_for_writing(actor, group_slug)
+    if not may_write:
         raise ClientError(
             "forbidden", "Nur Mitglieder der Gruppe können hier Gesuche und Angebote einstellen."
         )
@@ -143,8 +143,7 @@ def do_create_post(
             client_id=f"board-post:{post.pk}",
             post=dict(post_card(post)),
         )
-        post.message = message
-        Post.objects.filter(pk=post.pk).update(message=message)
+        post.message = message  # stored by the matching statement
         created = Created(post=post)
         _match(created, group)
     return created
@@ -154,9 +153,8 @@ def _match(created: Created, group: Group) -> None:
     post = created.post
     post.group = group
     now = timezone.now()
-    others = matching.store_post_matches(post, now)
+    others, searches = matching.store_matches(post, now)
     created.matched_posts = others
-    searches = matching.store_search_matches(post, now)
     # One notification per person and new post, however many of their posts and
     # searches it fits (the dedupe key is unique per recipient). The post's part of
     # the data is the same for everyone: built once.

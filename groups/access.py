@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from chat.access import ReportedMessage, can_read, open_report_count, open_reports_in
 from groups.models import Group, Invitation, JoinRequest, Membership
@@ -38,6 +38,22 @@ def access_group(user: Any, slug: str) -> Group:
     if group is None:
         raise not_found()
     return group
+
+
+def access_group_for_writing(user: Any, slug: str) -> tuple[Group, bool]:
+    """`access_group` and `can_write_messages` in one query: the group with this slug
+    (401 / 404 as there) and whether `user` may write in it (a member, the group
+    not archived)."""
+    require_signed_in(user)
+    group = (
+        Group.objects.select_related("conversation")
+        .filter(slug=slug)
+        .annotate(is_member=Exists(Membership.objects.filter(group=OuterRef("pk"), user=user)))
+        .first()
+    )
+    if group is None:
+        raise not_found()
+    return group, group.archived_at is None and bool(group.is_member)  # type: ignore[attr-defined]
 
 
 def membership_of(user: Any, group: Group) -> Membership | None:
