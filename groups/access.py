@@ -53,7 +53,7 @@ def access_group_for_writing(user: Any, slug: str) -> tuple[Group, bool]:
     )
     if group is None:
         raise not_found()
-    return group, group.archived_at is None and bool(group.is_member)  # type: ignore[attr-defined]
+    return group, group.archived_at is None and bool(group.is_member)
 
 
 def membership_of(user: Any, group: Group) -> Membership | None:
