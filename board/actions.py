@@ -48,7 +48,7 @@ def message_text(post: Post) -> str:
     """The message's text for clients that do not know cards (and for search)."""
     label = presentation.kind_label(post.category, post.kind)
     lines = [f"{label}: {post.title}"]
-    line = presentation.summary(post.category, post.fields)
+    line = presentation.summary_of(post)
     if line:
         lines.append(line)
     if post.body:
@@ -93,6 +93,7 @@ def matching_columns(clean: CleanPost) -> dict[str, Any]:
         columns["latitude"], columns["longitude"] = centre
     columns["expires_on"] = expires
     columns["search_text"] = " ".join(words)
+    columns["summary"] = presentation.summary(clean.category, fields)
     return columns
 
 
@@ -192,7 +193,7 @@ def match_post_data(post: Post) -> dict[str, Any]:
             "kind": post.kind,
             "category": post.category,
             "title": post.title,
-            "summary": presentation.summary(post.category, post.fields),
+            "summary": presentation.summary_of(post),
             "author": {"id": post.author_id, "display_name": post.author.display_name},
             "group": {"slug": post.group.slug, "name": post.group.name},
         },

@@ -76,6 +76,9 @@ class Post(models.Model):
     # category words); PostgreSQL indexes it with the German configuration
     # (migration 0001, `board.filters.POST_DOCUMENT_SQL`).
     search_text = models.TextField(blank=True)
+    # The key fields in one German line (`board.presentation.summary`), stored with the
+    # post (its fields never change) so a board page does not format 50 of them.
+    summary = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "Eintrag"

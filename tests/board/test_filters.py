@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 from django.utils import timezone
 
-from board import access
+from board import access, presentation
 from board.actions import do_create_post, do_update_post_status
 from board.filters import BoardFilters
 from board.models import Post
@@ -80,6 +80,8 @@ def test_the_api_lists_what_the_pages_list_for_every_filter(board: Board) -> Non
     do_update_post_status(actor=shipper, post_id=load.pk, status="withdrawn")
     past = do_create_post(actor=haulier, group_slug="mobilitaet", **freight("offer")).post
     Post.objects.filter(pk=past.pk).update(expires_on=timezone.localdate() - dt.timedelta(days=1))
+    for post in Post.objects.all():  # stored with the post, as the pages format it
+        assert post.summary == presentation.summary(post.category, post.fields)
     seen_any = 0
     for person in (haulier, shipper, board.outsider):
         for raw in FILTERS:
