@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from board import access, matching, postcodes, presentation
@@ -125,17 +125,19 @@ def do_create_post(
         kind=kind, category=category, title=title, body=body, fields=fields, valid_until=valid_until
     )
     with transaction.atomic():
-        post = Post.objects.create(
-            group=group,
-            author=actor,
-            company=actor.company_name,
-            kind=clean.kind,
-            category=clean.category,
-            title=clean.title,
-            body=clean.body,
-            fields=clean.fields,
-            valid_until=clean.valid_until,
-            **matching_columns(clean),
+        post = _insert(
+            Post(
+                group=group,
+                author=actor,
+                company=actor.company_name,
+                kind=clean.kind,
+                category=clean.category,
+                title=clean.title,
+                body=clean.body,
+                fields=clean.fields,
+                valid_until=clean.valid_until,
+                **matching_columns(clean),
+            )
         )
         message, _ = do_send_message(
             actor=actor,
@@ -148,6 +150,26 @@ def do_create_post(
         created = Created(post=post)
         _match(created, group)
     return created
+
+
+def _insert(post: Post) -> Post:
+    """`post.save()` for a new post as one written INSERT (values prepared by each
+    field, as the ORM does): composing and compiling the ORM's insert was a tenth
+    of a create's CPU. Sends no signals (the board connects none)."""
+    fields = [field for field in Post._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(post, True), connection) for field in fields]
+    sql = f"INSERT INTO board_post ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 (columns named here only)
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(f"{sql} RETURNING id", values)
+            post.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(sql, values)
+            post.pk = cursor.lastrowid
+    post._state.adding = False
+    post._state.db = connection.alias
+    return post
 
 
 def _match(created: Created, group: Group) -> None:
