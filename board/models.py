@@ -101,6 +101,21 @@ class Post(models.Model):
                 condition=Q(status="open"),
                 name="board_post_open_occupation",
             ),
+            # The postcode-area filter (`LIKE '44%'` on either postcode): prefix
+            # searchable whatever the collation (PostgreSQL's pattern operator class;
+            # other databases ignore it).
+            models.Index(
+                fields=["place_postcode"],
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(status="open"),
+                name="board_post_open_place_code",
+            ),
+            models.Index(
+                fields=["dest_postcode"],
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(status="open"),
+                name="board_post_open_dest_code",
+            ),
         ]
 
     def __str__(self) -> str:
