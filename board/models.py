@@ -195,8 +195,13 @@ class Match(models.Model):
     hold under concurrency too."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="matches")
+    # No index of its own: `board_match_recent` (recipient, -created_at) serves every
+    # lookup by recipient, and a create inserts about 90 rows (one index fewer each).
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="board_matches"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="board_matches",
+        db_index=False,
     )
     other = models.ForeignKey(
         Post, on_delete=models.CASCADE, null=True, blank=True, related_name="matched_by"
