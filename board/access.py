@@ -9,8 +9,11 @@ only follows. A missing post and one the person may not see get the same 404.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 
 from accounts.models import Block
@@ -21,6 +24,7 @@ from board.models import Match, Post, SavedSearch, Status
 from board.occupations import fold
 from board.validation import today
 from chat.access import can_read, is_id, readable_conversations
+from chat.models import Conversation
 from groups.access import is_manager, require_signed_in
 from groups.models import Group
 from realtime.errors import ClientError
@@ -107,6 +111,7 @@ LISTED_COLUMNS = (
     "expires_on",
     "message_id",
     "created_at",
+    "summary",
     "author__display_name",
     "group__slug",
     "group__name",
@@ -120,11 +125,74 @@ def board(user: Any, filters: BoardFilters) -> QuerySet[Post]:
     return listed.order_by("-created_at", "-id")
 
 
-def board_rows(user: Any, filters: BoardFilters) -> QuerySet[Any]:
+def board_rows(user: Any, filters: BoardFilters) -> Any:
     """The board as plain rows of `LISTED_COLUMNS` and `effective_status` (for a list
-    that only reads them: no model instances)."""
-    listed = filters.apply(with_effective_status(readable_posts(user)))
-    return listed.order_by("-created_at", "-id").values(*LISTED_COLUMNS, "effective_status")
+    that only reads them: no model instances), newest first; slice it for a page.
+    Written SQL (`BoardFilters.where_sql`, one statement per slice) except with a
+    `near` filter, which stays a queryset."""
+    where = filters.where_sql()
+    if where is None:
+        listed = filters.apply(with_effective_status(readable_posts(user)))
+        return listed.order_by("-created_at", "-id").values(*LISTED_COLUMNS, "effective_status")
+    require_signed_in(user)
+    return BoardRows(user, *where)
+
+
+# `LISTED_COLUMNS` as the statement of `BoardRows` selects them.
+_LISTED_SQL = ", ".join(
+    f"p.{name}" if "__" not in name else name.replace("author__", "u.").replace("group__", "g.")
+    for name in LISTED_COLUMNS
+)
+
+
+class BoardRows:
+    """A page of the board by slicing (`rows[offset:stop]`, as `groups.api.page`
+    slices a queryset): one statement, the visibility of `readable_posts` (groups
+    whose conversation the person takes part in, and open groups), rows as dicts
+    with the keys of `LISTED_COLUMNS` plus `effective_status`."""
+
+    def __init__(self, user: Any, where: list[str], params: list[Any]) -> None:
+        self.where = [
+            "g.conversation_id IN (SELECT c.id FROM chat_conversation c "
+            "LEFT JOIN chat_participant cp ON cp.conversation_id = c.id "
+            "WHERE cp.user_id = %s OR (c.kind = %s AND c.readable_by_all))",
+            *where,
+        ]
+        self.params = [user.pk, Conversation.Kind.GROUP.value, *params]
+        self.active = bool(user.is_active)
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        start, stop = window.start or 0, window.stop
+        assert stop is not None and stop >= start
+        if not self.active:
+            return []
+        sql = (
+            f"SELECT {_LISTED_SQL} FROM board_post p "  # noqa: S608 (values are parameters)
+            "JOIN groups_group g ON g.id = p.group_id "
+            "JOIN accounts_user u ON u.id = p.author_id "
+            f"WHERE {' AND '.join(self.where)} "
+            "ORDER BY p.created_at DESC, p.id DESC LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.params, stop - start, start])
+            rows = cursor.fetchall()
+        day = today()
+        listed = []
+        for row in rows:
+            item = dict(zip(LISTED_COLUMNS, row, strict=True))
+            if isinstance(item["fields"], str):  # JSON text (as JSONField reads it)
+                item["fields"] = json.loads(item["fields"])
+            created_at = item["created_at"]
+            if isinstance(created_at, str):
+                created_at = dt.datetime.fromisoformat(created_at)
+            if created_at.tzinfo is None:  # SQLite keeps UTC without the zone
+                item["created_at"] = created_at.replace(tzinfo=dt.UTC)
+            status = item["status"]
+            expires_on = item["expires_on"]
+            expired = status == Status.OPEN and expires_on is not None and expires_on < day
+            item["effective_status"] = Status.EXPIRED.value if expired else status
+            listed.append(item)
+        return listed
 
 
 def matches_of_post(user: Any, post: Post) -> QuerySet[Post]:
@@ -211,7 +279,7 @@ def suggested_posts(user: Any, *, limit: int = 5) -> list[dict[str, Any]]:
             "kind": post.kind,
             "category": post.category,
             "title": post.title,
-            "summary": presentation.summary(post.category, post.fields),
+            "summary": presentation.summary_of(post),
             "group": {"slug": post.group.slug, "name": post.group.name},
             "url": post_url(post),
             "reason": reason,

@@ -76,6 +76,7 @@ def post_out(post: Post, user: Any) -> JSON:
             "group__slug": post.group.slug,
             "group__name": post.group.name,
             "group__conversation_id": post.group.conversation_id,
+            "summary": post.summary,
             "effective_status": access.effective_status(post),
         },
         user,
@@ -101,7 +102,7 @@ def listed_out(row: Mapping[str, Any], user: Any) -> JSON:
         "message_id": row["message_id"],
         "conversation_id": row["group__conversation_id"],
         "kind_label": presentation.kind_label(row["category"], row["kind"]),
-        "summary": presentation.summary(row["category"], row["fields"]),
+        "summary": row["summary"] or presentation.summary(row["category"], row["fields"]),
         "url": post_path(row["id"]),
         "mine": row["author_id"] == user.pk,
     }

@@ -62,7 +62,7 @@ def post_card(post: Post) -> PostCard:
         "title": post.title,
         "status": post.status,
         "kind_label": presentation.kind_label(post.category, post.kind),
-        "summary": presentation.summary(post.category, post.fields),
+        "summary": presentation.summary_of(post),
         "excerpt": presentation.excerpt(post.body),
         "expires_on": post.expires_on.isoformat() if post.expires_on else None,
         "group": post.group.slug,

@@ -11,9 +11,10 @@
 
 Only people who may read the new post's group are matched (a closed group's post
 reaches its members only), never its author, never someone who blocked the author
-or whom the author blocked. Each runs as one indexed statement that also stores the
-`Match` rows on PostgreSQL, so the cost does not grow with the number of posts
-(pinned in tests/board/test_query_counts.py).
+or whom the author blocked. Both lookups are indexed, and on PostgreSQL they run as
+one statement that also stores the `Match` rows and links the post to its message
+(`store_matches`), so the cost does not grow with the number of posts (pinned in
+tests/board/test_query_counts.py).
 
 The statements are written out here rather than built by the ORM: composing and
 compiling the two querysets was most of a create's CPU (about 10 of 30 ms on a
@@ -155,31 +156,21 @@ def fitting_posts_sql(post: Post) -> tuple[str, list[Any]] | None:
     return sql, params
 
 
-def store_post_matches(post: Post, created_at: dt.datetime) -> list[PostHit]:
-    """Find the open posts the new post fits and store one `Match` each (its author
-    the recipient): on PostgreSQL in the statement that finds them."""
+def _store_post_matches_elsewhere(post: Post, created_at: dt.datetime) -> list[PostHit]:
+    """Without PostgreSQL: read the open posts the new post fits, then store one
+    `Match` each (its author the recipient)."""
     statement = fitting_posts_sql(post)
     if statement is None:
         return []
     select, params = statement
-    if not settings.IS_POSTGRES:
-        hits = [PostHit(*row[:-1]) for row in _rows(select, params)]
-        Match.objects.bulk_create(
-            [
-                Match(post=post, other_id=hit.id, recipient_id=hit.author_id, created_at=created_at)
-                for hit in hits
-            ]
-        )
-        return hits
-    sql = (
-        f"WITH hit AS ({select}), "  # noqa: S608 (values are parameters)
-        "stored AS (INSERT INTO board_match "
-        "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
-        "SELECT %s, author_id, id, NULL, %s, NULL, %s FROM hit) "
-        "SELECT id, title, author_id, email, email_frequency, is_active FROM hit "
-        "ORDER BY created_at DESC, id DESC"
+    hits = [PostHit(*row[:-1]) for row in _rows(select, params)]
+    Match.objects.bulk_create(
+        [
+            Match(post=post, other_id=hit.id, recipient_id=hit.author_id, created_at=created_at)
+            for hit in hits
+        ]
     )
-    return [PostHit(*row) for row in _rows(sql, [*params, post.pk, created_at, False])]
+    return hits
 
 
 def prefixes(postcode: str) -> list[str]:
@@ -254,44 +245,84 @@ def fitting_searches_sql(post: Post) -> tuple[str, list[Any]]:
     return sql, params
 
 
-def store_search_matches(post: Post, created_at: dt.datetime) -> list[SearchHit]:
-    """Find the saved searches that fit the new post and store one `Match` each: on
-    PostgreSQL in one statement (the INSERT reads the query's rows in the database,
-    no Match instance or parameter per row crosses over), elsewhere as a bulk insert
-    after the free text was checked (every word a substring)."""
+def _store_search_matches_elsewhere(post: Post, created_at: dt.datetime) -> list[SearchHit]:
+    """Without PostgreSQL: read the saved searches that fit the new post, check their
+    free text (every word a substring), then bulk-insert one `Match` each."""
     select, params = fitting_searches_sql(post)
-    if not settings.IS_POSTGRES:
-        folded = fold(document_text(post))
-        hits = [
-            SearchHit(*row[:-1])
-            for row in _rows(select, params)
-            if all(fold(word) in folded for word in row[-1].split())
-        ]
-        Match.objects.bulk_create(
-            [
-                Match(
-                    post=post,
-                    search_id=hit.id,
-                    recipient_id=hit.user_id,
-                    created_at=created_at,
-                    daily=hit.alert == SavedSearch.Alert.DAILY,
-                )
-                for hit in hits
-            ]
-        )
-        return hits
-    columns = ", ".join(SearchHit._fields)
-    sql = (
-        f"WITH hit AS ({select}), "  # noqa: S608 (values are parameters)
-        "stored AS (INSERT INTO board_match "
-        "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
-        "SELECT %s, user_id, NULL, id, %s, NULL, alert = %s FROM hit) "
-        f"SELECT {columns} FROM hit ORDER BY id"
-    )
-    return [
-        SearchHit(*row)
-        for row in _rows(sql, [*params, post.pk, created_at, SavedSearch.Alert.DAILY.value])
+    folded = fold(document_text(post))
+    hits = [
+        SearchHit(*row[:-1])
+        for row in _rows(select, params)
+        if all(fold(word) in folded for word in row[-1].split())
     ]
+    Match.objects.bulk_create(
+        [
+            Match(
+                post=post,
+                search_id=hit.id,
+                recipient_id=hit.user_id,
+                created_at=created_at,
+                daily=hit.alert == SavedSearch.Alert.DAILY,
+            )
+            for hit in hits
+        ]
+    )
+    return hits
+
+
+def store_matches(post: Post, created_at: dt.datetime) -> tuple[list[PostHit], list[SearchHit]]:
+    """Link the new post to its message (`post.message_id`), find the open posts and
+    saved searches it fits and store one `Match` each: on PostgreSQL all in one
+    statement (one round trip instead of three: data-modifying `WITH` parts, the
+    INSERTs read the hits in the database, no Match instance or parameter per row
+    crosses over; the hits of both kinds come back as one list), elsewhere as an
+    update, two reads and two bulk inserts."""
+    if not settings.IS_POSTGRES:
+        Post.objects.filter(pk=post.pk).update(message=post.message_id)
+        return (
+            _store_post_matches_elsewhere(post, created_at),
+            _store_search_matches_elsewhere(post, created_at),
+        )
+    parts = ["linked AS (UPDATE board_post SET message_id = %s WHERE id = %s)"]
+    params: list[Any] = [post.message_id, post.pk]
+    selects = []
+    posts = fitting_posts_sql(post)
+    if posts is not None:
+        select, post_params = posts
+        parts += [
+            f"post_hit AS ({select})",
+            "post_stored AS (INSERT INTO board_match "
+            "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
+            "SELECT %s, author_id, id, NULL, %s, NULL, %s FROM post_hit)",
+        ]
+        params += [*post_params, post.pk, created_at, False]
+        selects.append(
+            "SELECT 'p', id, title, NULL, author_id, email, email_frequency, is_active, "
+            "created_at FROM post_hit"
+        )
+    select, search_params = fitting_searches_sql(post)
+    parts += [
+        f"search_hit AS ({select})",
+        "search_stored AS (INSERT INTO board_match "
+        "(post_id, recipient_id, other_id, search_id, created_at, digested_at, daily) "
+        "SELECT %s, user_id, NULL, id, %s, NULL, alert = %s FROM search_hit)",
+    ]
+    params += [*search_params, post.pk, created_at, SavedSearch.Alert.DAILY.value]
+    selects.append(
+        "SELECT 's', id, name, alert, user_id, email, email_frequency, is_active, NULL "
+        "FROM search_hit"
+    )
+    sql = f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}"
+    post_hits: list[tuple[dt.datetime, PostHit]] = []
+    search_hits: list[SearchHit] = []
+    for source, id_, text, alert, person, email, frequency, active, at in _rows(sql, params):
+        if source == "p":
+            post_hits.append((at, PostHit(id_, text, person, email, frequency, active)))
+        else:
+            search_hits.append(SearchHit(id_, text, alert, person, email, frequency, active))
+    post_hits.sort(key=lambda item: (item[0], item[1].id), reverse=True)
+    search_hits.sort(key=lambda hit: hit.id)
+    return [hit for _, hit in post_hits], search_hits
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

@@ -76,6 +76,9 @@ class Post(models.Model):
     # category words); PostgreSQL indexes it with the German configuration
     # (migration 0001, `board.filters.POST_DOCUMENT_SQL`).
     search_text = models.TextField(blank=True)
+    # The key fields in one German line (`board.presentation.summary`), stored with the
+    # post (its fields never change) so a board page does not format 50 of them.
+    summary = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "Eintrag"
@@ -97,6 +100,21 @@ class Post(models.Model):
                 fields=["category", "kind", "occupation", "place_region"],
                 condition=Q(status="open"),
                 name="board_post_open_occupation",
+            ),
+            # The postcode-area filter (`LIKE '44%'` on either postcode): prefix
+            # searchable whatever the collation (PostgreSQL's pattern operator class;
+            # other databases ignore it).
+            models.Index(
+                fields=["place_postcode"],
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(status="open"),
+                name="board_post_open_place_code",
+            ),
+            models.Index(
+                fields=["dest_postcode"],
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(status="open"),
+                name="board_post_open_dest_code",
             ),
         ]
 
@@ -177,8 +195,13 @@ class Match(models.Model):
     hold under concurrency too."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="matches")
+    # No index of its own: `board_match_recent` (recipient, -created_at) serves every
+    # lookup by recipient, and a create inserts about 90 rows (one index fewer each).
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="board_matches"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="board_matches",
+        db_index=False,
     )
     other = models.ForeignKey(
         Post, on_delete=models.CASCADE, null=True, blank=True, related_name="matched_by"

@@ -83,6 +83,12 @@ def summary(category: str, fields: dict[str, Any]) -> str:
     return ""
 
 
+def summary_of(post: Any) -> str:
+    """A post's summary line: the one stored with it (`Post.summary`, set by the
+    actions), else formatted from its fields."""
+    return post.summary or summary(post.category, post.fields)
+
+
 EXCERPT_CHARS = 280
 
 

@@ -60,7 +60,7 @@ def card(post: Post, user: Any) -> dict[str, Any]:
     return {
         "post": post,
         "kind_label": presentation.kind_label(post.category, post.kind),
-        "summary": presentation.summary(post.category, post.fields),
+        "summary": presentation.summary_of(post),
         "status": status,
         "status_label": presentation.status_label(status),
         "mine": post.author_id == user.pk,

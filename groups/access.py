@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from chat.access import ReportedMessage, can_read, open_report_count, open_reports_in
+from chat.models import Conversation
 from groups.models import Group, Invitation, JoinRequest, Membership
 from realtime.errors import ClientError
 
@@ -38,6 +39,50 @@ def access_group(user: Any, slug: str) -> Group:
     if group is None:
         raise not_found()
     return group
+
+
+def access_group_for_writing(user: Any, slug: str) -> tuple[Group, bool]:
+    """`access_group` and `can_write_messages` in one query: the group with this slug
+    and its conversation (401 / 404 as there) and whether `user` may write in it (a
+    member, the group not archived). Written SQL, the rows turned into instances
+    with the ORM's own converters: composing and compiling the queryset was a
+    quarter of a board post's CPU (docs/performance.md, "Board")."""
+    require_signed_in(user)
+    group_fields, conversation_fields = _concrete(Group), _concrete(Conversation)
+    columns = [f"g.{connection.ops.quote_name(f.column)}" for f in group_fields]
+    columns += [f"c.{connection.ops.quote_name(f.column)}" for f in conversation_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)}, EXISTS (SELECT 1 FROM groups_membership m "  # noqa: S608 (columns named here only)
+            "WHERE m.group_id = g.id AND m.user_id = %s) "
+            "FROM groups_group g JOIN chat_conversation c ON c.id = g.conversation_id "
+            "WHERE g.slug = %s",
+            [user.pk, slug],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise not_found()
+    split = len(group_fields)
+    group = _instance(Group, group_fields, row[:split])
+    group.conversation = _instance(Conversation, conversation_fields, row[split:-1])
+    return group, group.archived_at is None and bool(row[-1])
+
+
+def _concrete(model: Any) -> list[Any]:
+    return list(model._meta.concrete_fields)
+
+
+def _instance(model: Any, fields: list[Any], values: Any) -> Any:
+    """A model instance from raw column values, converted as a queryset would."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        column = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def membership_of(user: Any, group: Group) -> Membership | None:
