@@ -410,10 +410,19 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
             by_shard.setdefault(index, []).append((group_channel, serialize(message)))
             groups_by_shard.setdefault(index, []).append(group)
         indexes = list(by_shard)
-        results = await asyncio.gather(
-            *(self._shards[i].publish_many(by_shard[i]) for i in indexes),
-            return_exceptions=True,
-        )
+        results: list[Any]
+        if len(indexes) == 1:
+            # One shard (every single-Redis set-up): no task to gather it in.
+            try:
+                await self._shards[indexes[0]].publish_many(by_shard[indexes[0]])
+                results = [None]
+            except Exception as exc:
+                results = [exc]
+        else:
+            results = await asyncio.gather(
+                *(self._shards[i].publish_many(by_shard[i]) for i in indexes),
+                return_exceptions=True,
+            )
         failed: list[str] = []
         for index, result in zip(indexes, results, strict=True):
             if isinstance(result, BaseException):
