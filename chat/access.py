@@ -250,8 +250,8 @@ def messages_page(
 class CompiledRows:
     """A queryset of one person's rows compiled to SQL once per database, then run
     with a cursor: the ORM still writes the statement, but a handshake no longer pays
-    ~0.3 ms of CPU to compile it again (docs/performance.md, "Connecting: the
-    handshake's CPU halved"). `build(user_id)` must give the same SQL for every id;
+    0.3-0.8 ms of CPU to compile it again (docs/performance.md, "Connecting: the
+    handshake's CPU cut"). `build(user_id)` must give the same SQL for every id;
     the id goes in as a parameter wherever `build` put it. Only for rows the backend
     reads without converters (integers and text)."""
 

@@ -11,7 +11,7 @@ stale connections closed around it (what Channels' `database_sync_to_async` does
 without asgiref's `SyncToAsync` around it: its per-call executor choice, `shield`,
 and the copying of context variables back cost 40-100 µs of CPU per step (a third of
 a token handshake's database trip; docs/performance.md, "Connecting: the handshake's
-CPU halved"), and none of these steps calls back into async code (`async_to_sync`).
+CPU cut"), and none of these steps calls back into async code (`async_to_sync`).
 As with `SyncToAsync`, a caller cancelled while its step runs gets `CancelledError`
 at once and the step finishes in its thread.
 """
