@@ -233,6 +233,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """Channels' own without its `aclose_old_connections` (a hop to a thread and
+        back for every socket that closes, for the same reason as `dispatch`)."""
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.disconnect(message["code"])
+        raise StopConsumer()
+
     # -- lifecycle ------------------------------------------------------------------
 
     async def connect(self) -> None:

@@ -98,6 +98,7 @@ class ConfirmingShard(pubsub.RedisSingleShardConnection):
 
         options = dict(host)
         address = options.pop("address", None)
+        self.address: str | None = address
         self.client_name = f"netzn-layer:{channel_layer.prefix}:{os.getpid()}"
         pubsub_options = {
             **options,
@@ -410,10 +411,19 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
             by_shard.setdefault(index, []).append((group_channel, serialize(message)))
             groups_by_shard.setdefault(index, []).append(group)
         indexes = list(by_shard)
-        results = await asyncio.gather(
-            *(self._shards[i].publish_many(by_shard[i]) for i in indexes),
-            return_exceptions=True,
-        )
+        results: list[Any]
+        if len(indexes) == 1:
+            # One shard (every single-Redis set-up): no task to gather it in.
+            try:
+                await self._shards[indexes[0]].publish_many(by_shard[indexes[0]])
+                results = [None]
+            except Exception as exc:
+                results = [exc]
+        else:
+            results = await asyncio.gather(
+                *(self._shards[i].publish_many(by_shard[i]) for i in indexes),
+                return_exceptions=True,
+            )
         failed: list[str] = []
         for index, result in zip(indexes, results, strict=True):
             if isinstance(result, BaseException):
@@ -449,6 +459,17 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
         group = group_channel[len(self.prefix) + len("__group__") :]
         self.deliver_raw(group_channel, self.channel_layer.serialize({**message, "group": group}))
 
+    def shard_address(self, group: str) -> str | None:
+        """The address of the Redis that `group`'s messages are published on."""
+        shard: ConfirmingShard = self._get_shard(self._get_group_channel_name(group))
+        return shard.address
+
+    def publication(self, group: str, message: dict[str, Any]) -> tuple[str, bytes]:
+        """What `group_send_many` would PUBLISH for (group, message), channel and
+        bytes, for a caller that publishes it from a script on that same Redis
+        (presence: one round trip instead of two per handshake)."""
+        return self._get_group_channel_name(group), self.channel_layer.serialize(message)
+
     def holds(self, group: str) -> bool:
         group_channel = self._get_group_channel_name(group)
         shard: ConfirmingShard = self._get_shard(group_channel)
@@ -476,7 +497,7 @@ class RedisPubSubLayer(pubsub.RedisPubSubChannelLayer):
         return self._get_layer().receive(channel)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("group_send_many", "holds"):
+        if name in ("group_send_many", "holds", "publication", "shard_address"):
             return getattr(self._get_layer(), name)
         return super().__getattr__(name)
 

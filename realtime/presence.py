@@ -36,15 +36,17 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime import publish as publishing
 from realtime.hub import Hub, get_hub
+from realtime.layers import topic_group
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,10 @@ SUBSCRIBE_MAX_USERS = 500
 # ends, and their watchers see them offline without a time.
 HIDDEN_CONTROL: dict[str, Any] = {"type": "_presence_hidden"}
 SWEEP_BATCH = 500
+
+
+# The channel and message of a presence change's PUBLISH, given the time of the change.
+Announcement = Callable[[float], tuple[str, bytes]]
 
 
 class Socket(Protocol):
@@ -88,13 +94,18 @@ class LocalStore:
         self.open: defaultdict[int, set[str]] = defaultdict(set)
         self.seen: dict[int, float] = {}
 
-    async def connect(self, user_id: int, connection_id: str) -> bool:
+    async def connect(
+        self, user_id: int, connection_id: str, announcement: Announcement | None = None
+    ) -> bool:
+        # `announcement` is for a store in Redis (`RedisStore.connect`); never given here.
         with self.lock:
             held = self.open[user_id]
             held.add(connection_id)
             return len(held) == 1
 
-    async def disconnect(self, user_id: int, connection_id: str) -> float | None:
+    async def disconnect(
+        self, user_id: int, connection_id: str, announcement: Announcement | None = None
+    ) -> float | None:
         with self.lock:
             held = self.open.get(user_id)
             if held is None or connection_id not in held:
@@ -130,24 +141,32 @@ class LocalStore:
 
 
 # KEYS: connections of the person, online set. ARGV: now, expiry, connection, person,
-# ttl. Returns the person's live connections before this one (0: just came online).
+# ttl[, channel, message]. Returns the person's live connections before this one (0:
+# just came online, and then the announcement, if given, is published here).
 CONNECT_LUA = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local before = redis.call('ZCARD', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[4])
+if before == 0 and ARGV[6] then
+  redis.call('PUBLISH', ARGV[6], ARGV[7])
+end
 return before
 """
 
-# KEYS: connections, online set, seen hash. ARGV: now, connection, person.
-# Returns 1 when that was the person's last live connection (now offline).
+# KEYS: connections, online set, seen hash. ARGV: now, connection, person[, channel,
+# message]. Returns 1 when that was the person's last live connection (now offline,
+# and then the announcement, if given, is published here).
 DISCONNECT_LUA = """
 local removed = redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if removed == 1 and redis.call('ZCARD', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[2], ARGV[3])
   redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+  if ARGV[4] then
+    redis.call('PUBLISH', ARGV[4], ARGV[5])
+  end
   return 1
 end
 return 0
@@ -246,21 +265,35 @@ class RedisStore:
     def ttl(self) -> float:
         return timeout_seconds()
 
-    async def connect(self, user_id: int, connection_id: str) -> bool:
+    async def connect(
+        self, user_id: int, connection_id: str, announcement: Announcement | None = None
+    ) -> bool:
+        """True when the person just came online; then `announcement(now)` (the
+        channel and message of the layer's PUBLISH), if given, is published by the
+        script itself, in the same round trip."""
         self._bind()
         now = time.time()
+        args: list[Any] = [now, now + self.ttl(), connection_id, user_id]
+        args.append(max(1, int(self.ttl() * 2)))
+        if announcement is not None:
+            args += announcement(now)
         before = await self.connect_script(
-            keys=[self.connections_key(user_id), self.online_key],
-            args=[now, now + self.ttl(), connection_id, user_id, max(1, int(self.ttl() * 2))],
+            keys=[self.connections_key(user_id), self.online_key], args=args
         )
         return int(before) == 0
 
-    async def disconnect(self, user_id: int, connection_id: str) -> float | None:
+    async def disconnect(
+        self, user_id: int, connection_id: str, announcement: Announcement | None = None
+    ) -> float | None:
+        """When the person went offline, then (and `announcement(now)` published by
+        the script, as in `connect`)."""
         self._bind()
         now = time.time()
+        args: list[Any] = [now, connection_id, user_id]
+        if announcement is not None:
+            args += announcement(now)
         last = await self.disconnect_script(
-            keys=[self.connections_key(user_id), self.online_key, self.seen_key],
-            args=[now, connection_id, user_id],
+            keys=[self.connections_key(user_id), self.online_key, self.seen_key], args=args
         )
         return now if int(last) == 1 else None
 
@@ -412,7 +445,8 @@ class Presence:
         self.connections[socket] = (user_id, connection_id)
         if self.heartbeat is None or self.heartbeat.done():
             self.heartbeat = asyncio.ensure_future(self.beat_forever())
-        if await self.store.connect(user_id, connection_id):
+        announcement = self.announcement(user_id, online=True)
+        if await self.store.connect(user_id, connection_id, announcement) and announcement is None:
             await self.announce(user_id, True, None)
 
     async def disconnected(self, socket: Socket) -> None:
@@ -421,9 +455,34 @@ class Presence:
         if entry is None:
             return
         user_id, connection_id = entry
-        last_seen = await self.store.disconnect(user_id, connection_id)
-        if last_seen is not None:
+        announcement = self.announcement(user_id, online=False)
+        last_seen = await self.store.disconnect(user_id, connection_id, announcement)
+        if last_seen is not None and announcement is None:
             await self.announce(user_id, False, last_seen)
+
+    def announcement(self, user_id: int, *, online: bool) -> Announcement | None:
+        """How the store's own script publishes the person's presence change, when
+        the store keeps it in the Redis that the layer publishes the person's presence
+        topic on (one round trip per handshake and per close instead of two); None:
+        `announce` publishes it through the layer afterwards."""
+        url = getattr(self.store, "url", None)
+        if url is None:
+            return None
+        layer = get_channel_layer()
+        try:
+            group = topic_group(presence_topic(user_id))
+            if layer.shard_address(group) != url:
+                return None
+            publication = layer.publication
+        except AttributeError:  # another layer (in memory)
+            return None
+
+        def announcement(now: float) -> tuple[str, bytes]:
+            topic = presence_topic(user_id)
+            frame = presence_frame(user_id, online, None if online else now)
+            return publication(group, publishing.envelope(topic, frame))
+
+        return announcement
 
     async def announce(self, user_id: int, online: bool, last_seen: float | None) -> None:
         frame = presence_frame(user_id, online, last_seen)

@@ -53,6 +53,13 @@ def _defer_autobahn_debug_formatting() -> None:
     # The one use of it outside a log line must stay a str.
     autobahn_protocol.Timings.__str__ = lambda self: pprint.pformat(self._timings)  # type: ignore[method-assign]
 
+    # The same for the names and values in those lines: autobahn colours each with
+    # click (`autobahn.util.hl`, a few dozen times per handshake, ~0.1 ms of CPU); they
+    # are written without the terminal colours instead.
+    import autobahn.util as autobahn_util
+
+    autobahn_util._HAS_CLICK = False
+
 
 _defer_autobahn_debug_formatting()
 

@@ -60,3 +60,42 @@ async def test_a_refresh_of_more_people_than_one_batch_covers_all(store):
     assert await store.sweep() == []
     states = store.states_now(list(range(1, people + 1)))
     assert all(online for online, _ in states.values())
+
+
+async def test_the_scripts_publish_the_announcement_only_on_coming_online_and_going_offline(
+    store,
+):
+    """`connect` / `disconnect` with an announcement publish it from the script, in
+    the same round trip: on the first connection and on the last one's end only,
+    with the time the script was given (a going-offline frame's `last_seen`)."""
+    import redis.asyncio as aioredis
+
+    channel = f"{store.prefix}:announcements"
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(channel)
+    await pubsub.get_message(timeout=1)  # the subscribe confirmation
+    given: list[float] = []
+
+    def announcement(now: float) -> tuple[str, bytes]:
+        given.append(now)
+        return channel, f"changed at {now}".encode()
+
+    async def published() -> list[bytes]:
+        messages = []
+        while (message := await pubsub.get_message(timeout=0.3)) is not None:
+            messages.append(message["data"])
+        return messages
+
+    try:
+        assert await store.connect(5, "p:a", announcement)
+        assert await published() == [f"changed at {given[-1]}".encode()]
+        assert not await store.connect(5, "p:b", announcement)
+        assert await store.disconnect(5, "p:a", announcement) is None
+        assert await published() == []
+        last_seen = await store.disconnect(5, "p:b", announcement)
+        assert last_seen == given[-1]
+        assert await published() == [f"changed at {last_seen}".encode()]
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
