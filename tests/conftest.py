@@ -142,6 +142,23 @@ def is_production_live_test(item: pytest.Item) -> bool:
     return "production_servers" in getattr(item, "fixturenames", ())
 
 
+EMBEDDED_ONLY = (
+    "the live layer's embedded mode runs in the embedded run: its server is the same "
+    "there (a SQLite file of its own, no Redis), whatever the run's database"
+)
+
+
+def is_embedded_live_test(item: pytest.Item) -> bool:
+    """A test of tests/live/ on an embedded server: the server gets a fresh SQLite file
+    copied from `embedded_template` and no Redis in either run, and the test speaks to
+    it over HTTP and the WebSocket only, so the full run would repeat the embedded
+    run's test exactly ("embedded": the mode's name in tests/live/conftest.py)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "live" in callspec.params:
+        return bool(callspec.params["live"] == "embedded")
+    return "embedded_template" in getattr(item, "fixturenames", ())
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse a run that would test less than it claims."""
     postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -165,6 +182,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
         if not embedded_run():
+            if is_embedded_live_test(item):
+                item.add_marker(pytest.mark.skip(reason=EMBEDDED_ONLY))
             continue
         if is_production_live_test(item):
             item.add_marker(pytest.mark.skip(reason=PRODUCTION_ONLY))
