@@ -12,9 +12,11 @@ BACKLOG ?= 2048
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/netzn
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # pytest-xdist workers, one per core (each with its own test database and Redis
-# database, tests/conftest.py); a file's tests stay together on one worker.
+# database, tests/conftest.py); a file's tests stay together on one worker, and the
+# files go out in the order tests/conftest.py gives them (long ones first, browser
+# ones last), not re-sorted by xdist.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: run install test lint fmt migrate clean
 
@@ -49,20 +51,27 @@ fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Twice (docs/testing.md): the whole suite on PostgreSQL + Redis, then the contract
-# tests (HTTP API, WebSocket, live servers) on the embedded default `make run` serves:
-# SQLite, no Redis. The browser tests of the first run go in a run of their own: sync
+# Twice (docs/testing.md), at the same time: the whole suite on PostgreSQL + Redis,
+# and the contract tests (HTTP API, WebSocket, live servers) on the embedded default
+# `make run` serves: SQLite, no Redis. Much of either run waits on server processes and
+# browsers, so on two cores the two together take little longer than the first alone.
+# The embedded run's output goes to a file and is shown after the first run's. The
+# browser tests run last on each worker of the first run (tests/conftest.py): sync
 # Playwright keeps an event loop running in its worker while a browser is open, which
-# async tests and the ORM cannot share. pytest's "no tests ran" (exit 5) fails a
-# full run; it is let pass only when PYTEST_ARGS narrowed a run to none of its tests.
-ALLOW_NONE_WHEN_NARROWED = || { status=$$?; [ $$status -eq 5 ] && [ -n "$(PYTEST_ARGS)" ] || exit $$status; }
+# async tests and the ORM cannot share. pytest's "no tests ran" (exit 5) fails a full
+# run; it is let pass only when PYTEST_ARGS narrowed a run to none of its tests.
+ALLOW_NONE_WHEN_NARROWED = { [ $$1 -eq 0 ] || { [ $$1 -eq 5 ] && [ -n "$(PYTEST_ARGS)" ]; }; }
 test: lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) -m "not browser" $(PYTEST_ARGS) \
-		$(ALLOW_NONE_WHEN_NARROWED)
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) -m browser $(PYTEST_ARGS) \
-		$(ALLOW_NONE_WHEN_NARROWED)
-	DATABASE_URL= REDIS_URL= NETZN_TEST_EMBEDDED=1 $(PYTEST) -m contract $(PYTEST_ARGS) \
-		$(ALLOW_NONE_WHEN_NARROWED)
+	@set -u; embedded_log=$$(mktemp); \
+	DATABASE_URL= REDIS_URL= NETZN_TEST_EMBEDDED=1 $(PYTEST) -o cache_dir=.pytest_cache/embedded \
+		-m contract $(PYTEST_ARGS) >$$embedded_log 2>&1 & embedded=$$!; \
+	ok() { $(ALLOW_NONE_WHEN_NARROWED); }; \
+	echo "== the full run (PostgreSQL, Redis); the embedded run (SQLite, no Redis) beside it"; \
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PYTEST) $(PYTEST_ARGS); full=$$?; \
+	wait $$embedded; status=$$?; \
+	echo "== the embedded run (SQLite, no Redis)"; cat $$embedded_log; rm -f $$embedded_log; \
+	ok $$full || { echo "== the full run failed (exit $$full)"; exit $$full; }; \
+	ok $$status || { echo "== the embedded run failed (exit $$status)"; exit $$status; }
 
 clean:
 	rm -rf $(VENV) var/static

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,23 @@ def is_production_live_test(item: pytest.Item) -> bool:
     return "production_servers" in getattr(item, "fixturenames", ())
 
 
+EMBEDDED_ONLY = (
+    "the live layer's embedded mode runs in the embedded run: its server is the same "
+    "there (a SQLite file of its own, no Redis), whatever the run's database"
+)
+
+
+def is_embedded_live_test(item: pytest.Item) -> bool:
+    """A test of tests/live/ on an embedded server: the server gets a fresh SQLite file
+    copied from `embedded_template` and no Redis in either run, and the test speaks to
+    it over HTTP and the WebSocket only, so the full run would repeat the embedded
+    run's test exactly ("embedded": the mode's name in tests/live/conftest.py)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "live" in callspec.params:
+        return bool(callspec.params["live"] == "embedded")
+    return "embedded_template" in getattr(item, "fixturenames", ())
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuse a run that would test less than it claims."""
     postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -157,15 +175,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers set here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Contract tests get their marker; in the embedded run tests that need PostgreSQL
-    or Redis are skipped with their reason. Browser tests run last: sync Playwright
-    keeps an event loop running in the main thread while its browser is open, which
-    async tests and the ORM cannot share."""
+    or Redis are skipped with their reason. The order is ModuleOrder's."""
     for item in items:
         if is_contract_test(item):
             item.add_marker(pytest.mark.contract)
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
         if not embedded_run():
+            if is_embedded_live_test(item):
+                item.add_marker(pytest.mark.skip(reason=EMBEDDED_ONLY))
             continue
         if is_production_live_test(item):
             item.add_marker(pytest.mark.skip(reason=PRODUCTION_ONLY))
@@ -177,7 +195,69 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         known = KNOWN_EMBEDDED_FAILURES.get(item.nodeid)
         if known is not None:
             item.add_marker(pytest.mark.xfail(reason=known, strict=True))
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+# Fixtures that start server processes (daphne, redis-server): the modules using them
+# are the long ones.
+SERVER_FIXTURES = frozenset(
+    {"live", "production_servers", "embedded_server", "server_factory", "redis_pair"}
+)
+# Other modules of 15 s or more (`--durations`, December 2026): they start processes of
+# their own or have many cases.
+LONG_MODULES = frozenset(
+    {
+        "realtime/test_processes.py",
+        "realtime/test_slow_client.py",
+        "engagement/test_cron.py",
+        "test_connection_pool.py",
+        "accounts/test_deletion.py",
+        "accounts/test_bad_input.py",
+        "groups/test_permissions.py",
+        "chat/test_presence.py",
+        "chat/test_replies_reactions.py",
+        "test_schemathesis.py",
+    }
+)
+
+
+class ModuleOrder:
+    """The order modules run in, whole modules at a time (xdist's `--dist loadfile`
+    hands them out in this order with `--no-loadscope-reorder`): the long ones (server
+    processes, LONG_MODULES) first, so none is left for the end while the other worker
+    idles; the browser modules last, as sync Playwright keeps an event loop running in
+    the worker once its browser is open, which async tests and the ORM cannot share. A
+    module with one browser test counts as a browser module, so no async test of it
+    is left behind its browser. It sorts last (after pytest's and pytest-django's own
+    ordering, which it keeps within a module, and after `-m` deselected)."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=module_order(items))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ModuleOrder(), "netzn-module-order")
+
+
+def module_order(items: list[pytest.Item]) -> Callable[[pytest.Item], tuple[bool, bool, int]]:
+    """ModuleOrder's key: browser modules last, the long ones first among the others;
+    the browser modules with the most tests (the longest, December 2026) first."""
+    browser: set[Path] = set()
+    long: set[Path] = set()
+    counts: Counter[Path] = Counter()
+    for item in items:
+        counts[item.path] += 1
+        if item.get_closest_marker("browser") is not None:
+            browser.add(item.path)
+        relative = Path(str(item.path)).relative_to(ROOT / "tests").as_posix()
+        if relative in LONG_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            long.add(item.path)
+
+    def key(item: pytest.Item) -> tuple[bool, bool, int]:
+        in_browser = item.path in browser
+        return in_browser, item.path not in long, -counts[item.path] if in_browser else 0
+
+    return key
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
