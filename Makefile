@@ -7,6 +7,10 @@ PORT ?= 8000
 # Connections the kernel queues before daphne accepts them (Twisted's default is 50: a
 # reconnect storm overflowed it); capped by net.core.somaxconn.
 BACKLOG ?= 2048
+# Seconds a WebSocket handshake may take before daphne drops it (its default is 5): a
+# handshake past NETZN_MAX_HANDSHAKES_IN_FLIGHT waits its turn inside this
+# (realtime/admission.py), so a reconnect storm is queued rather than refused.
+CONNECT_TIMEOUT ?= 30
 # The suite runs against real PostgreSQL and Redis; it creates and drops its own
 # test database (test_<name>), so these may point at a shared server.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/netzn
@@ -39,7 +43,7 @@ migrate: install
 # open sockets through the server's own hub (engagement/background.py).
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	NETZN_CRON_EVERY_SECONDS=$${NETZN_CRON_EVERY_SECONDS:-60} $(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
+	NETZN_CRON_EVERY_SECONDS=$${NETZN_CRON_EVERY_SECONDS:-60} $(BIN)/daphne --websocket_connect_timeout $(CONNECT_TIMEOUT) -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
 
 lint: install
 	$(BIN)/ruff check .

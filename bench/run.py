@@ -57,6 +57,7 @@ BENCH_GROUP = "bench"
 GROUP_USERS = 1_100  # 1,000 subscribers and up to 100 senders
 NETZN_PORT = int(os.environ.get("BENCH_NETZN_PORT", "8200"))  # another bench may hold 8200
 RAW_PORT = 8201
+DAPHNE_OPTIONS = ["--websocket_connect_timeout", "30"]
 # A venv path, not a temporary file.
 UVICORN_PYTHON = os.environ.get("BENCH_UVICORN_PYTHON", "/tmp/uvicorn-venv/bin/python")  # noqa: S108
 
@@ -168,16 +169,23 @@ def users_file(kind: str, count: int, group: str | None) -> Path:
 
 
 class Server:
-    def __init__(self, kind: str, port: int, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        port: int,
+        extra_env: dict[str, str] | None = None,
+        core: str = SERVER_CORE,
+    ) -> None:
         self.kind = kind
         self.port = port
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.log_path = RESULTS / f"server-{kind}-{time.strftime('%H%M%S')}.log"
         if kind == "netzn":
             # `make run`'s command line: daphne's endpoint with a listen backlog of 2048
-            # (Twisted's default of 50 overflows under a connection burst).
+            # (Twisted's default of 50 overflows under a connection burst) and 30 s for
+            # a handshake (a storm's excess waits its turn inside it).
             endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=2048"
-            command = [PYTHON, "-m", "daphne", "-e", endpoint, APP["app"]]
+            command = [PYTHON, "-m", "daphne", *DAPHNE_OPTIONS, "-e", endpoint, APP["app"]]
         elif kind == "uvicorn":
             # The same netzn application under uvicorn (uvloop, httptools, websockets),
             # from a separate venv that sees .venv's packages: an option, not the default.
@@ -188,7 +196,7 @@ class Server:
             command = [PYTHON, "bench/raw_server.py", "--port", str(port)]
         with self.log_path.open("wb") as out:
             self.process = subprocess.Popen(
-                ["taskset", "-c", SERVER_CORE, *command],
+                ["taskset", "-c", core, *command],
                 cwd=ROOT,
                 env={**server_env(), **(extra_env or {})},
                 stdout=out,
@@ -234,9 +242,12 @@ APP = {"app": "asgi:application"}  # --app: an experiment module serving a varia
 
 @contextlib.contextmanager
 def running(
-    kind: str, extra_env: dict[str, str] | None = None, port: int | None = None
+    kind: str,
+    extra_env: dict[str, str] | None = None,
+    port: int | None = None,
+    core: str = SERVER_CORE,
 ) -> Iterator[Server]:
-    server = Server(kind, port or (RAW_PORT if kind == "raw" else NETZN_PORT), extra_env)
+    server = Server(kind, port or (RAW_PORT if kind == "raw" else NETZN_PORT), extra_env, core)
     profiler = None
     if PROFILE and kind != "raw":
         # Sampling profile of the whole run (collapsed stacks, for flame graphs).
@@ -586,8 +597,16 @@ def scenario_storm(options: argparse.Namespace) -> list[dict[str, Any]]:
     for run in range(options.runs):
         log(f"storm C={options.clients} on {options.processes} processes, run {run + 1} ...")
         with contextlib.ExitStack() as stack:
+            # --spread: process i on core i % 2, as production runs one per core;
+            # otherwise all on the server's core, as every other scenario.
             servers = [
-                stack.enter_context(running("netzn", port=NETZN_PORT + 2 * number))
+                stack.enter_context(
+                    running(
+                        "netzn",
+                        port=NETZN_PORT + 2 * number,
+                        core=str(number % 2) if options.spread else SERVER_CORE,
+                    )
+                )
                 for number in range(options.processes)
             ]
             urls = ",".join(server.url for server in servers)
@@ -598,7 +617,8 @@ def scenario_storm(options: argparse.Namespace) -> list[dict[str, Any]]:
             server.log_path.read_text(errors="replace").count("Traceback") for server in servers
         )
         result.update(host)
-        result["label"] = f"storm C={options.clients} processes={options.processes}"
+        cores = "one per core" if options.spread else f"on core {SERVER_CORE}"
+        result["label"] = f"storm C={options.clients} processes={options.processes} {cores}"
         record(result)
         results.append(result)
     return [median_of(results)]
@@ -696,6 +716,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     storm.add_argument("--processes", type=int, default=2)
     storm.add_argument("--missed", type=int, default=20)
     storm.add_argument("--timeout", type=float, default=120.0)
+    storm.add_argument("--spread", action="store_true", help="one process per core")
     presence = sub.add_parser("presence")
     common(presence, "netzn", 1)
     presence.add_argument("--people", type=int, default=1000)

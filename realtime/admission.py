@@ -1,5 +1,6 @@
 """Admission control for WebSocket handshakes: a process that is already busy with
-handshakes refuses more at once, cheaply, instead of accepting work it cannot finish.
+handshakes lets more wait their turn, and refuses, cheaply, what it could not start
+soon, instead of accepting work it cannot finish.
 
 A reconnect storm (a server restart, a network cut: thousands of clients come back
 in the same second) used to be accepted whole: every handshake took its database
@@ -7,26 +8,33 @@ and Redis steps, the process ran at 100 % for minutes, handshakes timed out on t
 client side and their retries kept it saturated (docs/performance.md, "Reconnect
 storm"). Here at most `NETZN_MAX_HANDSHAKES_IN_FLIGHT` handshakes per process are
 between "request arrived" and "accepted or refused" (fewer while the mean time in
-flight is past `TARGET_SECONDS`, inside daphne's 5 s handshake timeout); one more is
-answered **HTTP 503
-with `Retry-After`** before any database or Redis work (daphne's HTTP parsing and
-this check are all it costs), so the admitted ones finish quickly and the refused
-clients come back later (docs/protocol.md, "Reconnecting").
+flight is past `TARGET_SECONDS`, inside daphne's 5 s handshake timeout). One more
+**waits for a place** (first come, first served) when the queue before it is done
+within `QUEUE_SECONDS` at the rate the process completes handshakes; otherwise it is
+answered **HTTP 503 with `Retry-After`** before any database or Redis work (daphne's
+HTTP parsing and this check are all it costs; docs/protocol.md, "Reconnecting").
+Waiting costs a future; a refusal costs the client a new TCP connection and
+handshake and the process their parsing, so the queue keeps a storm's refusals to
+what the process could not start within its budget, about one per refused client.
 
 `Retry-After` hands out later "appointments" instead of the same second to everyone:
-each refusal moves a horizon on by 1/rate seconds and the client is told the whole
-seconds until its appointment (at least 1, at most `MAX_RETRY_AFTER`). The rate is
-what the process can complete with its places full (Little's law: the limit over the
-recent mean time a handshake spends in flight, at least `MIN_RATE`), not what it did
+the first is when the queue now waiting will be done, each further refusal moves
+that horizon on by 1/rate seconds, and the client is told the whole seconds until
+its appointment (at least 1, at most `MAX_RETRY_AFTER`). The rate is what the
+process can complete with its places full (Little's law: the places over the recent
+mean time a handshake spends in flight, at least `MIN_RATE`), not what it did
 complete: while clients wait for their appointments the places are not full, and
 the completions alone would talk the rate down. A burst of 2,000 refused at once on a
 process that completes 400 a second is told 1, 2, ... 5 s, which spreads its return
 over the time the process needs for it; the client's own jitter spreads it within
-each second.
+each second, and the queue takes up what arrives early.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import logging
 import math
 import time
@@ -34,14 +42,14 @@ from typing import Any
 
 from django.conf import settings
 
-from realtime.wire import deny
+from realtime.wire import deny, handshake_pending, handshake_seconds_left
 
 logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 
 MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when to return
-MAX_RETRY_AFTER = 30
+MAX_RETRY_AFTER = 120
 # Weight of the newest handshake in the mean time in flight.
 SMOOTHING = 0.05
 # daphne itself refuses (403) a handshake the application has not answered within
@@ -52,14 +60,21 @@ SMOOTHING = 0.05
 # throughput instead: places / time in flight.)
 TARGET_SECONDS = 2.0
 MIN_PLACES = 4
+# What a waiting handshake leaves of daphne's `--websocket_connect_timeout` for its
+# own work once it has a place.
+RESERVE_SECONDS = 2.0
 
 
 class HandshakeGate:
-    """Counts this process's handshakes in flight and refuses past the limit."""
+    """Counts this process's handshakes in flight, queues what it can start within
+    `wait_seconds`, refuses the rest."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, wait_seconds: float) -> None:
         self.limit = max(1, limit)
+        self.wait_seconds = wait_seconds
         self.in_flight = 0
+        # True: a place; False: turned away (the queue grew past what the rate does).
+        self.waiting: collections.deque[asyncio.Future[bool]] = collections.deque()
         self.refused = 0
         self.horizon = 0.0
         self.mean_seconds = 0.05  # mean time a handshake spends in flight
@@ -74,25 +89,74 @@ class HandshakeGate:
         )
 
     def admit(self) -> float | None:
-        """The admitted handshake's start time, or None: refuse it."""
-        if self.in_flight >= self.places():
+        """The admitted handshake's start time, or None: no place free now."""
+        if self.in_flight >= self.places() or self.waiting:
             return None
         self.in_flight += 1
         return time.monotonic()
 
+    def queue_room(self) -> int:
+        """How many may wait: what the process starts within `wait_seconds`."""
+        return int(self.wait_seconds * self.rate())
+
+    async def wait_for_place(self, seconds: float) -> float | None:
+        """Queue for a place; its start time, or None when turned away or none came
+        within `seconds`."""
+        if len(self.waiting) >= self.queue_room():
+            return None
+        place: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.waiting.append(place)
+        try:
+            given = await asyncio.wait_for(asyncio.shield(place), seconds)
+        except BaseException as gone:  # timed out, or the connection's task cancelled
+            if place.done():  # handed a place just as the wait ended: give it on
+                if place.result():
+                    self.hand_on()
+            else:
+                place.cancel()
+                with contextlib.suppress(ValueError):
+                    self.waiting.remove(place)
+            if isinstance(gone, TimeoutError):
+                return None
+            raise
+        return time.monotonic() if given else None
+
     def done(self, started: float) -> None:
-        self.in_flight -= 1
+        """A handshake left its place (accepted, refused or gone)."""
         took = time.monotonic() - started
         self.mean_seconds += SMOOTHING * (took - self.mean_seconds)
+        self.hand_on()
+        self.trim()
+
+    def hand_on(self) -> None:
+        """A place is free: it goes to the first one waiting, if any."""
+        while self.waiting:
+            place = self.waiting.popleft()
+            if not place.done():
+                place.set_result(True)  # in_flight stays: the place changes hands
+                return
+        self.in_flight -= 1
+
+    def trim(self) -> None:
+        """Turn away the newest waiting past the room the rate now allows: a storm's
+        first arrivals are let in at the rate of the quiet minutes before it, and a
+        refusal now (with an appointment) is better than after a wait in vain."""
+        room = self.queue_room()
+        while len(self.waiting) > room:
+            place = self.waiting.pop()
+            if not place.done():
+                place.set_result(False)
 
     def rate(self) -> float:
         """Handshakes per second this process completes with its places full."""
         return max(MIN_RATE, self.places() / max(self.mean_seconds, 1e-3))
 
     def retry_after(self) -> int:
-        """Whole seconds until this refused client's appointment."""
+        """Whole seconds until this refused client's appointment: after the queue
+        now waiting, and after the clients refused before it."""
         now = time.monotonic()
-        self.horizon = max(self.horizon, now) + 1.0 / self.rate()
+        rate = self.rate()
+        self.horizon = max(self.horizon, now + len(self.waiting) / rate) + 1.0 / rate
         return max(1, min(MAX_RETRY_AFTER, math.ceil(self.horizon - now)))
 
     def log_refusal(self, retry_after: int) -> None:
@@ -102,9 +166,10 @@ class HandshakeGate:
             self.last_logged = now
             logger.warning(
                 "refusing WebSocket handshakes (503): %d in flight (%.0f ms each), "
-                "%d refused so far, retry after %d s",
+                "%d waiting, %d refused so far, retry after %d s",
                 self.in_flight,
                 1000 * self.mean_seconds,
+                len(self.waiting),
                 self.refused,
                 retry_after,
             )
@@ -130,14 +195,29 @@ class HandshakeAdmission:
     def __init__(self, inner: Any, limit: int | None = None) -> None:
         self.inner = inner
         self.gate = HandshakeGate(
-            settings.NETZN_MAX_HANDSHAKES_IN_FLIGHT if limit is None else limit
+            settings.NETZN_MAX_HANDSHAKES_IN_FLIGHT if limit is None else limit,
+            settings.NETZN_HANDSHAKE_WAIT_SECONDS,
         )
+
+    def wait_seconds(self, send: Any) -> float:
+        """How long a waiting handshake may wait for its place at most: its share of
+        the queue is `wait_seconds`' worth at the current rate (`HandshakeGate.trim`),
+        and a wait past that would end RESERVE_SECONDS before daphne's handshake
+        timeout."""
+        wait = 2 * self.gate.wait_seconds
+        left = handshake_seconds_left(send)
+        return wait if left is None else min(wait, left - RESERVE_SECONDS)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
         if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
         gate = self.gate
         started = gate.admit()
+        if started is None:
+            started = await gate.wait_for_place(self.wait_seconds(send))
+            if started is not None and not handshake_pending(send):
+                gate.done(started)  # the client left while it waited
+                return None
         if started is None:
             retry_after = gate.retry_after()
             gate.log_refusal(retry_after)

@@ -106,6 +106,24 @@ def daphne_protocol(send: Any) -> Any | None:
     return protocol
 
 
+def handshake_seconds_left(send: Any) -> float | None:
+    """Seconds before daphne gives up on this pending handshake (its
+    `--websocket_connect_timeout`, counted from the request's arrival); None when the
+    server is not daphne or sets no limit."""
+    protocol = daphne_protocol(send)
+    timeout = getattr(getattr(protocol, "server", None), "websocket_connect_timeout", None)
+    duration = getattr(protocol, "duration", None)
+    if not isinstance(timeout, int | float) or timeout < 0 or not callable(duration):
+        return None
+    return float(timeout - duration())
+
+
+def handshake_pending(send: Any) -> bool:
+    """False when daphne's client went away while its handshake waited."""
+    protocol = daphne_protocol(send)
+    return protocol is None or protocol.state == getattr(protocol, "STATE_CONNECTING", None)
+
+
 def small_input_queue(receive: Any, send: Any) -> Any:
     """daphne's `receive` for one connection, on a `SmallQueue` instead of the
     `asyncio.Queue` daphne made for it (about 3 KB of each idle connection's memory,

@@ -292,10 +292,15 @@ NETZN_CONNECTION_BUFFER_BYTES = int(os.environ.get("NETZN_CONNECTION_BUFFER_BYTE
 # past it; realtime/connections.py).
 NETZN_MAX_CONNECTIONS_PER_USER = int(os.environ.get("NETZN_MAX_CONNECTIONS_PER_USER", "50"))
 # WebSocket handshakes one process works on at once (request arrived, not yet
-# accepted or refused); one more is refused at once with HTTP 503 and Retry-After,
-# before any database work, so a reconnect storm is served in turns instead of
-# saturating the process (realtime/admission.py, docs/performance.md).
+# accepted or refused); more wait their turn before any database work, so a
+# reconnect storm is served in turns instead of saturating the process
+# (realtime/admission.py, docs/performance.md).
 NETZN_MAX_HANDSHAKES_IN_FLIGHT = int(os.environ.get("NETZN_MAX_HANDSHAKES_IN_FLIGHT", "64"))
+# A handshake past that limit waits for a place, first come first served, while the
+# queue before it is done within this many seconds at the process's rate (inside
+# daphne's `--websocket_connect_timeout`, 30 s on `make run`'s command line); beyond,
+# it is refused with HTTP 503 and Retry-After.
+NETZN_HANDSHAKE_WAIT_SECONDS = float(os.environ.get("NETZN_HANDSHAKE_WAIT_SECONDS", "10"))
 
 # Presence (realtime/presence.py): a process's connections expire this long after its
 # last heartbeat (every third of it), so the people of a process that died are

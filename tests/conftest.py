@@ -381,8 +381,9 @@ def start_server(
     database_url: str | None = None,
     extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
-    """Run `daphne -e tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application`
-    (the command line of `make run`) against the test database (or `database_url`), on
+    """Run `daphne --websocket_connect_timeout 30 -e
+    tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application` (the command line
+    of `make run`) against the test database (or `database_url`), on
     `port` (to restart a server where its clients expect it) or a free one. `extra_env`
     overrides the environment; a value of None removes the variable."""
     port = port or free_port()
@@ -406,6 +407,8 @@ def start_server(
                 sys.executable,
                 "-m",
                 "daphne",
+                "--websocket_connect_timeout",
+                "30",
                 "-e",
                 f"tcp:port={port}:interface=127.0.0.1:backlog=2048",
                 "asgi:application",
