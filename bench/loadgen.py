@@ -67,6 +67,7 @@ LATE_AFTER_SECONDS = 20.0
 # A `message` frame of a measured body, and its seq (JSON key order does not matter).
 MESSAGE_TYPE = b'"type":"message"'
 REACTION_TYPE = b'"type":"reaction"'
+PRESENCE_TYPE = b'"type":"presence"'
 MEASURED_BODY = re.compile(rb'"body":"bench m \d+ ([0-9.]+) ')
 SEQ = re.compile(rb'"seq":(\d+)')
 
@@ -252,12 +253,15 @@ class LeanSubscriber(TokenSocket):
             raise RuntimeError(f"connection refused or closed ({self.closed})")
         return frame
 
-    async def start(self, conversation: int) -> None:
+    async def start(self, conversation: int, watched: list[int] | None = None) -> None:
         hello = await self.next_frame()
         if hello.get("type") != "hello":
             raise RuntimeError(f"expected hello, got {hello}")
         subscribe_frame = {"type": "subscribe", "conversation": conversation}
         self.protocol.send_text(json.dumps(subscribe_frame).encode())
+        if watched:
+            presence_frame = {"type": "presence_subscribe", "users": watched}
+            self.protocol.send_text(json.dumps(presence_frame).encode())
         self.flush()
         while True:
             reply = await self.next_frame()
@@ -297,8 +301,14 @@ class FanoutRun:
         # the newest acknowledged message, which the reactors toggle a 👍 on.
         self.reactions_received = 0
         self.newest_message_id = 0
+        # Mixed traffic (--presence-watch): presence frames in the measured window.
+        self.presence_received = 0
+        self.measuring = False
 
     def on_message(self, sub: LeanSubscriber, data: bytes, now: float) -> None:
+        if PRESENCE_TYPE in data:
+            self.presence_received += self.measuring
+            return
         if REACTION_TYPE in data:
             self.reactions_received += 1
             return
@@ -357,6 +367,50 @@ class FanoutRun:
             sent += 1
         return sent
 
+    def watch_lists(
+        self, subscribers: list[dict[str, Any]], away: list[dict[str, Any]]
+    ) -> list[list[int]]:
+        """`--presence-watch` W people for each subscriber: a tenth of them from the
+        people who come and go (`away`, each watched by about N x W/10 / len(away)
+        subscribers), the rest the next subscribers (who stay online)."""
+        watch = self.args.presence_watch
+        if not watch:
+            return [[] for _ in subscribers]
+        of_away = max(1, watch // 10) if away else 0
+        lists = []
+        for index in range(len(subscribers)):
+            coming_and_going = [
+                away[(index * of_away + k) % len(away)]["id"] for k in range(of_away)
+            ]
+            staying = [
+                subscribers[(index + 1 + k) % len(subscribers)]["id"]
+                for k in range(watch - of_away)
+            ]
+            lists.append(coming_and_going + staying)
+        return lists
+
+    async def come_and_go(
+        self, connector: Connector, away: list[dict[str, Any]], seconds: float
+    ) -> int:
+        """`--presence-reconnect-pct` % of N a minute: one of the `away` people closes
+        their connection and opens a new one (offline, then online for their
+        watchers), as the presence scenario's people do."""
+        sockets = [(await connector.open(user["token"]))[0] for user in away]
+        per_second = self.args.subscribers * self.args.presence_reconnect_pct / 100 / 60
+        chooser = random.Random(17)
+        reconnects = 0
+        started = time.monotonic()
+        while per_second and (reconnects + 1) / per_second < seconds:
+            await asyncio.sleep(
+                max(0.0, started + (reconnects + 1) / per_second - time.monotonic())
+            )
+            index = chooser.randrange(len(away))
+            await sockets[index].close()
+            sockets[index] = (await connector.open(away[index]["token"]))[0]
+            reconnects += 1
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+        return reconnects
+
     async def run(self) -> dict[str, Any]:
         args = self.args
         users = load_users(args.users)
@@ -372,7 +426,7 @@ class FanoutRun:
         target = urlparse(args.url)
         local_ips = itertools.cycle(args.local_ips.split(","))
 
-        async def open_subscriber(user: dict[str, Any]) -> LeanSubscriber:
+        async def open_subscriber(user: dict[str, Any], watched: list[int]) -> LeanSubscriber:
             async with connector.gate:
                 _, sub = await loop.create_connection(
                     lambda: LeanSubscriber(self, args.url, user["token"]),
@@ -380,11 +434,18 @@ class FanoutRun:
                     target.port,
                     local_addr=(next(local_ips), 0),
                 )
-                await sub.start(conversation)
+                await sub.start(conversation, watched)
             return sub
 
+        away = users[needed:] if args.presence_watch else []
+        if args.presence_watch and not away:
+            raise SystemExit(f"{args.users}: no people left over to come and go")
+        watch_lists = self.watch_lists(users[: args.subscribers], away)
         subscribers = await asyncio.gather(
-            *(open_subscriber(user) for user in users[: args.subscribers])
+            *(
+                open_subscriber(user, watched)
+                for user, watched in zip(users[: args.subscribers], watch_lists, strict=True)
+            )
         )
         connect_seconds = time.monotonic() - started
         senders = [
@@ -404,6 +465,11 @@ class FanoutRun:
             if args.reactions > 0
             else None
         )
+        coming_and_going = (
+            asyncio.create_task(self.come_and_go(connector, away, total / args.rate))
+            if away
+            else None
+        )
         for index in range(total):
             target = t0 + index / args.rate
             delay = target - time.monotonic()
@@ -412,6 +478,7 @@ class FanoutRun:
             measured = index >= warmup_count
             if measured and not first_measured_send:
                 first_measured_send = time.monotonic()
+                self.measuring = True
                 mark("measure_start")
             sender = senders[index % len(senders)]
             client_id = f"{run_id}-{index}"
@@ -433,9 +500,11 @@ class FanoutRun:
         last_send = time.monotonic()
         send_seconds = last_send - first_measured_send
         reactions_sent = await reacting if reacting is not None else 0
+        presence_reconnects = await coming_and_going if coming_and_going is not None else 0
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.all_received.wait(), timeout=LATE_AFTER_SECONDS)
         received_at_deadline = self.received_measured
+        self.measuring = False
         mark("measure_end")
         if received_at_deadline < self.expected:
             with contextlib.suppress(TimeoutError):
@@ -493,6 +562,9 @@ class FanoutRun:
             "reactions_sent": reactions_sent,
             "reactions_acked": sum(sender.reactions_acked for sender in senders),
             "reactions_received": self.reactions_received,
+            "presence_watch": args.presence_watch,
+            "presence_reconnects": presence_reconnects,
+            "presence_frames_per_s": round(self.presence_received / span, 1) if span > 0 else None,
             "disconnected": len(closed),
             "close_codes": sorted(set(closed)),
         }
@@ -1162,6 +1234,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     fanout.add_argument("--warmup", type=float, default=2.0, help="seconds, not measured")
     fanout.add_argument("--grace", type=float, default=10.0, help="extra wait for lost")
     fanout.add_argument("--reactions", type=float, default=0.0, help="reactions/s beside")
+    fanout.add_argument("--presence-watch", type=int, default=0, help="people each watches")
+    fanout.add_argument(
+        "--presence-reconnect-pct", type=float, default=10.0, help="% of N a minute, beside"
+    )
 
     idle = sub.add_parser("idle")
     common(idle)

@@ -33,6 +33,9 @@ class Room:
 
 
 rooms: defaultdict[int, Room] = defaultdict(Room)
+# (message id, user id, emoji) of the reactions that are on: as netzn, a toggle that
+# changes nothing is acknowledged with `changed: false` and not broadcast.
+reactions_on: set[tuple[int, int, str]] = set()
 message_ids = iter(range(1, 1 << 62))
 
 
@@ -107,6 +110,12 @@ async def handle(ws: ServerConnection) -> None:
                 seq = room.seq_of.get(message_id, 0)
                 user = {"id": user_id, "display_name": "Bench", "company": "Lasttest GmbH"}
                 emoji, on = frame["emoji"], bool(frame["on"])
+                key = (message_id, user_id, emoji)
+                changed = on != (key in reactions_on)
+                if on:
+                    reactions_on.add(key)
+                else:
+                    reactions_on.discard(key)
                 summary = [{"emoji": emoji, "count": 1, "mine": True, "names": ["Bench"]}]
                 reply = {
                     "type": "ack",
@@ -116,10 +125,12 @@ async def handle(ws: ServerConnection) -> None:
                     "seq": seq,
                     "emoji": emoji,
                     "on": on,
-                    "changed": True,
+                    "changed": changed,
                     "reactions": summary if on else [],
                 }
                 await ws.send(encode(reply))
+                if not changed:
+                    continue
                 reaction = {
                     "type": "reaction",
                     "conversation": room_id,

@@ -436,13 +436,19 @@ def scenario_fanout(options: argparse.Namespace) -> list[dict[str, Any]]:
     args += ["--rate", str(options.rate), "--messages", str(messages)]
     args += ["--senders", str(senders), "--reactions", str(options.reactions)]
     per_server: dict[str, list[dict[str, Any]]] = {kind: [] for kind in options.servers}
+    label = f"fanout N={options.subscribers} R={options.rate:g}"
+    if options.reactions:
+        label += f" +{options.reactions:g} reactions/s"
     for run in range(options.runs):
         for kind in options.servers:
             log(f"fanout N={options.subscribers} R={options.rate} {kind} run {run + 1} ...")
+            # The raw server has no presence: it carries the messages and reactions.
+            presence = options.presence_watch and kind != "raw"
+            mixed = ["--presence-watch", str(options.presence_watch)] if presence else []
             with running(kind) as server:
-                result = run_loadgen(server, "fanout", args)
-            result["label"] = f"fanout N={options.subscribers} R={options.rate:g}" + (
-                f" +{options.reactions:g} reactions/s" if options.reactions else ""
+                result = run_loadgen(server, "fanout", args + mixed)
+            result["label"] = label + (
+                f" +presence (watch {options.presence_watch}, 10 %/min)" if presence else ""
             )
             record(result)
             per_server[kind].append(result)
@@ -688,6 +694,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     fanout.add_argument("--rate", type=float, default=20.0)
     fanout.add_argument("--messages", type=int, default=0, help="default 300, 1000 at >=100/s")
     fanout.add_argument("--reactions", type=float, default=0.0, help="reactions/s beside")
+    fanout.add_argument(
+        "--presence-watch",
+        type=int,
+        default=0,
+        help="people each watches, 10 %%/min coming and going",
+    )
     idle = sub.add_parser("idle")
     common(idle, "netzn,raw", 1)
     idle.add_argument("--connections", type=int, default=10_000)
