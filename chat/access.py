@@ -6,14 +6,14 @@ error, so nobody can probe.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Block
+from chat.compiled import CompiledRows
 from chat.models import Attachment, Conversation, Message, MessageReport, Participant
 from realtime.errors import ClientError, forbidden
 
@@ -77,22 +77,27 @@ class SubscriptionAccess:
     can_write: bool
 
 
+SUBSCRIPTION_ROW = CompiledRows(
+    lambda conversation_id, user_id: (
+        Conversation.objects.filter(pk=conversation_id)
+        .annotate(
+            takes_part=Exists(
+                Participant.objects.filter(conversation_id=OuterRef("pk"), user_id=user_id)
+            )
+        )
+        .values_list("last_seq", "readable_by_all", "kind", "takes_part")
+    )
+)
+
+
 def access_subscription(user: Any, conversation_id: Any) -> SubscriptionAccess:
     """`access_conversation`'s decision in one query (the conversation with whether
     `user` takes part), for the catch-up of every reconnect: `forbidden` unless
     `user` takes part or it is an open group (also when missing)."""
     if not is_id(conversation_id) or not user.is_authenticated or not user.is_active:
         raise forbidden()
-    row = (
-        Conversation.objects.filter(pk=conversation_id)
-        .annotate(
-            takes_part=Exists(
-                Participant.objects.filter(conversation_id=OuterRef("pk"), user_id=user.pk)
-            )
-        )
-        .values_list("last_seq", "readable_by_all", "kind", "takes_part")
-        .first()
-    )
+    found = SUBSCRIPTION_ROW.rows(int(conversation_id), user.pk)
+    row = found[0] if found else None
     if row is None:
         raise forbidden()
     last_seq, readable_by_all, kind, takes_part = row
@@ -245,31 +250,6 @@ def messages_page(
     if newest_first:
         rows.reverse()
     return Page(messages=rows, last_seq=conversation.last_seq, truncated=truncated)
-
-
-class CompiledRows:
-    """A queryset of one person's rows compiled to SQL once per database, then run
-    with a cursor: the ORM still writes the statement, but a handshake no longer pays
-    0.3-0.8 ms of CPU to compile it again (docs/performance.md, "Connecting: the
-    handshake's CPU cut"). `build(user_id)` must give the same SQL for every id;
-    the id goes in as a parameter wherever `build` put it. Only for rows the backend
-    reads without converters (integers and text)."""
-
-    MARK = -4_711_000_001  # stands for the person's id while compiling
-
-    def __init__(self, build: Callable[[int], QuerySet[Any]]) -> None:
-        self.build = build
-        self.compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
-
-    def rows(self, user_id: int, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
-        compiled = self.compiled.get(using)
-        if compiled is None:
-            sql, params = self.build(self.MARK).query.get_compiler(using).as_sql()
-            compiled = self.compiled[using] = (sql, tuple(params))
-        sql, params = compiled
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, [user_id if param == self.MARK else param for param in params])
-            return list(cursor.fetchall())
 
 
 HELLO_ROWS = CompiledRows(

@@ -40,6 +40,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.throttle import limit_action
 from chat.access import access_conversation, is_id
+from chat.compiled import CompiledRows
 from chat.filetypes import IMAGE_TYPES, Kind, NotAllowed, detect
 from chat.models import Attachment, Message
 from realtime.errors import ClientError, forbidden
@@ -378,17 +379,22 @@ def attachments_payload(message: Message) -> list[AttachmentPayload]:
     return [attachment_payload(attachment) for attachment in message.attachments.all()]
 
 
+ATTACHMENT_ROWS = CompiledRows(
+    lambda message_ids: (
+        Attachment.objects.filter(message_id__in=message_ids)
+        .order_by("position", "pk")
+        .values_list("message_id", "id", "name", "size", "content_type", "thumbnail")
+    )
+)
+
+
 def attachments_of(message_ids: list[int]) -> dict[int, list[AttachmentPayload]]:
     """Message id -> its attachments' payloads, as `attachments_payload` gives them
     (the order of the send), for many messages in one query without instances."""
     if not message_ids:
         return {}
     found: dict[int, list[AttachmentPayload]] = {}
-    for message_id, pk, name, size, content_type, thumbnail in (
-        Attachment.objects.filter(message_id__in=message_ids)
-        .order_by("position", "pk")
-        .values_list("message_id", "id", "name", "size", "content_type", "thumbnail")
-    ):
+    for message_id, pk, name, size, content_type, thumbnail in ATTACHMENT_ROWS.rows(message_ids):
         url = attachment_url_of(pk)
         payload: AttachmentPayload = {
             "id": pk,

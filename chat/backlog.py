@@ -19,6 +19,7 @@ from django.conf import settings
 
 from chat.access import access_subscription
 from chat.attachments import attachments_of
+from chat.compiled import CompiledRows
 from chat.events import MESSAGE_ROW_FIELDS, MessageFrame, message_frame_of_row
 from chat.models import Message
 from chat.reactions import summaries
@@ -34,6 +35,28 @@ class Backlog:
     can_write: bool
 
 
+# The newest rows after a seq, one statement per backlog limit (the LIMIT is in it).
+_MISSED_ROWS: dict[int, CompiledRows] = {}
+
+
+def missed_rows(
+    conversation_id: int, after: int, last_seq: int, limit: int
+) -> list[dict[str, Any]]:
+    """The newest `limit` messages with after < seq <= last_seq, newest first."""
+    statement = _MISSED_ROWS.get(limit)
+    if statement is None:
+        statement = _MISSED_ROWS[limit] = CompiledRows(
+            lambda conversation, lowest, highest: (
+                Message.objects.filter(
+                    conversation_id=conversation, seq__gt=lowest, seq__lte=highest
+                )
+                .order_by("-seq")
+                .values(*MESSAGE_ROW_FIELDS)[:limit]
+            )
+        )
+    return statement.dicts(conversation_id, after, last_seq)
+
+
 def subscription_backlog(user: Any, conversation_id: int, after: int | None) -> Backlog:
     """What a subscribe of `user` with `after` (None: no catch-up) answers: the newest
     `NETZN_BACKLOG_LIMIT` messages after `after`, up to the conversation's last seq as
@@ -43,11 +66,7 @@ def subscription_backlog(user: Any, conversation_id: int, after: int | None) -> 
     if after is None or after >= last_seq:
         return Backlog(frames=[], last_seq=last_seq, truncated=False, can_write=access.can_write)
     limit = settings.NETZN_BACKLOG_LIMIT
-    rows = list(
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=last_seq)
-        .order_by("-seq")
-        .values(*MESSAGE_ROW_FIELDS)[: limit + 1]
-    )
+    rows = missed_rows(conversation_id, after, last_seq, limit + 1)
     truncated = len(rows) > limit
     rows = rows[:limit]
     rows.reverse()

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Case, Count, F, IntegerField, Max, Min, Value, When, Window
 from django.db.models.functions import RowNumber
 
+from chat.compiled import CompiledRows
 from chat.events import REACTIONS_ATTR, ReactionSummary
 from chat.models import Message, Reaction
 from realtime.errors import ClientError
@@ -71,21 +72,13 @@ def clean_on(on: Any) -> bool:
     return on
 
 
-def summaries(message_ids: Iterable[int], viewer: Any) -> dict[int, list[ReactionSummary]]:
-    """Message id -> its reactions as `viewer` sees them (`mine`: the viewer's own;
-    `viewer` None: nobody's, for frames shared by every subscriber). One query: each
-    row carries its (message, emoji) group's count and whether the viewer is in it,
-    and only the first `NAMES_MAX` rows of a group come back."""
-    ids = list(message_ids)
-    if not ids:
-        return {}
-    viewer_id = getattr(viewer, "pk", None) if viewer is not None else None
+def _summary_rows(message_ids: list[int], viewer_id: int) -> Any:
     group = [F("message_id"), F("emoji")]
     mine = Case(
         When(user_id=viewer_id, then=Value(1)), default=Value(0), output_field=IntegerField()
     )
-    rows = (
-        Reaction.objects.filter(message_id__in=ids)
+    return (
+        Reaction.objects.filter(message_id__in=message_ids)
         .annotate(
             total=Window(Count("id"), partition_by=group),
             first_id=Window(Min("id"), partition_by=group),
@@ -96,6 +89,22 @@ def summaries(message_ids: Iterable[int], viewer: Any) -> dict[int, list[Reactio
         .order_by("message_id", "first_id", "id")
         .values_list("message_id", "emoji", "total", "is_mine", "user_id", "user__display_name")
     )
+
+
+SUMMARY_ROWS = CompiledRows(_summary_rows)
+
+
+def summaries(message_ids: Iterable[int], viewer: Any) -> dict[int, list[ReactionSummary]]:
+    """Message id -> its reactions as `viewer` sees them (`mine`: the viewer's own;
+    `viewer` None: nobody's, for frames shared by every subscriber). One query: each
+    row carries its (message, emoji) group's count and whether the viewer is in it,
+    and only the first `NAMES_MAX` rows of a group come back."""
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    viewer_id = getattr(viewer, "pk", None) if viewer is not None else None
+    # Nobody has the id 0: nothing is "mine" for frames shared by every subscriber.
+    rows = SUMMARY_ROWS.rows(ids, viewer_id or 0)
     result: dict[int, list[ReactionSummary]] = {}
     current: dict[tuple[int, str], ReactionSummary] = {}
     for message_id, emoji, total, is_mine, user_id, name in rows:
