@@ -20,14 +20,16 @@ what the process could not start within its budget, about one per refused client
 `Retry-After` hands out later "appointments" instead of the same second to everyone:
 the first is when the queue now waiting will be done, each further refusal moves
 that horizon on by 1/rate seconds, and the client is told the whole seconds until
-its appointment (at least 1, at most `MAX_RETRY_AFTER`). The rate is what the
-process can complete with its places full (Little's law: the places over the recent
-mean time a handshake spends in flight, at least `MIN_RATE`), not what it did
-complete: while clients wait for their appointments the places are not full, and
-the completions alone would talk the rate down. A burst of 2,000 refused at once on a
-process that completes 400 a second is told 1, 2, ... 5 s, which spreads its return
-over the time the process needs for it; the client's own jitter spreads it within
-each second, and the queue takes up what arrives early.
+its appointment (at least 1, at most `MAX_RETRY_AFTER`: a client told 10 s that comes
+back to a full queue is told again, which costs a refusal; one told a minute on an
+estimate of the storm's first second leaves the process idle). The rate is what the
+process completes with its places full: the places over the recent mean time a
+handshake spends in flight (Little's law, at least `MIN_RATE`), or what it did
+complete while handshakes waited, when that was more (a storm's first handshakes
+share the process with the arrival of all the others and take long). A burst of 2,000
+refused at once on a process that completes 400 a second is told 1, 2, ... 5 s, which
+spreads its return over the time the process needs for it; the client's own jitter
+spreads it within each second, and the queue takes up what arrives early.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ logger = logging.getLogger(__name__)
 Scope = dict[str, Any]
 
 MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when to return
-MAX_RETRY_AFTER = 120
+MAX_RETRY_AFTER = 10
 # Weight of the newest handshake in the mean time in flight.
 SMOOTHING = 0.05
 # daphne itself refuses (403) a handshake the application has not answered within
@@ -60,6 +62,8 @@ SMOOTHING = 0.05
 # throughput instead: places / time in flight.)
 TARGET_SECONDS = 2.0
 MIN_PLACES = 4
+# Completions while handshakes waited that the measured rate is taken over.
+COUNTED = 64
 # What a waiting handshake leaves of daphne's `--websocket_connect_timeout` for its
 # own work once it has a place.
 RESERVE_SECONDS = 2.0
@@ -78,6 +82,9 @@ class HandshakeGate:
         self.refused = 0
         self.horizon = 0.0
         self.mean_seconds = 0.05  # mean time a handshake spends in flight
+        # When the last handshakes left their places while others waited: what the
+        # process completes when it has work queued, measured.
+        self.busy_completions: collections.deque[float] = collections.deque(maxlen=COUNTED)
         self.last_logged = 0.0
 
     def places(self) -> int:
@@ -123,8 +130,13 @@ class HandshakeGate:
 
     def done(self, started: float) -> None:
         """A handshake left its place (accepted, refused or gone)."""
-        took = time.monotonic() - started
+        now = time.monotonic()
+        took = now - started
         self.mean_seconds += SMOOTHING * (took - self.mean_seconds)
+        if self.waiting:
+            self.busy_completions.append(now)
+        else:
+            self.busy_completions.clear()
         self.hand_on()
         self.trim()
 
@@ -148,8 +160,15 @@ class HandshakeGate:
                 place.set_result(False)
 
     def rate(self) -> float:
-        """Handshakes per second this process completes with its places full."""
-        return max(MIN_RATE, self.places() / max(self.mean_seconds, 1e-3))
+        """Handshakes per second this process completes with its places full: the
+        places over the mean time in flight (Little's law), or what it did complete
+        while handshakes waited, when that was more (a storm's first handshakes shared
+        the process with the arrival of all the others and took long)."""
+        littles = self.places() / max(self.mean_seconds, 1e-3)
+        done = self.busy_completions
+        if len(done) == COUNTED and done[-1] > done[0]:
+            littles = max(littles, (COUNTED - 1) / (done[-1] - done[0]))
+        return max(MIN_RATE, littles)
 
     def retry_after(self) -> int:
         """Whole seconds until this refused client's appointment: after the queue

@@ -4,8 +4,11 @@ refusals themselves are tested against real daphne in tests/live/test_admission.
 from __future__ import annotations
 
 import asyncio
+import time
 
-from realtime.admission import MAX_RETRY_AFTER, HandshakeGate
+import pytest
+
+from realtime.admission import COUNTED, MAX_RETRY_AFTER, HandshakeGate
 
 
 async def settle() -> None:
@@ -97,3 +100,23 @@ def test_a_starved_process_gives_out_fewer_places() -> None:
     assert gate.places() == 16
     gate.mean_seconds = 60.0
     assert gate.places() == 4
+
+
+async def test_the_rate_is_what_the_process_completed_while_handshakes_waited_when_more() -> None:
+    """A storm's first handshakes share the process with the arrival of all the others
+    and take long; what the process then completes with work queued is the rate."""
+    gate = HandshakeGate(limit=64, wait_seconds=10)
+    gate.mean_seconds = 1.0  # Little's law: 64 / 1 s = 64 a second
+    assert gate.rate() == 64
+    gate.in_flight = 64
+    waiting = [asyncio.ensure_future(gate.wait_for_place(30)) for _ in range(100)]
+    await settle()
+    for _ in range(COUNTED):
+        gate.done(time.monotonic() - 1.0)  # the mean stays 1 s
+    # 64 completed with work queued, within the test's few milliseconds: far more.
+    assert gate.rate() > 1000
+    for task in waiting:
+        task.cancel()
+    await settle()
+    gate.done(time.monotonic() - 1.0)  # nobody waits: the measurement is over
+    assert gate.rate() == pytest.approx(64, rel=0.01)
