@@ -96,11 +96,10 @@ def access_subscription(user: Any, conversation_id: Any) -> SubscriptionAccess:
     `user` takes part or it is an open group (also when missing)."""
     if not is_id(conversation_id) or not user.is_authenticated or not user.is_active:
         raise forbidden()
-    found = SUBSCRIPTION_ROW.rows(int(conversation_id), user.pk)
-    row = found[0] if found else None
-    if row is None:
+    found = SUBSCRIPTION_ROW.rows(conversation_id, user.pk)
+    if not found:
         raise forbidden()
-    last_seq, readable_by_all, kind, takes_part = row
+    last_seq, readable_by_all, kind, takes_part = found[0]
     if not takes_part and not open_to_readers(readable_by_all, kind):
         raise forbidden()
     return SubscriptionAccess(last_seq=last_seq, can_write=bool(takes_part))

@@ -1,6 +1,6 @@
 """Querysets compiled to SQL once, then run with a cursor, for the statements every
 handshake and every reconnect's catch-up runs (docs/performance.md, "Connecting: the
-handshake's CPU cut" and "A reconnect's catch-up compiled once"): the ORM still
+handshake's CPU cut" and "Main after stop 21"): the ORM still
 writes the statement, but building and compiling it again cost more CPU than the
 database took to answer it.
 
@@ -33,7 +33,9 @@ assert LONGEST_KEPT < MARK_STRIDE
 class Compiled:
     __slots__ = ("compiler", "converters", "names", "params", "sql")
 
-    def __init__(self, queryset: QuerySet[Any], using: str, marks: dict[int, tuple[int, int]]):
+    def __init__(
+        self, queryset: QuerySet[Any], using: str, marks: dict[int, tuple[int, int]]
+    ) -> None:
         compiler = queryset.query.get_compiler(using)
         sql, params = compiler.as_sql()
         found = [marks[param] for param in params if isinstance(param, int) and param in marks]

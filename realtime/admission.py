@@ -8,14 +8,15 @@ and Redis steps, the process ran at 100 % for minutes, handshakes timed out on t
 client side and their retries kept it saturated (docs/performance.md, "Reconnect
 storm"). Here at most `NETZN_MAX_HANDSHAKES_IN_FLIGHT` handshakes per process are
 between "request arrived" and "accepted or refused" (fewer while the mean time in
-flight is past `TARGET_SECONDS`, inside daphne's 5 s handshake timeout). One more
-**waits for a place** (first come, first served) when the queue before it is done
-within `QUEUE_SECONDS` at the rate the process completes handshakes; otherwise it is
-answered **HTTP 503 with `Retry-After`** before any database or Redis work (daphne's
-HTTP parsing and this check are all it costs; docs/protocol.md, "Reconnecting").
-Waiting costs a future; a refusal costs the client a new TCP connection and
-handshake and the process their parsing, so the queue keeps a storm's refusals to
-what the process could not start within its budget, about one per refused client.
+flight is past `TARGET_SECONDS`). One more **waits for a place** (first come, first
+served) while the queue is no longer than what the process starts within
+`NETZN_HANDSHAKE_WAIT_SECONDS` at its rate, and never past daphne's handshake timeout
+(`--websocket_connect_timeout`, 30 s on `make run`'s command line) less
+`RESERVE_SECONDS`; otherwise it is answered **HTTP 503 with `Retry-After`** before any
+database or Redis work (daphne's HTTP parsing and this check are all it costs;
+docs/protocol.md, "Reconnecting"). Waiting costs a future; a refusal costs the client
+a new TCP connection and handshake and the process their parsing, so the queue keeps
+a storm's refusals to what the process could not start within its budget.
 
 `Retry-After` hands out later "appointments" instead of the same second to everyone:
 the first is when the queue now waiting will be done, each further refusal moves
