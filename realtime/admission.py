@@ -236,7 +236,7 @@ class HandshakeAdmission:
         if started is None:
             started = await gate.wait_for_place(self.wait_seconds(send))
             if started is not None and not handshake_pending(send):
-                gate.done(started)  # the client left while it waited
+                gate.hand_on()  # the client left while it waited: its wait is no handshake
                 return None
         if started is None:
             retry_after = gate.retry_after()
