@@ -9,10 +9,11 @@ keep working.
   (`<prefix>:conns:<user id>`), a member per open connection scored with the time it
   expires. Each process refreshes its members every `REFRESH_SECONDS`, so the
   connections of a process that died without closing them expire after
-  `EXPIRE_SECONDS` instead of counting forever. Taking a place is one atomic Lua
-  script, one round trip (drop expired, add, count, and over the cap give the place
-  back at once): the MULTI pipeline and the extra ZREM it replaced cost about a
-  tenth of a handshake's CPU in redis-py (docs/performance.md, "Connecting").
+  `EXPIRE_SECONDS` instead of counting forever. Taking a place is an atomic Lua
+  script (drop expired, add, count, and over the cap give the place back at once),
+  and the places taken while one call is on its way go together in the next
+  (`realtime.coalesce`): a burst of handshakes costs one round trip per batch, not
+  one each (docs/performance.md, "Connecting").
 - Without Redis (embedded, one process) the count is a dict in the process.
 
 If Redis does not answer, the handshake is allowed (the cap protects the server; it
@@ -22,30 +23,41 @@ is not worth refusing everyone while Redis is away).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
+
+from realtime.coalesce import Coalesced
 
 logger = logging.getLogger(__name__)
 
 EXPIRE_SECONDS = 90.0
 REFRESH_SECONDS = 30.0
-# KEYS[1] the person's set; ARGV: now, expiry of the new member, the member, the cap,
-# the key's TTL. Answers 1 (taken) or 0 (at the cap; nothing added).
+# KEYS: the person's set of each place asked for; ARGV: now, expiry of the new
+# members, the cap, the keys' TTL, then the member of each key in turn. Answers 1
+# (taken) or 0 (at the cap; nothing added) per key, in order.
 TAKE_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-if redis.call('ZCARD', KEYS[1]) > tonumber(ARGV[4]) then
-  redis.call('ZREM', KEYS[1], ARGV[3])
-  return 0
+local taken = {}
+for i, key in ipairs(KEYS) do
+  local member = ARGV[4 + i]
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+  redis.call('ZADD', key, ARGV[2], member)
+  if redis.call('ZCARD', key) > tonumber(ARGV[3]) then
+    redis.call('ZREM', key, member)
+    taken[i] = 0
+  else
+    redis.call('EXPIRE', key, ARGV[4])
+    taken[i] = 1
+  end
 end
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-return 1
+return taken
 """
 
 
@@ -55,9 +67,13 @@ class ConnectionRegistry:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.open: defaultdict[int, set[str]] = defaultdict(set)
+        # Unique across processes and restarts (a new process may get a dead one's
+        # pid while its places have not expired) without a uuid4 per handshake.
+        self.id_prefix = f"{os.getpid()}:{uuid.uuid4().hex[:12]}:"
+        self.ids = itertools.count()
 
     def new_id(self) -> str:
-        return f"{os.getpid()}:{uuid.uuid4().hex}"
+        return f"{self.id_prefix}{next(self.ids)}"
 
     async def take(self, user_id: int, connection_id: str) -> bool:
         """Take a place for a new connection; False when the person is at the cap."""
@@ -86,6 +102,7 @@ class RedisConnectionRegistry(ConnectionRegistry):
         self.redis: Any = aioredis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
         self.prefix = prefix
         self.take_script = self.redis.register_script(TAKE_SCRIPT)
+        self.take_places = Coalesced(self.take_many)
         self.refresher: asyncio.Task[None] | None = None
         self.returning: list[tuple[str, str]] = []
         self.returner: asyncio.Task[None] | None = None
@@ -93,15 +110,23 @@ class RedisConnectionRegistry(ConnectionRegistry):
     def key(self, user_id: int) -> str:
         return f"{self.prefix}:conns:{user_id}"
 
-    async def take(self, user_id: int, connection_id: str) -> bool:
+    async def take_many(self, places: Sequence[tuple[int, str]]) -> list[int]:
         now = time.time()
-        key = self.key(user_id)
+        taken = await self.take_script(
+            keys=[self.key(user_id) for user_id, _ in places],
+            args=[
+                now,
+                now + EXPIRE_SECONDS,
+                self.limit,
+                int(EXPIRE_SECONDS),
+                *(connection_id for _, connection_id in places),
+            ],
+        )
+        return [int(answer) for answer in taken]
+
+    async def take(self, user_id: int, connection_id: str) -> bool:
         try:
-            taken = await self.take_script(
-                keys=[key],
-                args=[now, now + EXPIRE_SECONDS, connection_id, self.limit, int(EXPIRE_SECONDS)],
-            )
-            if not taken:
+            if not await self.take_places((user_id, connection_id)):
                 return False
         except Exception as exc:
             logger.warning("connection cap not checked, Redis unavailable: %s", exc)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -342,15 +343,19 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
         super().__init__(hosts=hosts, prefix=prefix or settings.NETZN_REDIS_PREFIX, **kwargs)
         shards: list[Any] = self._shards  # type: ignore[has-type]
         self._shards = [ConfirmingShard(shard.host, self) for shard in shards]
+        # channel -> the group channels it is in (`groups` the other way round), so a
+        # consumer that leaves does not look through every group of the process.
+        self.memberships: dict[str, set[str]] = {}
+        self.pid = os.getpid()
+        self.channel_numbers = itertools.count()
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         """A channel of this process. netzn never sends to one consumer's channel from
         another process (per-person events go to the person's group), so a specific
         channel is not subscribed in Redis: that would be one more SUBSCRIBE per
-        WebSocket handshake. `send` to it from this process is delivered locally."""
-        import uuid
-
-        channel = f"{self.prefix}{prefix}{uuid.uuid4().hex}"
+        WebSocket handshake. `send` to it from this process is delivered locally.
+        Named by a count, as only this process knows it (no uuid4 per handshake)."""
+        channel = f"{self.prefix}{prefix}{self.pid}.{next(self.channel_numbers)}"
         self.channels[channel] = SmallQueue()
         return channel
 
@@ -370,7 +375,7 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
             # The consumer left (as in channels-redis): forget the channel and its
             # groups, so nothing is queued for it any more.
             self.channels.pop(channel, None)
-            for group_channel in [g for g, members in self.groups.items() if channel in members]:
+            for group_channel in list(self.memberships.get(channel, ())):
                 await self._discard(group_channel, channel)
             raise
         return self.channel_layer.deserialize(message)
@@ -384,6 +389,7 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
             self.channels[channel] = SmallQueue()
         group_channel = self._get_group_channel_name(group)
         self.groups.setdefault(group_channel, set()).add(channel)
+        self.memberships.setdefault(channel, set()).add(group_channel)
         await self._get_shard(group_channel).subscribe(group_channel)
 
     async def group_discard(self, group: str, channel: str) -> None:
@@ -394,9 +400,18 @@ class RedisPubSubLoopLayer(pubsub.RedisPubSubLoopLayer):
         if members is None or channel not in members:
             return
         members.discard(channel)
+        groups = self.memberships.get(channel)
+        if groups is not None:
+            groups.discard(group_channel)
+            if not groups:
+                del self.memberships[channel]
         if not members:
             del self.groups[group_channel]
             await self._get_shard(group_channel).unsubscribe(group_channel)
+
+    async def flush(self) -> None:
+        self.memberships = {}
+        await super().flush()
 
     async def group_send_many(self, items: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
         """Send each (group, message), in order per group, one pipelined round trip

@@ -45,6 +45,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from realtime import publish as publishing
+from realtime.coalesce import Coalesced
 from realtime.hub import Hub, get_hub
 from realtime.layers import topic_group
 
@@ -59,6 +60,8 @@ SWEEP_BATCH = 500
 
 # The channel and message of a presence change's PUBLISH, given the time of the change.
 Announcement = Callable[[float], tuple[str, bytes]]
+# A connection that opened or ended: person, connection id, its announcement if any.
+Change = tuple[int, str, Announcement | None]
 
 
 class Socket(Protocol):
@@ -140,36 +143,49 @@ class LocalStore:
             self.seen.clear()
 
 
-# KEYS: connections of the person, online set. ARGV: now, expiry, connection, person,
-# ttl[, channel, message]. Returns the person's live connections before this one (0:
-# just came online, and then the announcement, if given, is published here).
+# Connections recorded together (`realtime.coalesce`). KEYS: the online set, then
+# the connections of each one's person. ARGV: now, expiry, ttl, then per connection:
+# connection, person, channel, message (channel '' when the caller publishes itself).
+# Returns per connection the person's live connections before it (0: just came
+# online, and then its announcement, if given, is published here).
 CONNECT_LUA = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local before = redis.call('ZCARD', KEYS[1])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[4])
-if before == 0 and ARGV[6] then
-  redis.call('PUBLISH', ARGV[6], ARGV[7])
+local befores = {}
+for i = 2, #KEYS do
+  local at = 4 + (i - 2) * 4
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[1])
+  local before = redis.call('ZCARD', KEYS[i])
+  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[at])
+  redis.call('EXPIRE', KEYS[i], ARGV[3])
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[at + 1])
+  if before == 0 and ARGV[at + 2] ~= '' then
+    redis.call('PUBLISH', ARGV[at + 2], ARGV[at + 3])
+  end
+  befores[i - 1] = before
 end
-return before
+return befores
 """
 
-# KEYS: connections, online set, seen hash. ARGV: now, connection, person[, channel,
-# message]. Returns 1 when that was the person's last live connection (now offline,
-# and then the announcement, if given, is published here).
+# Connections ended together. KEYS: the online set, the seen hash, then the
+# connections of each one's person. ARGV: now, then per connection: connection,
+# person, channel, message. Returns per connection 1 when it was the person's last
+# live one (now offline, and then its announcement, if given, is published here).
 DISCONNECT_LUA = """
-local removed = redis.call('ZREM', KEYS[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if removed == 1 and redis.call('ZCARD', KEYS[1]) == 0 then
-  redis.call('ZREM', KEYS[2], ARGV[3])
-  redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
-  if ARGV[4] then
-    redis.call('PUBLISH', ARGV[4], ARGV[5])
+local last = {}
+for i = 3, #KEYS do
+  local at = 2 + (i - 3) * 4
+  local removed = redis.call('ZREM', KEYS[i], ARGV[at])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[1])
+  last[i - 2] = 0
+  if removed == 1 and redis.call('ZCARD', KEYS[i]) == 0 then
+    redis.call('ZREM', KEYS[1], ARGV[at + 1])
+    redis.call('HSET', KEYS[2], ARGV[at + 1], ARGV[1])
+    if ARGV[at + 2] ~= '' then
+      redis.call('PUBLISH', ARGV[at + 2], ARGV[at + 3])
+    end
+    last[i - 2] = 1
   end
-  return 1
 end
-return 0
+return last
 """
 
 # KEYS: online set, seen hash. ARGV: now, connections key prefix, batch, ttl.
@@ -255,6 +271,8 @@ class RedisStore:
         self.redis: Any = aioredis.Redis(connection_pool=pool)
         self.connect_script = self.redis.register_script(CONNECT_LUA)
         self.disconnect_script = self.redis.register_script(DISCONNECT_LUA)
+        self.connects: Coalesced[Change, int] = Coalesced(self.connect_many)
+        self.disconnects: Coalesced[Change, float | None] = Coalesced(self.disconnect_many)
         self.sweep_script = self.redis.register_script(SWEEP_LUA)
         self.refresh_script = self.redis.register_script(REFRESH_LUA)
         self.loop = loop
@@ -270,17 +288,10 @@ class RedisStore:
     ) -> bool:
         """True when the person just came online; then `announcement(now)` (the
         channel and message of the layer's PUBLISH), if given, is published by the
-        script itself, in the same round trip."""
+        script itself, in the same round trip. Connections recorded while one call
+        is on its way go together in the next."""
         self._bind()
-        now = time.time()
-        args: list[Any] = [now, now + self.ttl(), connection_id, user_id]
-        args.append(max(1, int(self.ttl() * 2)))
-        if announcement is not None:
-            args += announcement(now)
-        before = await self.connect_script(
-            keys=[self.connections_key(user_id), self.online_key], args=args
-        )
-        return int(before) == 0
+        return await self.connects((user_id, connection_id, announcement)) == 0
 
     async def disconnect(
         self, user_id: int, connection_id: str, announcement: Announcement | None = None
@@ -288,14 +299,32 @@ class RedisStore:
         """When the person went offline, then (and `announcement(now)` published by
         the script, as in `connect`)."""
         self._bind()
+        return await self.disconnects((user_id, connection_id, announcement))
+
+    @staticmethod
+    def script_args(now: float, changes: Sequence[Change]) -> list[Any]:
+        """Each change's connection, person, and the channel and message of its
+        announcement ('' for none), as the scripts read them."""
+        args: list[Any] = []
+        for user_id, connection_id, announcement in changes:
+            channel, message = announcement(now) if announcement is not None else ("", b"")
+            args += [connection_id, user_id, channel, message]
+        return args
+
+    async def connect_many(self, changes: Sequence[Change]) -> list[int]:
         now = time.time()
-        args: list[Any] = [now, connection_id, user_id]
-        if announcement is not None:
-            args += announcement(now)
-        last = await self.disconnect_script(
-            keys=[self.connections_key(user_id), self.online_key, self.seen_key], args=args
-        )
-        return now if int(last) == 1 else None
+        keys = [self.online_key, *(self.connections_key(user_id) for user_id, _, _ in changes)]
+        args = [now, now + self.ttl(), max(1, int(self.ttl() * 2))]
+        answer = await self.connect_script(keys=keys, args=args + self.script_args(now, changes))
+        return [int(before) for before in answer]
+
+    async def disconnect_many(self, changes: Sequence[Change]) -> list[float | None]:
+        now = time.time()
+        keys = [self.online_key, self.seen_key]
+        keys += [self.connections_key(user_id) for user_id, _, _ in changes]
+        args = [now, *self.script_args(now, changes)]
+        answer = await self.disconnect_script(keys=keys, args=args)
+        return [now if int(last) == 1 else None for last in answer]
 
     async def refresh(self, held: dict[int, set[str]]) -> list[int]:
         """Keep this process's connections alive; returns the people who had been

@@ -42,3 +42,18 @@ async def test_past_the_cap_a_handshake_is_refused_with_429_and_the_open_ones_ke
     await sockets[-1].ping()
     for socket in [*sockets, other]:
         await socket.close()
+
+
+async def test_handshakes_at_once_past_the_cap_admit_exactly_the_cap(live: Deployment) -> None:
+    """Places asked for together go to Redis together (`realtime.coalesce`): of
+    CAP + 5 handshakes at once on both processes, exactly CAP are admitted."""
+    carla = live.person("Carla Wiese")
+    attempts = [live.socket(carla, live.servers[n % len(live.servers)]) for n in range(CAP + 5)]
+    outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+    admitted = [outcome for outcome in outcomes if isinstance(outcome, Socket)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, InvalidStatus)]
+    assert len(admitted) == CAP
+    assert [refused_status(refusal) for refusal in refused] == [429] * 5
+    await asyncio.gather(*(socket.ping() for socket in admitted))
+    for socket in admitted:
+        await socket.close()

@@ -5,6 +5,7 @@ refresh of more people than one script call takes covers every one of them."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -99,3 +100,25 @@ async def test_the_scripts_publish_the_announcement_only_on_coming_online_and_go
     finally:
         await pubsub.aclose()
         await client.aclose()
+
+
+async def test_connections_opened_and_closed_at_once_announce_the_person_once(store):
+    """Connections recorded together go in one script call (`realtime.coalesce`):
+    of three connections of one person opened at once exactly one brings them
+    online, and of the three closing at once exactly one takes them offline; someone
+    else in the same batches is unaffected."""
+    opened = await asyncio.gather(
+        store.connect(7, "p:a"),
+        store.connect(7, "p:b"),
+        store.connect(8, "p:c"),
+        store.connect(7, "p:d"),
+    )
+    assert sorted(opened[:2] + opened[3:]) == [False, False, True]
+    assert opened[2] is True
+    assert store.states_now([7, 8]) == {7: (True, None), 8: (True, None)}
+    closed = await asyncio.gather(
+        store.disconnect(7, "p:a"), store.disconnect(7, "p:b"), store.disconnect(7, "p:d")
+    )
+    assert sum(when is not None for when in closed) == 1
+    assert store.states_now([7])[7][0] is False
+    assert store.states_now([8])[8][0] is True
