@@ -20,7 +20,13 @@ from accounts.access import is_blocked_between
 from accounts.models import Block, User
 from accounts.throttle import limit_action
 from chat import attachments
-from chat.access import access_message, direct_key_for, is_id, mention_candidates
+from chat.access import (
+    access_message,
+    access_message_to_react,
+    direct_key_for,
+    is_id,
+    mention_candidates,
+)
 from chat.events import (
     FORMER_MEMBER,
     author_payload,
@@ -1142,33 +1148,45 @@ def do_set_reaction(*, actor: Any, message_id: Any, emoji: Any, on: Any) -> tupl
     Emits after the commit, when something changed: `reaction` on `conv:<id>`."""
     emoji = clean_emoji(emoji)
     on = clean_on(on)
-    message = access_message(actor, message_id)
-    conversation = message.conversation
-    if conversation.read_only:
-        raise forbidden()
-    if not Participant.objects.filter(conversation=conversation, user=actor).exists():
-        raise forbidden()
-    if conversation.kind == Conversation.Kind.DIRECT:
-        for other in Participant.objects.filter(conversation=conversation).exclude(user=actor):
+    target = access_message_to_react(actor, message_id)
+    message = target.message
+    if target.kind == Conversation.Kind.DIRECT:
+        others = Participant.objects.filter(conversation_id=message.conversation_id)
+        for other in others.exclude(user=actor).select_related("user"):
             if not other.user.is_active or is_blocked_between(actor, other.user):
                 raise forbidden()
     if message.deleted_at is not None:
         raise ClientError("conflict", "Die Nachricht wurde gelöscht.")
     limit_action("reaction", actor.pk)
     with transaction.atomic():
-        if on:
-            try:
-                with transaction.atomic():
-                    Reaction.objects.create(message=message, user=actor, emoji=emoji)
-            except IntegrityError:
-                return message, False
-        elif not Reaction.objects.filter(message=message, user=actor, emoji=emoji).delete()[0]:
+        if not store_reaction(message.pk, actor.pk, emoji, on=on):
             return message, False
         publish_on_commit(
             conversation_topic(message.conversation_id),
             reaction_frame(message, actor, emoji, on),
         )
     return message, True
+
+
+def store_reaction(message_id: int, user_id: int, emoji: str, *, on: bool) -> bool:
+    """Insert (`on`) or delete one reaction row; whether a row changed. One plain
+    statement either way (PostgreSQL and SQLite alike): a reaction set twice is
+    left alone by the unique constraint (`ON CONFLICT DO NOTHING`, no savepoint and
+    IntegrityError), and nothing cascades from a reaction (no collector needed)."""
+    with connection.cursor() as cursor:
+        if on:
+            created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+            cursor.execute(INSERT_REACTION, [message_id, user_id, emoji, created_at])
+        else:
+            cursor.execute(DELETE_REACTION, [message_id, user_id, emoji])
+        return bool(cursor.rowcount == 1)
+
+
+INSERT_REACTION = (
+    "INSERT INTO chat_reaction (message_id, user_id, emoji, created_at) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+DELETE_REACTION = "DELETE FROM chat_reaction WHERE message_id = %s AND user_id = %s AND emoji = %s"
 
 
 def erase_reactions_of(user: Any) -> None:

@@ -557,3 +557,35 @@ def test_the_export_holds_my_reactions_and_deletion_removes_them(people: dict[st
     ]
     do_delete_person(actor=people["ben"], person=people["ben"], password=PASSWORD)
     assert list(Reaction.objects.values_list("emoji", flat=True)) == ["👍"]
+
+
+def test_no_reactions_in_an_archived_group_or_a_direct_conversation_with_a_block(
+    people: dict[str, Any],
+) -> None:
+    """Who may write may react: not in an archived group, not where either person of a
+    direct conversation blocked the other; a reaction set twice or removed twice
+    changes nothing the second time."""
+    from chat.actions import do_get_or_create_direct_conversation
+    from realtime.errors import ClientError
+
+    anna, ben = people["anna"], people["ben"]
+    group = group_with(anna, ben, title="Archiv", open_group=False)
+    message = post(anna, group, "Alt", "m-archived")
+    assert do_set_reaction(actor=ben, message_id=message.pk, emoji="👍", on=True)[1] is True
+    assert do_set_reaction(actor=ben, message_id=message.pk, emoji="👍", on=True)[1] is False
+    assert do_set_reaction(actor=ben, message_id=message.pk, emoji="👍", on=False)[1] is True
+    assert do_set_reaction(actor=ben, message_id=message.pk, emoji="👍", on=False)[1] is False
+    group.read_only = True
+    group.save(update_fields=["read_only"])
+    with pytest.raises(ClientError) as archived:
+        do_set_reaction(actor=ben, message_id=message.pk, emoji="👍", on=True)
+    assert archived.value.code == "forbidden"
+
+    direct, _ = do_get_or_create_direct_conversation(actor=anna, other_user_id=ben.pk)
+    hello = post(anna, direct, "Hallo Ben", "m-direct")
+    do_block_person(actor=ben, person=anna)
+    for reactor in (anna, ben):
+        with pytest.raises(ClientError) as blocked:
+            do_set_reaction(actor=reactor, message_id=hello.pk, emoji="👍", on=True)
+        assert blocked.value.code == "forbidden"
+    assert Reaction.objects.count() == 0
