@@ -298,9 +298,10 @@ NETZN_MAX_CONNECTIONS_PER_USER = int(os.environ.get("NETZN_MAX_CONNECTIONS_PER_U
 NETZN_MAX_HANDSHAKES_IN_FLIGHT = int(os.environ.get("NETZN_MAX_HANDSHAKES_IN_FLIGHT", "64"))
 # A handshake past that limit waits for a place, first come first served, while the
 # queue before it is done within this many seconds at the process's rate (inside
-# daphne's `--websocket_connect_timeout`, 30 s on `make run`'s command line); beyond,
-# it is refused with HTTP 503 and Retry-After.
-NETZN_HANDSHAKE_WAIT_SECONDS = float(os.environ.get("NETZN_HANDSHAKE_WAIT_SECONDS", "10"))
+# daphne's `--websocket_connect_timeout`, 30 s on `make run`'s command line, less the
+# gate's 2 s reserve); beyond, it is refused with HTTP 503 and Retry-After. Waiting is
+# cheaper than a refusal and its retry (docs/performance.md, "Reconnect storm").
+NETZN_HANDSHAKE_WAIT_SECONDS = float(os.environ.get("NETZN_HANDSHAKE_WAIT_SECONDS", "28"))
 
 # Presence (realtime/presence.py): a process's connections expire this long after its
 # last heartbeat (every third of it), so the people of a process that died are
