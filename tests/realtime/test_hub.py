@@ -221,3 +221,27 @@ async def test_a_channel_queue_keeps_order_and_hands_a_cancelled_readers_message
         assert queue.empty()
     finally:
         await layer.flush()
+
+
+async def test_a_consumer_that_leaves_takes_only_its_own_memberships_with_it() -> None:
+    """A cancelled `receive` (the consumer left) discards that channel from each of its
+    groups, found through the layer's index: a group it shared stays subscribed for
+    the other channel and still delivers; a group it held alone is unsubscribed."""
+    layer = new_layer()
+    leaving, staying = await layer.new_channel(), await layer.new_channel()
+    assert leaving != staying
+    for group in ("conv.shared", "conv.alone"):
+        await layer.group_add(group, leaving)
+    await layer.group_add("conv.shared", staying)
+    gone, kept = Reader(layer, leaving), Reader(layer, staying)
+    await asyncio.sleep(0.1)
+    gone.task.cancel()
+    await asyncio.sleep(0.1)
+    inner = layer._get_layer()
+    assert not any(leaving in members for members in inner.groups.values())
+    assert leaving not in inner.memberships
+    assert not inner.holds("conv.alone")
+    await layer.group_send("conv.shared", {"type": "netzn.frame", "text": "still here"})
+    assert [message["text"] for message in await kept.settle()] == ["still here"]
+    kept.task.cancel()
+    await layer.flush()
