@@ -23,8 +23,9 @@ sockets depending on that topic with 4013 so they catch up.
 
 From synchronous code (an action's commit in a request or database thread) the
 messages go to the event loop of this process's hub, which holds the layer's Redis
-connections, in one hop; a process without a hub (a management command) runs its own
-small event loop thread for it.
+connections, in one hop, and join its outgoing queue (`Outgoing`: in order, without
+the committing thread waiting); a process without a hub (a management command) runs
+its own small event loop thread for it and waits until Redis took them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
@@ -104,39 +104,84 @@ async def send_many(messages: Sequence[tuple[str, dict[str, Any]]]) -> list[str]
     return [topic for topic, _ in messages if topic_group(topic) in failed]
 
 
-def _done(future: Future[list[str]] | asyncio.Future[list[str]]) -> None:
-    try:
-        failed = future.result()
-    except Exception as exc:
-        logger.warning("publishing failed: %s", exc)
+def send_now(messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Hand layer messages to the layer from any thread, in one hop; never raises.
+
+    In a process that serves sockets the messages join the hub loop's outgoing queue
+    and the caller goes on at once (`Outgoing`): a database thread that committed does
+    not wait for the loop to be free (it may be writing a broadcast to a thousand
+    sockets), so its `ack` and the conversation's next batch are not held up by it.
+    A process without a hub (a management command, which may exit right after) waits
+    until Redis took them."""
+    if not messages:
         return
+    hub = current_hub()
+    if hub is not None and hub.loop.is_running():
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is hub.loop:
+            queue_outgoing(messages)
+            return
+        try:
+            hub.loop.call_soon_threadsafe(queue_outgoing, messages)
+        except RuntimeError:  # the loop closed meanwhile
+            for topic, _ in messages:
+                _remember_missed(topic)
+        return
+    future = asyncio.run_coroutine_threadsafe(send_many(messages), _loop_for_publishing())
+    try:
+        failed = future.result(PUBLISH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        logger.warning("publishing %d events failed: %s", len(messages), exc)
+        failed = [topic for topic, _ in messages]
     for topic in dict.fromkeys(failed):
         _remember_missed(topic)
 
 
-def send_now(messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
-    """Hand layer messages to the layer from any thread, in one hop; never raises."""
-    if not messages:
-        return
-    loop = _loop_for_publishing()
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop:
-        # Synchronous code on the loop itself: it cannot wait for the loop.
-        task = loop.create_task(send_many(messages))
-        task.add_done_callback(_done)
-        return
-    future = asyncio.run_coroutine_threadsafe(send_many(messages), loop)
-    try:
-        future.result(PUBLISH_TIMEOUT_SECONDS)
-    except Exception as exc:
-        logger.warning("publishing %d events failed: %s", len(messages), exc)
-        for topic, _ in messages:
+class Outgoing:
+    """The layer messages of one event loop waiting for Redis, in the order they were
+    handed over: one task sends everything queued in one call to the layer (pipelined
+    per shard), and what arrives meanwhile goes in the next call, so events of one
+    topic reach Redis in the order of their commits. Past `LIMIT` waiting messages
+    (Redis stuck), the rest are not queued: their topics are told they missed events,
+    as for a failed publish."""
+
+    LIMIT = 20_000
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: list[tuple[str, dict[str, Any]]] = []
+        self.sender: asyncio.Task[None] | None = None
+
+    def add(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        room = self.LIMIT - len(self.waiting)
+        self.waiting.extend(messages[:room])
+        for topic, _ in messages[room:]:
             _remember_missed(topic)
-        return
-    _done(future)
+        if self.sender is None or self.sender.done():
+            self.sender = self.loop.create_task(self.send_waiting())
+
+    async def send_waiting(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting, []
+            for topic in dict.fromkeys(await send_many(batch)):
+                _remember_missed(topic)
+
+
+_outgoing: dict[asyncio.AbstractEventLoop, Outgoing] = {}
+
+
+def queue_outgoing(messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Queue messages on the running loop's `Outgoing` (one per process in
+    production; a test's loop replaces the previous test's). On the loop only."""
+    loop = asyncio.get_running_loop()
+    outgoing = _outgoing.get(loop)
+    if outgoing is None:
+        _outgoing.clear()
+        outgoing = _outgoing[loop] = Outgoing(loop)
+    outgoing.add(messages)
 
 
 async def publish(topic: str, frame: Mapping[str, Any]) -> None:

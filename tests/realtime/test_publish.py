@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from typing import Any
 from unittest import mock
 
@@ -12,7 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
-from realtime import publish
+from realtime import frames, publish
 from realtime.frames import conversation_topic, user_topic
 from realtime.hub import get_hub
 
@@ -72,3 +73,25 @@ def test_the_layer_message_carries_seq_and_typing_read_by_the_publisher():
         "topic": topic,
     }
     assert json.loads(publish.frame_text(control))["type"] == "_access_changed"
+
+
+async def test_a_thread_that_publishes_goes_on_while_the_loop_is_busy_and_order_holds():
+    """A database thread that committed does not wait for the hub's loop (which may be
+    writing a broadcast): its events are queued for the loop, and one topic's events
+    reach the subscribers in the order they were handed over."""
+    recorder = Recorder()
+    topic = conversation_topic(4242)
+    await get_hub().subscribe(topic, recorder)
+    handed_over = threading.Event()
+
+    def publish_from_a_thread() -> None:
+        for n in range(100):
+            publish.publish_now(topic, frames.encode({"type": "notification", "n": n}))
+        handed_over.set()
+
+    threading.Thread(target=publish_from_a_thread).start()
+    # The loop is held here: a publisher waiting for it would not finish.
+    assert handed_over.wait(3)
+    got = [await asyncio.wait_for(recorder.got.get(), 5) for _ in range(100)]
+    assert [json.loads(message["text"])["n"] for _, message in got] == list(range(100))
+    await get_hub().unsubscribe(topic, recorder)
