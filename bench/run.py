@@ -14,6 +14,8 @@
     python bench/run.py all          # every scenario of docs/performance.md
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
     python bench/run.py fanout --app mymodule:application  # serve a variant to compare
+    python bench/run.py fanout --database memory  # PostgreSQL in memory, see below
+    python bench/run.py fsync        # how long this disk takes to make a write durable
 
 Method (docs/performance.md): the server under test is pinned to core 0 with
 taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
@@ -25,6 +27,14 @@ from VmHWM and a VmRSS sampler. Each measurement is repeated `--runs` times
 
 Bench users come from `manage.py create_bench_users` and are cached in var/bench/
 (one file per database), so repeated runs reuse them.
+
+`--database memory` runs the servers on a PostgreSQL cluster of the bench's own in
+/dev/shm (port 5434; initdb'd and started when missing, kept for later runs, gone
+with a reboot together with its cached users), with production's durability
+settings (fsync and synchronous_commit on). Every COMMIT waits for the disk: on this
+VM's disk that is 0.3 ms typically and now and then 100-450 ms (`fsync`), which the
+raw server, storing nothing, never waits for. The fan-out tail is measured both ways
+(docs/performance.md, "The disk in the tail").
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -50,6 +61,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RESULTS = ROOT / "bench" / "results"
 CACHE = ROOT / "var" / "bench"
+# tmpfs on purpose, at a fixed place so later runs find the cluster again.
+MEMORY_CLUSTER = Path("/dev/shm/netzn-bench-pg")  # noqa: S108
+MEMORY_PORT = 5434
+DATABASE = {"where": "disk"}  # --database memory: the cluster in MEMORY_CLUSTER
 SERVER_CORE = "0"
 LOADGEN_CORE = "1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -149,8 +164,9 @@ def listen_overflows() -> int:
 def users_file(kind: str, count: int, group: str | None) -> Path:
     """A JSON-lines file with at least `count` bench users (created when missing)."""
     database = urlparse(bench_env()["DATABASE_URL"]).path.strip("/")
-    path = CACHE / f"users-{kind}-{database}.jsonl"
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache = MEMORY_CLUSTER / "users" if DATABASE["where"] == "memory" else CACHE
+    path = cache / f"users-{kind}-{database}.jsonl"
+    cache.mkdir(parents=True, exist_ok=True)
     have = len(path.read_text().splitlines()) if path.exists() else 0
     if have < count:
         log(f"creating {count - have} bench users ({kind}) ...")
@@ -383,6 +399,7 @@ def run_loadgen(
     result["server"] = server.kind
     result["code"] = server.code
     result["app"] = APP["app"]
+    result["database"] = DATABASE["where"]
     result["profiled"] = bool(PROFILE)  # py-spy's sampling costs the server CPU
     if APP["app"] != "asgi:application" and server.kind != "raw":
         result["server"] = f"{server.kind} ({APP['app'].split(':')[0].rsplit('.', 1)[-1]})"
@@ -632,6 +649,12 @@ def scenario_storm(options: argparse.Namespace) -> list[dict[str, Any]]:
 
 def summary(result: dict[str, Any]) -> str:
     keys = [
+        "syncs",
+        "sync_p50_ms",
+        "sync_p99_ms",
+        "sync_p999_ms",
+        "sync_max_ms",
+        "syncs_over_50_ms",
         "presence_frames_per_s",
         "presence_frames",
         "reconnects",
@@ -677,7 +700,92 @@ def summary(result: dict[str, Any]) -> str:
     ]
     figures = ", ".join(f"{key}={result[key]}" for key in keys if key in result)
     load = f"load {result['loadavg_before']}"
-    return f"| {result['label']} | {result['server']} | {figures} | {load} | {result['code']} |"
+    server = result["server"]
+    if result.get("database") == "memory" and server != "raw":
+        server += ", database in memory"
+    return f"| {result['label']} | {server} | {figures} | {load} | {result['code']} |"
+
+
+def memory_database() -> str:
+    """The URL of the bench database on the in-memory cluster (module docstring),
+    which is created and started here when it is not running."""
+    binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    if not binaries:
+        raise SystemExit("--database memory: no PostgreSQL server binaries found")
+    bindir = binaries[-1].parent
+    data = MEMORY_CLUSTER / "data"
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if not data.exists():
+        MEMORY_CLUSTER.mkdir(parents=True, exist_ok=True)
+        if as_owner:
+            shutil.chown(MEMORY_CLUSTER, "postgres")
+        log(f"creating the in-memory PostgreSQL cluster in {data} ...")
+        initdb = [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]
+        subprocess.run([*as_owner, *initdb], check=True, capture_output=True)
+    pg_ctl = [*as_owner, str(bindir / "pg_ctl"), "-D", str(data)]
+    if subprocess.run([*pg_ctl, "status"], capture_output=True).returncode != 0:
+        options = f"-p {MEMORY_PORT} -k {MEMORY_CLUSTER} -c listen_addresses=127.0.0.1"
+        log_file = str(MEMORY_CLUSTER / "server.log")
+        subprocess.run(
+            [*pg_ctl, "-w", "-l", log_file, "-o", options, "start"], check=True, capture_output=True
+        )
+    address = ["-h", "127.0.0.1", "-p", str(MEMORY_PORT), "-U", "postgres"]
+    exists = subprocess.run(
+        [
+            str(bindir / "psql"),
+            *address,
+            "-Atc",
+            "SELECT 1 FROM pg_database WHERE datname = 'netzn_bench'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run([str(bindir / "createdb"), *address, "netzn_bench"], check=True)
+    return f"postgres://postgres@127.0.0.1:{MEMORY_PORT}/netzn_bench"
+
+
+def scenario_fsync(options: argparse.Namespace) -> list[dict[str, Any]]:
+    """What every COMMIT waits for: an 8 KiB write made durable with fdatasync, every
+    10 ms for `--seconds`, on the file system of var/bench (here the one PostgreSQL's
+    data directory is on)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    probe = CACHE / "fsync-probe"
+    waits: list[float] = []
+    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        until = time.monotonic() + options.seconds
+        while time.monotonic() < until:
+            os.pwrite(descriptor, b"x" * 8192, 0)
+            started = time.monotonic()
+            os.fdatasync(descriptor)
+            waits.append(time.monotonic() - started)
+            time.sleep(0.01)
+    finally:
+        os.close(descriptor)
+        probe.unlink()
+    waits.sort()
+
+    def at(share: float) -> float:
+        return round(1000 * waits[min(len(waits) - 1, int(len(waits) * share))], 2)
+
+    result = {
+        "scenario": "fsync",
+        "label": f"fsync 8 KiB for {options.seconds:g} s",
+        "server": "disk",
+        "code": code_version(),
+        "syncs": len(waits),
+        "sync_p50_ms": at(0.5),
+        "sync_p99_ms": at(0.99),
+        "sync_p999_ms": at(0.999),
+        "sync_max_ms": round(1000 * waits[-1], 1),
+        "syncs_over_50_ms": sum(1 for wait in waits if wait > 0.05),
+        "loadavg_before": loadavg(),
+        "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
+    record(result)
+    return [result]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -735,6 +843,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     presence.add_argument("--watch", type=int, default=50)
     presence.add_argument("--reconnect-pct", type=float, default=10.0)
     presence.add_argument("--seconds", type=float, default=60.0)
+    fsync = sub.add_parser("fsync")
+    fsync.add_argument("--seconds", type=float, default=60.0)
     sub.add_parser("all")
     return parser.parse_args(argv)
 
@@ -751,6 +861,14 @@ def main(argv: list[str]) -> None:
         at = argv.index("--app")
         APP["app"] = argv[at + 1]
         argv = argv[:at] + argv[at + 2 :]
+    if "--database" in argv:
+        at = argv.index("--database")
+        if argv[at + 1] not in ("disk", "memory"):
+            raise SystemExit("--database is disk (the default) or memory")
+        DATABASE["where"] = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
+        if DATABASE["where"] == "memory":
+            os.environ["DATABASE_URL"] = memory_database()
     options = parse(argv)
     if options.scenario == "all":
         servers = "netzn,uvicorn,raw" if Path(UVICORN_PYTHON).exists() else "netzn,raw"
@@ -780,6 +898,7 @@ def main(argv: list[str]) -> None:
         "connect": scenario_connect,
         "storm": scenario_storm,
         "presence": scenario_presence,
+        "fsync": scenario_fsync,
     }
     # Other engineers add migrations while the bench runs: bring the bench database
     # up to the schema of the code about to be served.
