@@ -111,6 +111,12 @@ def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to others while this VM wanted it, all cores."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / CLOCK_TICKS
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
@@ -361,7 +367,7 @@ def run_loadgen(
     load_before = loadavg()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
-    marks: dict[str, tuple[float, float, float]] = {}
+    marks: dict[str, tuple[float, float, float, float]] = {}
     memory_marks: dict[str, dict[str, int]] = {}
     result: dict[str, Any] = {}
     for line in process.stdout:
@@ -369,7 +375,7 @@ def run_loadgen(
         if "mark" in data:
             now = time.monotonic()
             server_cpu = sum(cpu_seconds(pid) for pid in pids)
-            marks[data["mark"]] = (now, server_cpu, cpu_seconds(process.pid))
+            marks[data["mark"]] = (now, server_cpu, cpu_seconds(process.pid), steal_seconds())
             memory_marks[data["mark"]] = memory_kb(server.pid)
             if data["mark"] == "idle_ready":
                 result.update(data)
@@ -392,6 +398,9 @@ def run_loadgen(
             work = result["persisted"]
             result["server_cpu_ms_per_message"] = round(1e3 * (end[1] - start[1]) / work, 2)
         result["loadgen_cpu_pct"] = round(100 * (end[2] - start[2]) / wall, 1)
+        # Of the machine's cores (100 % = all of them): a noisy host's share.
+        cores = os.cpu_count() or 1
+        result["steal_pct"] = round(100 * (end[3] - start[3]) / (wall * cores), 1)
     memory = memory_kb(server.pid)
     result["server_peak_rss_mb"] = round(max(sampler.peak, memory["VmRSS"]) / 1024, 1)
     result["server_hwm_mb"] = round(memory["VmHWM"] / 1024, 1)
@@ -693,6 +702,7 @@ def summary(result: dict[str, Any]) -> str:
         "server_cpu_us_per_delivery",
         "server_cpu_ms_per_message",
         "loadgen_cpu_pct",
+        "steal_pct",
         "server_peak_rss_mb",
         "disconnected",
         "send_errors",
