@@ -63,6 +63,28 @@ def _defer_autobahn_debug_formatting() -> None:
 
 _defer_autobahn_debug_formatting()
 
+
+def _close_failed_connections_with_a_frame() -> None:
+    """autobahn fails a connection on a protocol error (a frame over daphne's 1 MiB,
+    invalid UTF-8, an unmasked frame) by dropping the TCP connection without a close
+    frame (`failByDrop`, on by default and left on by daphne), which the client sees as
+    an abnormal 1006. With it off, autobahn sends the close frame with the error's code
+    (1009, 1007, 1002: autobahn's own, not sent through the application) and ends the
+    TCP connection when the client answers it or after its close handshake timeout
+    (1 s; docs/protocol.md, "Closing a connection")."""
+    from daphne.ws_protocol import WebSocketFactory
+
+    reset = WebSocketFactory.resetProtocolOptions
+
+    def reset_and_close_with_a_frame(factory: Any) -> None:
+        reset(factory)
+        factory.failByDrop = False
+
+    WebSocketFactory.resetProtocolOptions = reset_and_close_with_a_frame
+
+
+_close_failed_connections_with_a_frame()
+
 _last_payload: str | None = None
 _last_frame = b""
 

@@ -63,6 +63,24 @@ async def test_a_client_that_never_answers_the_close_is_cut_off(live: Deployment
     assert time.monotonic() - started < 5
 
 
+async def test_a_frame_past_daphnes_limit_or_not_utf8_gets_its_close_frame(
+    live: Deployment,
+) -> None:
+    """autobahn's own closes (a frame over 1 MiB: 1009; invalid UTF-8: 1007) reach the
+    client as close frames, and the TCP connection ends after them."""
+    anna = live.person("Anna Becker")
+    for send, code in [
+        (lambda raw: raw.send_text_bytes(b'{"type": "', announced=2 * 2**20), 1009),
+        (lambda raw: raw.send_text_bytes(b'{"type": "\xff"}'), 1007),
+    ]:
+        raw = await RawSocket.open(live.first.ws_url, anna.token)
+        opcode, hello = await raw.read_frame()
+        assert (opcode, json.loads(hello)["type"]) == (1, "hello")
+        send(raw)
+        assert await raw.close_code() == code
+        assert await raw.ended_by_server(within=5)
+
+
 async def test_revoking_a_token_closes_its_sockets_on_every_process(live: Deployment) -> None:
     anna = live.person("Anna Becker")
     with api(live.http_url) as client:

@@ -213,9 +213,13 @@ class RawSocket:
         return cls(reader, writer)
 
     def send_text(self, text: str) -> None:
-        data = text.encode()
+        self.send_text_bytes(text.encode())
+
+    def send_text_bytes(self, data: bytes, announced: int | None = None) -> None:
+        """A text frame of `data` (not checked to be UTF-8), or only the first bytes
+        of a frame whose header announces `announced` bytes."""
         mask = os.urandom(4)
-        length = len(data)
+        length = len(data) if announced is None else announced
         if length < 126:
             header = bytes((0x81, 0x80 | length))
         elif length < 65536:
