@@ -11,6 +11,13 @@ the connection ends (FIN) after it; what the client still sends is discarded unr
 (a lingering close, as nginx does: closing at once with unread data would reset the
 connection and could destroy the answer before the client reads it). Past
 `DISCARD_MAX_BYTES` more, or `LINGER_SECONDS` later, the connection is closed.
+
+Twisted also parses a POST's form or multipart body into `request.args` before
+daphne sees the request, which daphne never reads (the application gets the raw
+body): a body it cannot parse (a multipart body without its boundary) was answered
+with a bare `400` without headers or JSON before Django ran, and every upload was
+read into memory and parsed once more. That parsing is switched off; Django parses
+the body, and its errors are the API's JSON errors.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ def install() -> None:
     original_got_length = WebRequest.gotLength
     original_chunk = WebRequest.handleContentChunk
     original_process = WebRequest.process
+    original_request_received = WebRequest.requestReceived
 
     def refuse(self: Any) -> None:
         from twisted.internet import reactor as twisted_reactor
@@ -83,6 +91,10 @@ def install() -> None:
             return
         original_chunk(self, data)
 
+    def request_received(self: Any, command: bytes, path: bytes, version: bytes) -> Any:
+        self._parsePOSTFormSubmission = False
+        return original_request_received(self, command, path, version)
+
     def process(self: Any) -> Any:
         if getattr(self, "_netzn_refused", False):
             # The whole (discarded) body is in: nothing unread is left to reset.
@@ -93,4 +105,5 @@ def install() -> None:
     WebRequest.gotLength = got_length
     WebRequest.handleContentChunk = handle_content_chunk
     WebRequest.process = process
+    WebRequest.requestReceived = request_received
     WebRequest._netzn_body_limit = True

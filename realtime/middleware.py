@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.core.signals import got_request_exception
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -110,7 +111,8 @@ class RequestGuardMiddleware:
     - a body larger than `DATA_UPLOAD_MAX_MEMORY_SIZE` (file uploads aside) is 413
       before anything reads it;
     - NUL in the path, the query string or a form field (PostgreSQL cannot store it)
-      is 400 naming the field, so no view passes it to the database;
+      is 400 naming the field, so no view passes it to the database; more fields
+      than `DATA_UPLOAD_MAX_NUMBER_FIELDS` in the query string or a form are 400;
     - on the API, Django's own error answers (an unknown path, a wrong method) get
       the JSON error shape;
     - a request that cannot reach the database, or gets no pooled connection within
@@ -162,13 +164,22 @@ class RequestGuardMiddleware:
         fields: dict[str, list[str]] = {}
         if "\x00" in request.path_info:
             fields["path"] = [INVALID_CHARACTER]
-        sources = [request.GET]
-        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-            sources.append(request.POST)
-        for source in sources:
-            for key, values in source.lists():
-                if not is_storable(key) or not all(is_storable(value) for value in values):
-                    fields[key if is_storable(key) else "__all__"] = [INVALID_CHARACTER]
+        try:
+            sources = [request.GET]
+            if (
+                request.method == "POST"
+                and request.content_type == "application/x-www-form-urlencoded"
+            ):
+                sources.append(request.POST)
+            for source in sources:
+                for key, values in source.lists():
+                    if not is_storable(key) or not all(is_storable(value) for value in values):
+                        fields[key if is_storable(key) else "__all__"] = [INVALID_CHARACTER]
+        except TooManyFieldsSent:
+            # Answered here: later, Django's debug page would read the fields again
+            # and fail with a 500.
+            most = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            return ClientError("bad_request", f"Zu viele Felder in der Anfrage (höchstens {most}).")
         if fields:
             return ClientError("bad_request", "Ungültiges Zeichen in der Anfrage.", fields=fields)
         return None

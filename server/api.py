@@ -6,9 +6,15 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import DatabaseError, DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -318,6 +324,31 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     detail = str(exc) if isinstance(exc, FileTooLarge) else "Die Anfrage ist zu groß."
     return error_response(request, ClientError("too_large", detail))
+
+
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """A multipart body Django cannot read: no or a wrong boundary, or a part's head
+    over Django's 1,024 bytes (a file name of about 1,000 characters)."""
+    logger.warning("unreadable multipart body in %s %s: %s", request.method, request.path, exc)
+    return error_response(
+        request,
+        ClientError(
+            "bad_request",
+            "Das Formular ist nicht lesbar (multipart/form-data ohne gültige Grenze "
+            "oder ein zu langer Dateiname).",
+        ),
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_request(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    logger.warning("refused %s %s: %s", request.method, request.path, exc)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return error_response(
+            request, ClientError("bad_request", "Zu viele Felder in der Anfrage.")
+        )
+    return error_response(request, ClientError("bad_request", "Ungültige Anfrage."))
 
 
 @api.exception_handler(DatabaseError)
