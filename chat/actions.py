@@ -919,8 +919,9 @@ def do_get_or_create_group_direct_conversation(
     (one to eight others, any order: the same set is the same conversation; one
     other is the 1:1 conversation of `do_get_or_create_direct_conversation`).
     Created on first use, race-safe through the unique `direct_key`. A list that is
-    not one to eight distinct ids of other active people is a `bad_request` naming
-    the problem; a block between any two of them (either direction) `forbidden`.
+    not one to eight distinct ids of other people is a `bad_request` naming the
+    problem; an unknown or deactivated person in it, or a block between any two of
+    them (either direction), is `forbidden`, the same answer for each.
     No event: the participants see it with its first message."""
     field = "user_ids"
     if not actor.is_active:
@@ -949,16 +950,14 @@ def do_get_or_create_group_direct_conversation(
             "Sie selbst gehören ohnehin dazu; bitte nur die anderen angeben.",
             fields={field: ["Die eigene ID gehört nicht in die Liste."]},
         )
-    found = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
-    missing = [user_id for user_id in user_ids if user_id not in found]
-    if missing:
-        raise ClientError(
-            "bad_request",
-            "Diese Personen gibt es nicht (mehr): " + ", ".join(map(str, missing)) + ".",
-            fields={field: ["Unbekannte oder deaktivierte Person."]},
-        )
+    # Unknown and deactivated people are refused like a block, with the same answer
+    # (as the 1:1 form does): a person must not tell "blocked me" from "not there".
+    found = User.objects.filter(pk__in=user_ids, is_active=True).count()
     everyone = [actor.pk, *user_ids]
-    if Block.objects.filter(blocker_id__in=everyone, blocked_id__in=everyone).exists():
+    if (
+        found != len(user_ids)
+        or Block.objects.filter(blocker_id__in=everyone, blocked_id__in=everyone).exists()
+    ):
         raise ClientError(
             "forbidden", "Mit dieser Zusammenstellung ist keine Direktnachricht möglich."
         )
