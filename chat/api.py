@@ -7,11 +7,10 @@ forbidden one (403), so nobody can probe.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from pydantic import BaseModel, ConfigDict
 
 from chat.access import (
@@ -78,6 +77,9 @@ def conversation_out(
         "last_seq": conversation.last_seq,
         "last_read_seq": last_read,
         "unread_count": conversation.last_seq - last_read if participant else 0,
+        "last_message_at": (
+            conversation.last_message_at.isoformat() if conversation.last_message_at else None
+        ),
     }
 
 
@@ -100,7 +102,7 @@ def message_in(conversation: Conversation, user: Any, message_id: int) -> None:
 class PresenceOut(Schema):
     user: int
     online: bool
-    last_seen: datetime | None
+    last_seen: str | None = Field(description="ISO 8601, as in the `presence` frame.")
 
 
 class PresenceListOut(Schema):

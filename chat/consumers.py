@@ -611,7 +611,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         frame_type = content.get("type")
         if not isinstance(frame_type, str):
-            self.error(BadFrame("Feld „type“ fehlt."), ref)
+            missing = frame_type is None
+            self.error(BadFrame("Feld „type“ fehlt." if missing else "„type“ muss Text sein."), ref)
             return
         handler = HANDLERS.get(frame_type)
         if handler is None:

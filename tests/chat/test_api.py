@@ -126,6 +126,10 @@ def test_conversations_list_unread_and_read_marker(setup: dict[str, Any]) -> Non
     # The author's own messages are read.
     [mine] = Api(setup["anna"]).get("/conversations").json()["results"]
     assert mine["unread_count"] == 0
+    # One conversation comes in the list's shape.
+    one = api.get(f"/conversations/{setup['conversation'].pk}").json()
+    assert one == listed
+    assert one["last_message_at"] is not None
 
 
 def test_edit_and_delete_over_http(setup: dict[str, Any]) -> None:

@@ -281,16 +281,23 @@ def test_http_sees_a_socket_of_the_person(people, transactional_db):
 
     async def scenario() -> dict[str, Any]:
         ben = await connect(people["ben"])
+        watcher = await connect(people["anna"])
+        await watch(watcher, [people["ben"].pk])
+        await watcher.receive()
         answer = await db(lambda: presence_get(Api(people["anna"]), people["ben"].pk).json())()
         await ben.close()
+        frame = await watcher.receive()
         after = await db(lambda: presence_get(Api(people["anna"]), people["ben"].pk).json())()
-        return {"during": answer, "after": after}
+        await watcher.close()
+        return {"during": answer, "frame": frame, "after": after}
 
     seen = asyncio.run(scenario())
     assert seen["during"]["results"][0]["online"] is True
     after = seen["after"]["results"][0]
     assert after["online"] is False
-    assert after["last_seen"] is not None
+    # The same time, written the same way, over HTTP and in the frame.
+    assert after["last_seen"] == seen["frame"]["last_seen"]
+    assert after["last_seen"].endswith("+00:00")
 
 
 @pytest.mark.parametrize(

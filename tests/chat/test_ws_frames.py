@@ -433,6 +433,15 @@ BAD_FRAMES = [
 ]
 
 
+async def test_a_missing_type_and_a_type_that_is_no_text_are_told_apart(people):
+    anna = await connect(people["anna"])
+    await anna.send({"conversation": 1})
+    assert (await anna.receive_type("error"))["detail"] == "Feld „type“ fehlt."
+    await anna.send({"type": 5})
+    assert (await anna.receive_type("error"))["detail"] == "„type“ muss Text sein."
+    await anna.close()
+
+
 async def test_bad_input_of_every_kind_gets_an_error_and_the_connection_stays_usable(
     people, conversation
 ):
