@@ -40,7 +40,7 @@ from accounts.signals import company_claim_settled, company_claimed
 from accounts.throttle import limit_action, verify_current_password
 from accounts.tokens import hash_token, new_raw_token
 from realtime.errors import ClientError
-from realtime.presence import HIDDEN_CONTROL, presence_topic
+from realtime.presence import HIDDEN_CONTROL, SHOWN_CONTROL, presence_topic
 from realtime.publish import disconnect_user, publish_on_commit
 
 MAX_TOPICS = 20
@@ -361,7 +361,8 @@ def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
     display_name, job_title, company_name, city, phone, bio, topics, email_visibility,
     phone_visibility, address_form ("frau", "herr" or ""), show_presence (bool:
     switching it off emits the presence topic's hide control after the commit, which
-    ends every watch of this person); everything is validated
+    hides this person from every watch, switching it on the show control, which sends
+    each watcher the current state); everything is validated
     before anything is stored."""
     errors = FieldErrors()
     values: dict[str, Any] = {}
@@ -394,11 +395,15 @@ def do_update_profile(*, actor: User, changes: Mapping[str, Any]) -> User:
     errors.raise_if_any()
     if values:
         hides = values.get("show_presence") is False and actor.show_presence
+        shows = values.get("show_presence") is True and not actor.show_presence
         with transaction.atomic():
             User.objects.filter(pk=actor.pk).update(**values)
             if hides:
                 # Whoever watches this person's dot sees it go out at once.
                 publish_on_commit(presence_topic(actor.pk), HIDDEN_CONTROL)
+            if shows:
+                # ... and, switched on again, come back with the current state.
+                publish_on_commit(presence_topic(actor.pk), SHOWN_CONTROL)
         for field, value in values.items():
             setattr(actor, field, value)
     return actor

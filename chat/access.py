@@ -217,26 +217,35 @@ def presence_visible_ids(viewer: Any, user_ids: Sequence[int]) -> list[int]:
     viewer in either direction. Everyone else is left out without a word: the
     answer is the same for a stranger and for an id that does not exist. Two
     queries, whatever the number of ids."""
+    return presence_watchable_ids(viewer, user_ids)[0]
+
+
+def presence_watchable_ids(viewer: Any, user_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """`presence_visible_ids`, and beside it the people it leaves out only because
+    they switched presence off (every other condition holds). A socket watches
+    those too without being told anything of them, so that switching presence on
+    again reaches it live (docs/presence.md). Two queries, whatever the number."""
     if not viewer.is_authenticated:
-        return []
+        return [], []
     if not viewer.is_active:
-        return []
+        return [], []
     wanted = list(dict.fromkeys(user_ids))
     others = [user_id for user_id in wanted if user_id != viewer.pk]
-    shared = set(
+    shows = dict(
         Participant.objects.filter(
             user_id__in=others,
             user__is_active=True,
-            user__show_presence=True,
             conversation__participants__user=viewer,
-        ).values_list("user_id", flat=True)
+        ).values_list("user_id", "user__show_presence")
     )
-    if shared:
+    if shows:
         for blocker, blocked in Block.objects.filter(
-            Q(blocker=viewer, blocked_id__in=shared) | Q(blocked=viewer, blocker_id__in=shared)
+            Q(blocker=viewer, blocked_id__in=shows) | Q(blocked=viewer, blocker_id__in=shows)
         ).values_list("blocker_id", "blocked_id"):
-            shared.discard(blocked if blocker == viewer.pk else blocker)
-    return [user_id for user_id in wanted if user_id == viewer.pk or user_id in shared]
+            shows.pop(blocked if blocker == viewer.pk else blocker, None)
+    visible = [user_id for user_id in wanted if user_id == viewer.pk or shows.get(user_id)]
+    hidden = [user_id for user_id in wanted if shows.get(user_id) is False]
+    return visible, hidden
 
 
 def mention_candidates(conversation_id: int, *, exclude_user: Any) -> list[Participant]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.access import is_id, presence_visible_ids
+from chat.access import is_id, presence_visible_ids, presence_watchable_ids
 from realtime import presence
 from realtime.db import in_db_thread
 from realtime.errors import ClientError
@@ -51,9 +51,9 @@ async def on_presence_subscribe(consumer: Any, content: dict[str, Any], ref: str
     """`{"type":"presence_subscribe","users":[ID,...]}`: replaces the socket's watched
     people; one `presence` frame per visible id at once, then each change."""
     user_ids = parse_user_ids(content.get("users"))
-    visible = await in_db_thread(presence_visible_ids)(consumer.user, user_ids)
+    visible, hidden = await in_db_thread(presence_watchable_ids)(consumer.user, user_ids)
     try:
-        await presence.watch(consumer, visible)
+        await presence.watch(consumer, visible, hidden=hidden)
     except HubUnavailable:
         raise ClientError(
             "unavailable", "Der Online-Status ist gerade nicht verfügbar. Bitte gleich erneut."

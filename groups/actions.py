@@ -770,8 +770,9 @@ def do_leave_group(*, actor: Any, group: Group) -> None:
 
 def do_remove_member(*, actor: Any, group: Group, user_id: Any) -> None:
     """Remove another member. Owners may remove anyone but themselves (they leave);
-    admins may remove plain members only. Emits `member_left`. Errors: 403 not allowed,
-    404 not a member, 400 removing oneself."""
+    admins may remove plain members only. Emits `member_left` and a `member_removed`
+    notification to the removed person (their sockets drop the conversation, as on
+    leaving). Errors: 403 not allowed, 404 not a member, 400 removing oneself."""
     user_id = clean_user_id(user_id)
     with transaction.atomic():
         group = _lock_group(group)
@@ -787,7 +788,17 @@ def do_remove_member(*, actor: Any, group: Group, user_id: Any) -> None:
             raise ClientError("not_found", "Diese Person ist kein Mitglied.")
         if mine.role == Membership.Role.ADMIN and target.role != Membership.Role.MEMBER:
             raise ClientError("forbidden", "Admins dürfen nur Mitglieder entfernen.")
+        membership_id = target.pk
+        removed = target.user
         _drop(group, target)
+        # Who removed them is left out, as in a moderator's warning: a removal is
+        # often the answer to a report (docs/notifications.md).
+        do_notify(
+            recipient=removed,
+            kind="member_removed",
+            data={"group": group_ref(group), "url": f"/gruppen/{group.slug}/"},
+            dedupe_key=f"member_removed:{membership_id}",
+        )
 
 
 def do_change_member_role(*, actor: Any, group: Group, user_id: Any, role: Any) -> Membership:

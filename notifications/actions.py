@@ -45,6 +45,9 @@ EMAILED_KINDS = frozenset(
         Notification.Kind.GROUP_QUIET,
         # A moderator's warning about a reported message (docs/formatting-moderation.md).
         Notification.Kind.WARNING,
+        # Removed from a group by its owners or admins: it concerns the person
+        # directly and is rare, like the decision on a join request.
+        Notification.Kind.MEMBER_REMOVED,
     }
 )
 MAX_IDS_PER_CALL = 500

@@ -29,6 +29,7 @@ class Notification(models.Model):
         GROUP_QUIET = "group_quiet", "Stille Gruppe"
         REPLY = "reply", "Antwort"
         WARNING = "warning", "Verwarnung"
+        MEMBER_REMOVED = "member_removed", "Aus der Gruppe entfernt"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -138,6 +138,8 @@ def summary(notification: Notification) -> str:
         return f"In „{group}“ ist es seit {field(data, 'quiet_days', default='14')} Tagen still"
     if kind == Notification.Kind.WARNING:
         return f"Verwarnung der Moderation von „{group}“"
+    if kind == Notification.Kind.MEMBER_REMOVED:
+        return f"Sie wurden aus der Gruppe „{group}“ entfernt"
     return "Neue Benachrichtigung"
 
 

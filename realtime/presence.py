@@ -52,9 +52,12 @@ from realtime.layers import topic_group
 logger = logging.getLogger(__name__)
 
 SUBSCRIBE_MAX_USERS = 500
-# Published on a person's topic when they switch presence off: every watch of them
-# ends, and their watchers see them offline without a time.
+# Published on a person's topic when they switch presence off: their watchers get a
+# `hidden` frame (their dot goes, as on a page loaded now, which is told nothing of
+# them) and nothing more of them; the watch itself stays, so that switching presence
+# on again (`SHOWN_CONTROL`) sends each watcher their current state.
 HIDDEN_CONTROL: dict[str, Any] = {"type": "_presence_hidden"}
+SHOWN_CONTROL: dict[str, Any] = {"type": "_presence_shown"}
 SWEEP_BATCH = 500
 
 
@@ -79,6 +82,13 @@ def presence_frame(user_id: int, online: bool, last_seen: float | None) -> dict[
     if not online and last_seen is not None:
         seen = datetime.fromtimestamp(last_seen, tz=UTC).isoformat(timespec="seconds")
     return {"type": "presence", "user": user_id, "online": online, "last_seen": seen}
+
+
+def hidden_frame(user_id: int) -> dict[str, Any]:
+    """The person switched presence off: offline without a time (what a client that
+    does not know `hidden` shows), and `hidden`, so a client can show them as a page
+    loaded now does: not at all (docs/presence.md)."""
+    return {**presence_frame(user_id, False, None), "hidden": True}
 
 
 def timeout_seconds() -> float:
@@ -440,6 +450,9 @@ def states_now(user_ids: Sequence[int]) -> list[dict[str, Any]]:
 @dataclass
 class Watch:
     users: set[int] = field(default_factory=set)
+    # Watched people who switched presence off: nothing of them is sent until they
+    # switch it on again.
+    hidden: set[int] = field(default_factory=set)
     # Changes that arrive while the first state is read; sent after it.
     held: list[dict[str, Any]] | None = None
 
@@ -458,6 +471,9 @@ class Presence:
         self.watchers: defaultdict[int, set[Socket]] = defaultdict(set)
         self.heartbeat: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Future[None]] = set()
+        # People who switched presence on again, while their state is read: their
+        # changes meanwhile are held and sent after it.
+        self.revealing: dict[int, list[dict[str, Any]]] = {}
 
     # Connections
 
@@ -534,18 +550,24 @@ class Presence:
 
     # Watches
 
-    async def watch(self, socket: Socket, user_ids: Sequence[int]) -> None:
+    async def watch(
+        self, socket: Socket, user_ids: Sequence[int], hidden: Sequence[int] = ()
+    ) -> None:
         """Replace the socket's watched people by `user_ids` (already gated): their
-        current state at once, one frame each, then every change."""
+        current state at once, one frame each, then every change. `hidden`: people
+        the gate left out only because they switched presence off; nothing is sent
+        of them until they switch it on again."""
         wanted = list(dict.fromkeys(user_ids))
+        unseen = set(hidden) - set(wanted)
         watch = self.watches.setdefault(socket, Watch())
-        dropped = watch.users - set(wanted)
+        dropped = (watch.users | watch.hidden) - set(wanted) - unseen
         for user_id in dropped:
             await self._drop(socket, user_id)
         watch.users = set(wanted)
+        watch.hidden = unseen
         watch.held = []
         try:
-            for user_id in wanted:
+            for user_id in [*wanted, *sorted(unseen)]:
                 watchers = self.watchers[user_id]
                 first = not watchers
                 watchers.add(socket)
@@ -560,7 +582,7 @@ class Presence:
             online, seen = states[user_id]
             socket.push_frame(presence_frame(user_id, online, seen))
         for frame in held:
-            if frame["user"] in watch.users:
+            if frame["user"] in watch.users or frame.get("hidden"):
                 socket.push_frame(frame)
 
     async def _drop(self, socket: Socket, user_id: int) -> None:
@@ -576,7 +598,7 @@ class Presence:
         watch = self.watches.pop(socket, None)
         if watch is None:
             return
-        for user_id in watch.users:
+        for user_id in watch.users | watch.hidden:
             await self._drop(socket, user_id)
 
     def deliver(self, topic: str, message: dict[str, Any]) -> None:
@@ -591,12 +613,23 @@ class Presence:
         if kind == "netzn." + HIDDEN_CONTROL["type"][1:]:
             self.hide(user_id)
             return
+        if kind == "netzn." + SHOWN_CONTROL["type"][1:]:
+            self.reveal(user_id)
+            return
         if kind != "netzn.frame":
             return
         frame = json.loads(str(message.get("text", "")))
+        held = self.revealing.get(user_id)
+        if held is not None:
+            held.append(frame)
+            return
+        self.send_to_watchers(user_id, frame)
+
+    def send_to_watchers(self, user_id: int, frame: dict[str, Any]) -> None:
+        """`frame` to every socket watching `user_id` that may be told of them now."""
         for socket in tuple(self.watchers.get(user_id, ())):
             watch = self.watches.get(socket)
-            if watch is None:
+            if watch is None or user_id not in watch.users:
                 continue
             if watch.held is not None:
                 watch.held.append(frame)
@@ -604,18 +637,50 @@ class Presence:
                 socket.push_frame(frame)
 
     def hide(self, user_id: int) -> None:
-        """The person switched presence off: their watchers see them offline (no
-        time) and stop watching them; a later `watch` leaves them out (the gate)."""
-        watchers = self.watchers.pop(user_id, set())
-        for socket in watchers:
+        """The person switched presence off: their watchers get a `hidden` frame and
+        nothing more of them, until `reveal`; a later `watch` keeps them among its
+        hidden ones (the gate)."""
+        for socket in tuple(self.watchers.get(user_id, ())):
             watch = self.watches.get(socket)
-            if watch is not None:
-                watch.users.discard(user_id)
-            socket.push_frame(presence_frame(user_id, False, None))
-        if watchers:
-            task = asyncio.ensure_future(self.hub.unsubscribe(presence_topic(user_id), self))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+            if watch is None or user_id not in watch.users:
+                continue
+            watch.users.discard(user_id)
+            watch.hidden.add(user_id)
+            if watch.held is not None:
+                watch.held.append(hidden_frame(user_id))
+            else:
+                socket.push_frame(hidden_frame(user_id))
+
+    def reveal(self, user_id: int) -> None:
+        """The person switched presence on again: every socket here that watches them
+        gets their current state (read from the store, as a new watch does), then
+        every change."""
+        revealed = False
+        for socket in tuple(self.watchers.get(user_id, ())):
+            watch = self.watches.get(socket)
+            if watch is not None and user_id in watch.hidden:
+                watch.hidden.discard(user_id)
+                watch.users.add(user_id)
+                revealed = True
+        if not revealed or user_id in self.revealing:
+            return
+        self.revealing[user_id] = []
+        task = asyncio.ensure_future(self._send_state(user_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _send_state(self, user_id: int) -> None:
+        try:
+            states = await self.store.states([user_id])
+        except Exception as exc:
+            logger.warning("presence of user %s not read after switching on: %s", user_id, exc)
+            states = {}
+        held = self.revealing.pop(user_id, [])
+        if user_id in states:
+            online, seen = states[user_id]
+            self.send_to_watchers(user_id, presence_frame(user_id, online, seen))
+        for frame in held:
+            self.send_to_watchers(user_id, frame)
 
     def watched(self, socket: Socket) -> set[int]:
         watch = self.watches.get(socket)
@@ -655,5 +720,5 @@ async def disconnected(socket: Socket) -> None:
         logger.warning("presence of a closed socket not cleared: %s", exc)
 
 
-async def watch(socket: Socket, user_ids: Iterable[int]) -> None:
-    await get_presence().watch(socket, list(user_ids))
+async def watch(socket: Socket, user_ids: Iterable[int], hidden: Iterable[int] = ()) -> None:
+    await get_presence().watch(socket, list(user_ids), list(hidden))

@@ -81,6 +81,14 @@ export function describe(frame) {
         url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
         link: "Zur Gruppe",
       };
+    // Removed from a group by its owners or admins (docs/notifications.md).
+    case "member_removed":
+      return {
+        title: "Aus der Gruppe entfernt",
+        text: `Sie wurden aus der Gruppe „${groupName}“ entfernt.`,
+        url: localPath(data.url) || (slug ? `/gruppen/${encodeURIComponent(slug)}/` : ""),
+        link: "Zur Gruppe",
+      };
     case "join_approved":
       return {
         title: "Beitritt angenommen",

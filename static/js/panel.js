@@ -320,25 +320,71 @@ export class ChatPanel {
       return;
     }
     if (ref.startsWith("sub:")) {
+      if (this.regaining) {
+        // Not readable as a non-member either (a closed group, a direct conversation).
+        this.revoke(this.regaining);
+        return;
+      }
       this.setHistoryState("Sie haben keinen Zugriff (mehr) auf diese Unterhaltung.");
       return;
     }
     if (this.notifier) this.notifier.alert(frame.detail || "Die Aktion ist fehlgeschlagen.");
   }
 
-  /** The server dropped the subscription: no more live messages, no composer. */
+  /**
+   * The server dropped the subscription: the person left or was removed, or the group
+   * turned closed. An open group may still be read by anyone signed in (PROTOCOL.md,
+   * "Identity and access"), so the panel subscribes once more and goes on as such a
+   * reader; only when that is refused as well does it stop (docs/ui.md).
+   */
   onAccessLost(frame) {
+    this.subscribed = false;
+    this.becomeReader();
+    if (!this.regaining) {
+      this.regaining = frame;
+      const sent = this.connection.send(
+        { type: "subscribe", conversation: this.conversationId, after: this.lastSeq, ref: `sub:${this.conversationId}` },
+        this,
+      );
+      // Not sent: the socket is down, and its `hello` subscribes again (onReady).
+      if (sent || !this.connection.ready) return;
+    }
+    this.revoke(frame);
+  }
+
+  /** No longer taking part: no composer, no replying, reacting or moderating. */
+  becomeReader() {
+    if (!this.canWrite && !this.canModerate) return;
+    this.canWrite = false;
+    this.canModerate = false;
+    const notice = el("p", "chat-readonly", "Sie sind nicht mehr Mitglied dieser Gruppe und lesen nur mit.");
+    notice.setAttribute("role", "status");
+    if (this.form) this.form.replaceWith(notice);
+    else this.root.append(notice);
+    this.form = null;
+    this.readerNotice = notice;
+    for (const entry of this.messages.values()) {
+      if (entry.node && entry.data) this.fillMessageNode(entry.node, entry.data);
+    }
+  }
+
+  /** No more live messages, no composer. */
+  revoke(frame) {
+    this.regaining = null;
     this.revoked = true;
     this.subscribed = false;
     this.root.dataset.state = "revoked";
     const notice = el("p", "chat-readonly", frame.detail || "Kein Zugriff mehr auf diese Unterhaltung.");
     notice.setAttribute("role", "status");
-    if (this.form) this.form.replaceWith(notice);
+    const existing = this.form || this.readerNotice || this.root.querySelector(":scope > .chat-readonly");
+    if (existing) existing.replaceWith(notice);
     else this.root.append(notice);
     this.form = null;
+    this.readerNotice = null;
   }
 
   onSubscribed(frame) {
+    this.regaining = null;
     this.reactions.onSubscribed();
     this.subscribed = true;
     this.root.dataset.state = "live";

@@ -22,6 +22,14 @@ export function presenceText(frame) {
 }
 
 function render(dot, frame) {
+  if (frame.hidden) {
+    // Switched off: no dot, as on a page loaded now (docs/presence.md).
+    dot.hidden = true;
+    dot.classList.remove("is-online");
+    delete dot.dataset.online;
+    dot.title = "";
+    return;
+  }
   const text = presenceText(frame);
   dot.hidden = false;
   dot.classList.toggle("is-online", Boolean(frame.online));
@@ -61,7 +69,8 @@ export function watchPresence(connection) {
 
   connection.on("hello", () => subscribe(true));
   connection.on("presence", (frame) => {
-    states.set(frame.user, frame);
+    if (frame.hidden) states.delete(frame.user);
+    else states.set(frame.user, frame);
     for (const dot of document.querySelectorAll(`[data-presence-user="${frame.user}"]`)) render(dot, frame);
   });
   // Dots added later (a member who joined, a page part loaded) get the state known so

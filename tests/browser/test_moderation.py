@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from chat.actions import do_send_message
 from chat.models import Message, MessageReport
-from groups.actions import do_create_group, do_join_group
+from groups.actions import do_create_group, do_join_group, do_leave_group, do_remove_member
 from groups.models import Group
 from tests.browser.test_live import assert_clean
 from tests.browser.test_phone import PHONE
@@ -149,3 +150,64 @@ def test_report_and_the_admins_decision_seen_by_the_reporter(
     report_row = MessageReport.objects.get()
     assert (report_row.decision, report_row.decided_by_id) == ("hide", owner_user.pk)
     assert_clean(rita, olga)
+
+
+def test_removed_from_an_open_group_the_page_says_so_and_she_reads_on(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    anna_user, lena_user = make_user("Anna Becker"), make_user("Lena Köhler")
+    group = group_of(anna_user, lena_user)
+    lena = person_factory(lena_user, live_server_process)
+    lena.login()
+    panel = lena.open_panel(f"/gruppen/{group.slug}/")
+    page = lena.page
+    expect(page.get_by_text("Ihre Rolle in dieser Gruppe:")).to_be_visible()
+    expect(page.locator("#member-count")).to_have_text("2 Mitglieder")
+
+    do_remove_member(actor=anna_user, group=group, user_id=lena_user.pk)
+
+    # She is told, and the page no longer contradicts it: no role, no "verlassen",
+    # the count without her, the join button an open group offers to anyone.
+    expect(page.locator(".toast")).to_contain_text(
+        f"Sie wurden aus der Gruppe „{group.name}“ entfernt."
+    )
+    expect(page.get_by_role("button", name="Gruppe beitreten")).to_be_visible()
+    expect(page.get_by_text("Ihre Rolle in dieser Gruppe:")).to_have_count(0)
+    expect(page.get_by_role("button", name="Gruppe verlassen …")).to_have_count(0)
+    expect(page.locator("#member-count")).to_have_text("1 Mitglied")
+    # The open group stays readable to her as to any non-member reader, live.
+    expect(panel.locator("textarea")).to_have_count(0)
+    expect(panel).not_to_contain_text("Kein Zugriff")
+    expect(page.locator('#chat-panel[data-state="live"]')).to_have_count(1)
+    do_send_message(
+        actor=anna_user, conversation_id=group.conversation_id, body="Danke allen", client_id="a-1"
+    )
+    expect(panel.locator(".chat-message", has_text="Danke allen")).to_have_count(1)
+    page.goto(f"{lena.base_url}/benachrichtigungen/")
+    expect(page.locator("main")).to_contain_text(
+        f"Sie wurden aus der Gruppe „{group.name}“ entfernt"
+    )
+    assert_clean(lena)
+
+
+def test_a_panel_that_lost_write_access_to_an_open_group_reads_on(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    """Another tab's "Gruppe verlassen": no notification, the panel falls back alone."""
+    anna_user, lena_user = make_user("Anna Becker"), make_user("Lena Köhler")
+    group = group_of(anna_user, lena_user)
+    lena = person_factory(lena_user, live_server_process)
+    lena.login()
+    panel = lena.open_panel(f"/gruppen/{group.slug}/")
+
+    do_leave_group(actor=lena_user, group=group)
+
+    expect(panel.locator(".chat-readonly")).to_have_text(
+        "Sie sind nicht mehr Mitglied dieser Gruppe und lesen nur mit."
+    )
+    expect(panel.locator("textarea")).to_have_count(0)
+    do_send_message(
+        actor=anna_user, conversation_id=group.conversation_id, body="Schade", client_id="a-2"
+    )
+    expect(panel.locator(".chat-message", has_text="Schade")).to_have_count(1)
+    assert_clean(lena)

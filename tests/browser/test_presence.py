@@ -63,6 +63,44 @@ def test_no_dot_for_someone_who_hides_presence(live_server_process, person_facto
     expect(anna.page.locator(f'[data-presence-user="{ben_user.pk}"]')).to_be_hidden()
 
 
+def test_hiding_and_showing_presence_reaches_open_pages_live(
+    live_server_process, person_factory, make_user
+):
+    """Off: the open page's dot goes, as a page loaded now has none. On again: both
+    the page open from before and the one loaded while hidden get it live."""
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    group = group_with(anna_user, ben_user)
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    ben.login()
+    anna.login()
+    anna.goto(f"/gruppen/{group.slug}/")
+    dot = anna.page.locator(f'#member-list [data-presence-user="{ben_user.pk}"]')
+    expect(dot).to_have_text("online")
+
+    def switch(on: bool) -> None:
+        ben.goto("/einstellungen/profil/")
+        box = ben.page.get_by_label("Online-Status anzeigen")
+        box.check() if on else box.uncheck()
+        ben.page.get_by_role("button", name="Speichern").click()
+        expect(ben.page.get_by_label("Online-Status anzeigen")).to_be_checked(checked=on)
+
+    switch(False)
+    expect(dot).to_be_hidden()
+    later = anna.page.context.new_page()
+    later.goto(f"{anna.base_url}/personen/{ben_user.pk}/")
+    later_dot = later.locator(f'.profile-head [data-presence-user="{ben_user.pk}"]')
+    expect(later_dot).to_be_hidden()
+
+    switch(True)
+    expect(dot).to_be_visible()
+    expect(dot).to_have_text("online")
+    expect(later_dot).to_be_visible()
+    expect(later_dot).to_have_text("online")
+    assert anna.page_errors == []
+
+
 def test_the_setting_switches_presence_off(live_server_process, person_factory, make_user):
     ben_user = make_user("Ben Yilmaz")
     ben = person_factory(ben_user, live_server_process)

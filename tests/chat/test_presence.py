@@ -171,23 +171,62 @@ async def test_someone_who_switched_presence_off_is_left_out(people):
     await watcher.close()
 
 
-async def test_switching_presence_off_ends_every_watch_at_once(people):
+HIDDEN = {"online": False, "last_seen": None, "hidden": True}
+
+
+async def test_switching_presence_off_hides_the_person_from_every_watch_at_once(people):
     ben = await connect(people["ben"])
     watcher = await connect(people["anna"])
     await watch(watcher, [people["ben"].pk])
     assert (await watcher.receive())["online"] is True
     await db(do_update_profile)(actor=people["ben"], changes={"show_presence": False})
-    assert await watcher.receive() == {
-        "type": "presence",
-        "user": people["ben"].pk,
-        "online": False,
-        "last_seen": None,
-    }
+    assert await watcher.receive() == {"type": "presence", "user": people["ben"].pk, **HIDDEN}
     await ben.close()
     other = await connect(people["ben"])
     assert await watcher.nothing()
     await other.close()
     await watcher.close()
+
+
+async def test_switching_presence_on_again_sends_the_state_to_open_watches(people):
+    """A watch from before the switch-off and one made while hidden (which was told
+    nothing of the person) both get the current state at once, then each change."""
+    ben_id = people["ben"].pk
+    ben = await connect(people["ben"])
+    before = await connect(people["anna"])
+    await watch(before, [ben_id])
+    assert (await before.receive())["online"] is True
+    await db(do_update_profile)(actor=people["ben"], changes={"show_presence": False})
+    assert (await before.receive())["hidden"] is True
+    during = await connect(people["carla"])
+    await watch(during, [ben_id])
+    assert await during.nothing()
+
+    await db(do_update_profile)(actor=people["ben"], changes={"show_presence": True})
+    for client in (before, during):
+        assert await client.receive() == {
+            "type": "presence",
+            "user": ben_id,
+            "online": True,
+            "last_seen": None,
+        }
+    await ben.close()
+    for client in (before, during):
+        frame = await client.receive()
+        assert (frame["user"], frame["online"]) == (ben_id, False)
+        assert frame["last_seen"] is not None
+        assert "hidden" not in frame
+    await before.close()
+    await during.close()
+
+
+async def test_strangers_get_nothing_when_someone_switches_presence_on(people):
+    dora = await connect(people["dora"])
+    await db(do_update_profile)(actor=people["ben"], changes={"show_presence": False})
+    await watch(dora, [people["ben"].pk])
+    await db(do_update_profile)(actor=people["ben"], changes={"show_presence": True})
+    assert await dora.nothing()
+    await dora.close()
 
 
 @pytest.mark.parametrize("direction", ["viewer blocked", "blocked the viewer"])

@@ -291,9 +291,16 @@ def dropped(person: str) -> Callable[[Outcome], None]:
         assert role_in(o.cast, user) is None
         assert participant(o.cast, user) is None
         assert Membership.objects.filter(group=o.cast.group).count() == 2
-        assert o.changed() == {"memberships", "participants"}
         # The member list hears it; the person's own sockets drop the conversation.
-        assert o.events() == [(conv(o.cast), "_access_changed"), (conv(o.cast), "member_left")]
+        events = [(conv(o.cast), "_access_changed"), (conv(o.cast), "member_left")]
+        if person == "actor":
+            assert o.changed() == {"memberships", "participants"}
+            assert o.events() == events
+        else:
+            # Removed by someone else: they are told (docs/notifications.md).
+            assert o.changed() == {"memberships", "participants", "notifications"}
+            assert new_notifications(o) == [(user.pk, "member_removed")]
+            assert o.events() == sorted([*events, (to(user), "notification:member_removed")])
         assert frame_of(o, "member_left")["user_id"] == user.pk
 
     return effect

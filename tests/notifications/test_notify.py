@@ -103,6 +103,10 @@ KIND_DATA: dict[str, dict[str, Any]] = {
         "group_name": "Stahlbau Ruhr",
         "url": "/gruppen/stahl/",
     },
+    "member_removed": {
+        "group": {"slug": "stahl", "name": "Stahlbau Ruhr"},
+        "url": "/gruppen/stahl/",
+    },
 }
 
 
