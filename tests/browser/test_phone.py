@@ -283,3 +283,47 @@ def test_the_reconnect_banner_does_not_cover_the_heading(
     restartable_server()
     expect(banner).to_be_hidden(timeout=40_000)
     assert ben.page_errors == []
+
+
+MENU_IN_LOG = """(message) => {
+    const log = message.closest('.chat-scroll').getBoundingClientRect();
+    return [...message.querySelectorAll('.chat-actions .chat-action')].map((button) => {
+        const r = button.getBoundingClientRect();
+        return {name: button.textContent, top: r.top - log.top, bottom: log.bottom - r.bottom};
+    });
+}"""
+
+
+def test_the_newest_messages_menu_opens_where_it_is_fully_visible(
+    live_server_process, person_factory, make_user
+):
+    """The "⋯" of the newest message has no room below it in the log: the menu opens
+    upward, every action inside the log; an older message's menu still opens below."""
+    data = network(make_user)
+    for number in range(8):
+        post(data["ben"], data["group"], f"Ben fragt etwas {number}")
+    anna = person_factory(data["anna"], live_server_process, **PHONE)
+    anna.login()
+    panel = anna.open_panel(f"/gruppen/{data['group'].slug}/")
+    newest = panel.locator(".chat-message", has_text="Ben fragt etwas 7")
+    newest.scroll_into_view_if_needed()
+    newest.get_by_role("button", name="Aktionen für diese Nachricht").tap()
+    expect(newest.get_by_role("button", name="Nachricht löschen")).to_be_visible()
+    actions = newest.evaluate(MENU_IN_LOG)
+    assert len(actions) >= 3, actions
+    for action in actions:
+        assert action["top"] >= 0 and action["bottom"] >= 0, actions
+    expect(newest).to_have_class(re.compile("is-menu-up"))
+    expect(newest.locator(".chat-action").first).to_be_focused()
+
+    newest.get_by_role("button", name="Aktionen für diese Nachricht").tap()
+    expect(newest).not_to_have_class(re.compile("is-menu-open|is-menu-up"))
+
+    older = panel.locator(".chat-message", has_text="Ben fragt etwas 2")
+    older.scroll_into_view_if_needed()
+    older.get_by_role("button", name="Aktionen für diese Nachricht").tap()
+    expect(older.get_by_role("button", name="Nachricht löschen")).to_be_visible()
+    expect(older).not_to_have_class(re.compile("is-menu-up"))
+    for action in older.evaluate(MENU_IN_LOG):
+        assert action["top"] >= 0 and action["bottom"] >= 0, action
+    assert_clean(anna)
