@@ -145,7 +145,14 @@ def test_report_and_the_admins_decision_seen_by_the_reporter(
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
     assert box is not None and box["width"] <= 375
+    # Without a reason the app says so in German (not the browser's own bubble, in
+    # the browser's language) and puts the focus on the first reason.
+    dialog.get_by_role("button", name="Melden").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Bitte wählen Sie einen Grund.")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("radio").first).to_be_focused()
     dialog.get_by_label("Spam oder Werbung").check()
+    expect(dialog.get_by_role("alert")).to_be_hidden()
     dialog.get_by_label("Ergänzung (freiwillig)").fill("Immer wieder dieselbe Werbung")
     dialog.get_by_role("button", name="Melden").click()
     expect(dialog).to_be_hidden()
