@@ -125,7 +125,12 @@ export class ChatPanel {
     input.rows = 1;
     input.placeholder = "Nachricht schreiben…";
     input.maxLength = MAX_CHARS;
-    const button = el("button", "button", "Senden");
+    // On a phone the word hides behind an arrow (CSS), so the text box gets the row;
+    // the button's name stays "Senden".
+    const button = el("button", "button chat-send");
+    const arrow = el("span", "chat-icon chat-icon-send");
+    arrow.setAttribute("aria-hidden", "true");
+    button.append(arrow, el("span", "chat-send-label", "Senden"));
     button.type = "submit";
     row.append(input, button);
     form.append(label, row, el("p", "chat-hint", "Enter sendet, Umschalt+Enter beginnt eine neue Zeile, @ erwähnt jemanden."));

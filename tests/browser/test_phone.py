@@ -327,3 +327,53 @@ def test_the_newest_messages_menu_opens_where_it_is_fully_visible(
     for action in older.evaluate(MENU_IN_LOG):
         assert action["top"] >= 0 and action["bottom"] >= 0, action
     assert_clean(anna)
+
+
+PLACEHOLDER_FITS = """(input) => {
+    const style = getComputedStyle(input);
+    const canvas = document.createElement('canvas').getContext('2d');
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return {text: canvas.measureText(input.placeholder).width, room};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_placeholders_fit_and_no_page_asks_for_a_missing_favicon(
+    live_server_process, person_factory, make_user, width
+):
+    """The header's search field shows its whole placeholder, the message box is the
+    widest part of its row (its placeholder on one line), and nothing answers 404
+    (a page without an icon link makes the browser ask for /favicon.ico)."""
+    data = network(make_user)
+    options = PHONE if width == 375 else {"viewport": {"width": 1280, "height": 900}}
+    anna = person_factory(data["anna"], live_server_process, **options)
+    failed: list[str] = []
+    anna.page.on(
+        "response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    anna.login()
+    panel = anna.open_panel(f"/gruppen/{data['group'].slug}/")
+    if width == 375:
+        anna.page.get_by_role("button", name=re.compile("Menü")).tap()
+    search = anna.page.get_by_role("searchbox", name="Nachrichten durchsuchen")
+    expect(search).to_be_visible()
+    fits = search.evaluate(PLACEHOLDER_FITS)
+    assert fits["text"] <= fits["room"], fits
+    if width == 375:
+        anna.page.get_by_role("button", name=re.compile("Menü")).tap()
+
+    box_field = panel.get_by_role("textbox", name="Nachricht schreiben")
+    fits = box_field.evaluate(PLACEHOLDER_FITS)
+    assert fits["text"] <= fits["room"], fits
+    send = panel.get_by_role("button", name="Senden")
+    expect(send).to_be_visible()
+    row = box(panel.locator(".chat-composer-row"))
+    assert box(box_field)["width"] >= row["width"] * 0.6, (box(box_field), row)
+    scroll_width = anna.page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, scroll_width
+    icon = anna.page.locator("link[rel=icon]")
+    expect(icon).to_have_attribute("href", re.compile(r"favicon.*\.svg$"))
+    anna.page.wait_for_load_state("networkidle")
+    assert failed == [], failed
+    assert_clean(anna)
