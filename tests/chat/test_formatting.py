@@ -299,3 +299,35 @@ def test_alle_in_a_direct_conversation_is_just_text(make_user: Any) -> None:
     )
     assert created
     assert not Notification.objects.filter(kind="mention").exists()
+
+
+def test_the_migration_renders_stored_html_again(make_user: Any) -> None:
+    """chat/migrations/0010: formatted rows stored with the lazy-continuation HTML are
+    rendered again; plain rows ("") stay as they are."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("chat.migrations.0010_rerender_lazy_lines")
+    anna = make_user("Anna Becker")
+    conversation = group_with(anna)
+    quoted, _ = do_send_message(
+        actor=anna,
+        conversation_id=conversation.pk,
+        body="> Wer hat morgen einen Lkw frei?\nIch frage mal bei uns nach.",
+        client_id="q",
+    )
+    plain, _ = do_send_message(
+        actor=anna, conversation_id=conversation.pk, body="Guten Morgen", client_id="p"
+    )
+    old = (
+        "<blockquote>\n<p>Wer hat morgen einen Lkw frei?<br>\n"
+        "Ich frage mal bei uns nach.</p>\n</blockquote>"
+    )
+    Message.objects.filter(pk=quoted.pk).update(body_html=old)
+    migration.rerender(apps, None)
+    quoted.refresh_from_db()
+    plain.refresh_from_db()
+    assert quoted.body_html == formatted_html(quoted.body)
+    assert quoted.body_html.endswith("<p>Ich frage mal bei uns nach.</p>")
+    assert plain.body_html == ""
