@@ -24,6 +24,7 @@ from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 
 ALLOWED_TAGS = {
     "p",
@@ -47,11 +48,35 @@ BLOCK_RULES = ["paragraph", "code", "fence", "blockquote", "list"]
 INLINE_RULES = ["emphasis", "backticks", "link", "autolink", "escape", "newline", "linkify"]
 
 
+def _no_lazy_quote_line(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """Ends a quote at the first line without ">". CommonMark would carry such a line
+    on as a "lazy continuation" of the quoted paragraph; in a chat "> Frage\nAntwort"
+    is a quote and the answer to it. Only consulted by the blockquote rule for a line
+    it did not find a ">" on (a terminator: never a block of its own)."""
+    return silent
+
+
+def _no_lazy_list_line(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """Ends a list item's paragraph at a line indented less than the item's text (the
+    only place a paragraph's line is below the block's indent): "1. zwei\nLink: …"
+    is a list and then a line of its own, not the item's lazy continuation. A line
+    indented to the item's text still continues it."""
+    return silent and state.sCount[start_line] < state.blkIndent
+
+
 @functools.cache
 def _parser() -> MarkdownIt:
     parser = MarkdownIt("zero", {"breaks": True, "html": False, "linkify": True})
     parser.enable(BLOCK_RULES)
     parser.enable(INLINE_RULES)
+    # "A single line break is a line break" (docs/formatting-moderation.md), also
+    # after a quote or a list: no lazy continuation lines.
+    parser.block.ruler.before(
+        "paragraph", "no_lazy_quote_line", _no_lazy_quote_line, {"alt": ["blockquote"]}
+    )
+    parser.block.ruler.before(
+        "paragraph", "no_lazy_list_line", _no_lazy_list_line, {"alt": ["paragraph"]}
+    )
     # Only real URLs with a scheme, not "beispiel.de" in a sentence.
     assert parser.linkify is not None
     parser.linkify.set({"fuzzy_link": False, "fuzzy_email": False})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,7 +25,15 @@ def message_url(conversation_id: int, seq: int) -> str:
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
-    context: dict[str, Any] = {"q": q, "max_chars": QUERY_MAX_CHARS, "hits": [], "error": ""}
+    context: dict[str, Any] = {
+        "q": q,
+        "max_chars": QUERY_MAX_CHARS,
+        "hits": [],
+        "error": "",
+        # The help text promises only what the running database does: word forms,
+        # "-Wort" and phrases on PostgreSQL, a substring on SQLite (docs/search.md).
+        "full_text": settings.IS_POSTGRES,
+    }
     status = 200
     if q.strip():
         try:

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -136,9 +137,19 @@ def start_group_direct(request: HttpRequest) -> HttpResponse:
 
     A block between any of them gets the neutral page of `start_direct`; a list the
     action refuses (nobody ticked, more than eight, someone gone) says why (400)."""
-    raw = request.POST.getlist("user")
+    ticked = request.POST.getlist("user")
+    joining = request.POST.getlist("mit")
+    raw = joining + ticked
     ids: list[Any] = [int(v) if v.isascii() and v.isdigit() and len(v) < 19 else v for v in raw]
     ids = [i for i in dict.fromkeys(ids) if i != request.user.pk]
+    known = ",".join(v for v in joining if v.isascii() and v.isdigit() and len(v) < 19)
+    back = reverse("people_list") + (f"?mit={known}" if known else "")
+    nobody_ticked = "Bitte wählen Sie mindestens eine Person aus."
+    if not ticked:
+        # "Person hinzufügen" with nobody ticked would open the conversation it came
+        # from; it says what is missing, as "Gruppennachricht" does.
+        context = {"detail": nobody_ticked, "back": back}
+        return render(request, "chat/group_direct_refused.html", context, status=400)
     try:
         conversation, _ = do_get_or_create_group_direct_conversation(
             actor=request.user, user_ids=ids
@@ -146,8 +157,7 @@ def start_group_direct(request: HttpRequest) -> HttpResponse:
     except ClientError as error:
         if error.code == "forbidden":
             return render(request, "chat/direct_unavailable.html", status=403)
-        detail = "Bitte wählen Sie mindestens eine Person aus." if not ids else error.detail
-        return render(
-            request, "chat/group_direct_refused.html", {"detail": detail}, status=error.status
-        )
+        detail = nobody_ticked if not ids else error.detail
+        context = {"detail": detail, "back": back}
+        return render(request, "chat/group_direct_refused.html", context, status=error.status)
     return redirect("chat:conversation", conversation_id=conversation.pk)

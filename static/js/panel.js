@@ -125,7 +125,12 @@ export class ChatPanel {
     input.rows = 1;
     input.placeholder = "Nachricht schreiben…";
     input.maxLength = MAX_CHARS;
-    const button = el("button", "button", "Senden");
+    // On a phone the word hides behind an arrow (CSS), so the text box gets the row;
+    // the button's name stays "Senden".
+    const button = el("button", "button chat-send");
+    const arrow = el("span", "chat-icon chat-icon-send");
+    arrow.setAttribute("aria-hidden", "true");
+    button.append(arrow, el("span", "chat-send-label", "Senden"));
     button.type = "submit";
     row.append(input, button);
     form.append(label, row, el("p", "chat-hint", "Enter sendet, Umschalt+Enter beginnt eine neue Zeile, @ erwähnt jemanden."));
@@ -596,7 +601,7 @@ export class ChatPanel {
     node.classList.toggle("is-mention", Boolean(mentioned));
     node.querySelector(".chat-actions")?.remove();
     node.querySelector(".chat-more")?.remove();
-    node.classList.remove("has-actions", "is-menu-open");
+    node.classList.remove("has-actions", "is-menu-open", "is-menu-up");
     const reportable = !mine;
     if (!deleted && typeof data.seq === "number" && (mine || this.canModerate || this.canWrite || reportable)) {
       node.querySelector(".chat-content").append(this.buildActions(data, mine));
@@ -615,14 +620,33 @@ export class ChatPanel {
       event.stopPropagation();
       const open = !node.classList.contains("is-menu-open");
       for (const other of this.log.querySelectorAll(".chat-message.is-menu-open")) {
-        other.classList.remove("is-menu-open");
+        other.classList.remove("is-menu-open", "is-menu-up");
         other.querySelector(".chat-more")?.setAttribute("aria-expanded", "false");
       }
       node.classList.toggle("is-menu-open", open);
       more.setAttribute("aria-expanded", String(open));
-      if (open) node.querySelector(".chat-actions .chat-action")?.focus();
+      if (open) {
+        this.placeMenu(node);
+        node.querySelector(".chat-actions .chat-action")?.focus({ preventScroll: true });
+      }
     });
     return more;
+  }
+
+  /** The menu opens downward; where the log has no room for it below (the newest
+   * messages), upward; where neither fits, the log scrolls it into view. */
+  placeMenu(node) {
+    node.classList.remove("is-menu-up");
+    const menu = node.querySelector(".chat-actions");
+    if (!menu) return;
+    const log = this.scroller.getBoundingClientRect();
+    const down = menu.getBoundingClientRect();
+    if (down.bottom > log.bottom) {
+      const button = node.querySelector(".chat-more").getBoundingClientRect();
+      if (button.top - log.top >= down.height) node.classList.add("is-menu-up");
+    }
+    const placed = menu.getBoundingClientRect();
+    if (placed.bottom > log.bottom || placed.top < log.top) menu.scrollIntoView({ block: "nearest" });
   }
 
   buildActions(data, mine) {
@@ -667,7 +691,7 @@ export class ChatPanel {
 
   closeMenus() {
     for (const node of this.log.querySelectorAll(".chat-message.is-menu-open")) {
-      node.classList.remove("is-menu-open");
+      node.classList.remove("is-menu-open", "is-menu-up");
       node.querySelector(".chat-more")?.setAttribute("aria-expanded", "false");
     }
   }

@@ -76,9 +76,10 @@ export class Reactions {
     const row = el("div", "chat-reactions");
     row.setAttribute("role", "group");
     row.setAttribute("aria-label", "Reaktionen");
-    for (const [emoji] of EMOJI) {
-      const entry = emojis.get(emoji);
-      if (!entry || entry.count < 1) continue;
+    // In the order of each emoji's first reaction (docs/replies-reactions.md): the
+    // server's lists come in that order and a new emoji from a frame joins at the end.
+    for (const [emoji, entry] of emojis) {
+      if (!NAMES.has(emoji) || entry.count < 1) continue;
       const names = Array.from(entry.users.values());
       const others = entry.count - names.length;
       let who = nameList(names);

@@ -29,6 +29,9 @@ function buildDialog() {
   box.setAttribute("aria-labelledby", "report-dialog-title");
   const form = el("form", "stack");
   form.method = "dialog";
+  // The app checks the reason itself (submit below), in German; the browser's own
+  // `required` bubble would stop the submit first, in the browser's language.
+  form.noValidate = true;
   const title = el("h2", null, "Nachricht melden");
   title.id = "report-dialog-title";
   const intro = el("p", "helptext", "Die Moderation (in einer Gruppe deren Admins) sieht die Meldung und entscheidet. Wer gemeldet hat, bleibt vertraulich.");
@@ -56,8 +59,13 @@ function buildDialog() {
   note.rows = 3;
   note.maxLength = NOTE_MAX;
   const error = el("p", "field-error");
+  error.id = "report-error";
   error.setAttribute("role", "alert");
   error.hidden = true;
+  choices.setAttribute("aria-describedby", error.id);
+  choices.addEventListener("change", () => {
+    error.hidden = true;
+  });
   const row = el("div", "button-row");
   const send = el("button", "button button-danger", "Melden");
   send.type = "submit";
@@ -87,6 +95,7 @@ async function submit(form, error, send) {
   if (!choice) {
     error.textContent = "Bitte wählen Sie einen Grund.";
     error.hidden = false;
+    form.querySelector("input[name=reason]")?.focus();
     return;
   }
   const note = form.querySelector("textarea").value.trim();

@@ -103,14 +103,56 @@ export function attachSearch(panel) {
   status.setAttribute("aria-live", "polite");
   const list = el("ol", "chat-search-results");
   list.setAttribute("aria-label", "Treffer");
+  list.id = `${id}-results`;
   const more = el("button", "button button-small button-quiet chat-search-more", "Weitere Treffer");
   more.type = "button";
   more.hidden = true;
-  box.append(form, status, list, more);
+  // After a jump the hits fold away so the log gets the panel back; these two bring
+  // them back or step to the next hit without retyping the query.
+  const after = el("div", "chat-search-after");
+  after.hidden = true;
+  const showHits = el("button", "button button-small button-quiet chat-search-show", "Treffer anzeigen");
+  showHits.type = "button";
+  showHits.setAttribute("aria-expanded", "true");
+  showHits.setAttribute("aria-controls", list.id);
+  const nextHit = el("button", "button button-small button-quiet chat-search-next", "Nächster Treffer");
+  nextHit.type = "button";
+  after.append(showHits, nextHit);
+  box.append(form, status, after, list, more);
   header.after(box);
 
   let query = "";
   let next = null;
+  let current = -1; // the index in `list` of the hit last jumped to
+
+  const expandHits = () => {
+    list.hidden = false;
+    more.hidden = !next;
+    after.hidden = current < 0;
+    showHits.setAttribute("aria-expanded", "true");
+    showHits.textContent = "Treffer ausblenden";
+  };
+  const collapseHits = () => {
+    list.hidden = true;
+    more.hidden = true;
+    after.hidden = false;
+    showHits.setAttribute("aria-expanded", "false");
+    showHits.textContent = `Treffer anzeigen (${list.children.length}${next ? "+" : ""})`;
+    nextHit.disabled = current + 1 >= list.children.length && !next;
+  };
+  const jumpTo = async (index) => {
+    const button = list.children[index]?.querySelector("button");
+    if (!button) return;
+    current = index;
+    for (const old of list.querySelectorAll("[aria-current]")) old.removeAttribute("aria-current");
+    button.setAttribute("aria-current", "true");
+    collapseHits();
+    status.textContent = "Nachricht wird gesucht…";
+    const shown = await showMessage(panel, Number(button.dataset.seq));
+    status.textContent = shown
+      ? `Treffer ${index + 1} von ${list.children.length}${next ? "+" : ""}. Die Nachricht ist im Verlauf markiert.`
+      : "Diese Nachricht ist nicht (mehr) sichtbar.";
+  };
 
   const open = () => {
     box.hidden = false;
@@ -140,12 +182,9 @@ export function attachSearch(panel) {
     head.textContent = `${hit.author?.display_name || "Ehemaliges Mitglied"} · ${when ? formatFull(when) : ""}`;
     const text = el("span", "chat-search-hit-text");
     text.append(highlightNodes(hit.highlight, hit.body));
+    button.dataset.seq = String(Number(hit.seq));
     button.append(head, text);
-    button.addEventListener("click", async () => {
-      status.textContent = "Nachricht wird gesucht…";
-      const shown = await showMessage(panel, Number(hit.seq));
-      status.textContent = shown ? "Die Nachricht ist im Verlauf markiert." : "Diese Nachricht ist nicht (mehr) sichtbar.";
-    });
+    button.addEventListener("click", () => jumpTo([...list.children].indexOf(item)));
     item.append(button);
     return item;
   };
@@ -165,7 +204,7 @@ export function attachSearch(panel) {
     const results = page?.results || [];
     for (const hit of results) list.append(renderHit(hit));
     next = page?.next || null;
-    more.hidden = !next;
+    more.hidden = !next || list.hidden;
     const count = list.children.length;
     status.textContent = count
       ? `${count} Treffer${next ? " (weitere vorhanden)" : ""}`
@@ -182,10 +221,18 @@ export function attachSearch(panel) {
     }
     query = value;
     list.replaceChildren();
+    next = null;
+    current = -1;
+    expandHits();
     load(null);
   });
   more.addEventListener("click", () => {
     if (next) load(next);
+  });
+  showHits.addEventListener("click", () => (list.hidden ? expandHits() : collapseHits()));
+  nextHit.addEventListener("click", async () => {
+    if (current + 1 >= list.children.length && next) await load(next);
+    if (current + 1 < list.children.length) await jumpTo(current + 1);
   });
 
   // Opened from a hit of the global search: /nachrichten/<id>/?nachricht=<seq>.

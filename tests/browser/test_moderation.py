@@ -83,6 +83,35 @@ def test_a_formatted_message_renders_on_the_other_side(
     assert_clean(anna, ben)
 
 
+def test_the_line_after_a_quote_or_a_list_is_its_own(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    """No lazy continuation: the answer under a quote is not quoted, the line under a
+    list is not part of its last item, on the other side and in the author's copy."""
+    anna_user, ben_user = make_user("Anna Becker"), make_user("Ben Yilmaz")
+    group = group_of(anna_user, ben_user)
+    anna = person_factory(anna_user, live_server_process)
+    ben = person_factory(ben_user, live_server_process)
+    for person in (anna, ben):
+        person.login()
+    anna_panel = anna.open_panel(f"/gruppen/{group.slug}/")
+    ben_panel = ben.open_panel(f"/gruppen/{group.slug}/")
+
+    anna.send("> Wer hat morgen einen Lkw frei?\nIch frage mal bei uns nach.")
+    anna.send("1. erstens\n2. zweitens\nLink: https://example.org/plan")
+    expect(ben_panel.locator(".chat-message")).to_have_count(2)
+    for panel in (ben_panel, anna_panel):
+        quote, listing = panel.locator(".chat-message .chat-body").all()
+        expect(quote.locator("blockquote")).to_have_text("Wer hat morgen einen Lkw frei?")
+        expect(quote.locator(":scope > p")).to_have_text("Ich frage mal bei uns nach.")
+        expect(listing.locator("ol > li")).to_have_text(["erstens", "zweitens"])
+        expect(listing.locator(":scope > p")).to_contain_text("Link: https://example.org/plan")
+        expect(listing.locator(":scope > p a")).to_have_attribute(
+            "href", "https://example.org/plan"
+        )
+    assert_clean(anna, ben)
+
+
 def test_report_and_the_admins_decision_seen_by_the_reporter(
     live_server_process: Any, person_factory: Any, make_user: Any
 ) -> None:
@@ -117,7 +146,14 @@ def test_report_and_the_admins_decision_seen_by_the_reporter(
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
     assert box is not None and box["width"] <= 375
+    # Without a reason the app says so in German (not the browser's own bubble, in
+    # the browser's language) and puts the focus on the first reason.
+    dialog.get_by_role("button", name="Melden").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Bitte wählen Sie einen Grund.")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("radio").first).to_be_focused()
     dialog.get_by_label("Spam oder Werbung").check()
+    expect(dialog.get_by_role("alert")).to_be_hidden()
     dialog.get_by_label("Ergänzung (freiwillig)").fill("Immer wieder dieselbe Werbung")
     dialog.get_by_role("button", name="Melden").click()
     expect(dialog).to_be_hidden()

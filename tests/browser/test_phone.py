@@ -283,3 +283,97 @@ def test_the_reconnect_banner_does_not_cover_the_heading(
     restartable_server()
     expect(banner).to_be_hidden(timeout=40_000)
     assert ben.page_errors == []
+
+
+MENU_IN_LOG = """(message) => {
+    const log = message.closest('.chat-scroll').getBoundingClientRect();
+    return [...message.querySelectorAll('.chat-actions .chat-action')].map((button) => {
+        const r = button.getBoundingClientRect();
+        return {name: button.textContent, top: r.top - log.top, bottom: log.bottom - r.bottom};
+    });
+}"""
+
+
+def test_the_newest_messages_menu_opens_where_it_is_fully_visible(
+    live_server_process, person_factory, make_user
+):
+    """The "⋯" of the newest message has no room below it in the log: the menu opens
+    upward, every action inside the log; an older message's menu still opens below."""
+    data = network(make_user)
+    for number in range(8):
+        post(data["ben"], data["group"], f"Ben fragt etwas {number}")
+    anna = person_factory(data["anna"], live_server_process, **PHONE)
+    anna.login()
+    panel = anna.open_panel(f"/gruppen/{data['group'].slug}/")
+    newest = panel.locator(".chat-message", has_text="Ben fragt etwas 7")
+    newest.scroll_into_view_if_needed()
+    newest.get_by_role("button", name="Aktionen für diese Nachricht").tap()
+    expect(newest.get_by_role("button", name="Nachricht löschen")).to_be_visible()
+    actions = newest.evaluate(MENU_IN_LOG)
+    assert len(actions) >= 3, actions
+    for action in actions:
+        assert action["top"] >= 0 and action["bottom"] >= 0, actions
+    expect(newest).to_have_class(re.compile("is-menu-up"))
+    expect(newest.locator(".chat-action").first).to_be_focused()
+
+    newest.get_by_role("button", name="Aktionen für diese Nachricht").tap()
+    expect(newest).not_to_have_class(re.compile("is-menu-open|is-menu-up"))
+
+    older = panel.locator(".chat-message", has_text="Ben fragt etwas 2")
+    older.scroll_into_view_if_needed()
+    older.get_by_role("button", name="Aktionen für diese Nachricht").tap()
+    expect(older.get_by_role("button", name="Nachricht löschen")).to_be_visible()
+    expect(older).not_to_have_class(re.compile("is-menu-up"))
+    for action in older.evaluate(MENU_IN_LOG):
+        assert action["top"] >= 0 and action["bottom"] >= 0, action
+    assert_clean(anna)
+
+
+PLACEHOLDER_FITS = """(input) => {
+    const style = getComputedStyle(input);
+    const canvas = document.createElement('canvas').getContext('2d');
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return {text: canvas.measureText(input.placeholder).width, room};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_placeholders_fit_and_no_page_asks_for_a_missing_favicon(
+    live_server_process, person_factory, make_user, width
+):
+    """The header's search field shows its whole placeholder, the message box is the
+    widest part of its row (its placeholder on one line), and nothing answers 404
+    (a page without an icon link makes the browser ask for /favicon.ico)."""
+    data = network(make_user)
+    options = PHONE if width == 375 else {"viewport": {"width": 1280, "height": 900}}
+    anna = person_factory(data["anna"], live_server_process, **options)
+    failed: list[str] = []
+    anna.page.on(
+        "response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    anna.login()
+    panel = anna.open_panel(f"/gruppen/{data['group'].slug}/")
+    if width == 375:
+        anna.page.get_by_role("button", name=re.compile("Menü")).tap()
+    search = anna.page.get_by_role("searchbox", name="Nachrichten durchsuchen")
+    expect(search).to_be_visible()
+    fits = search.evaluate(PLACEHOLDER_FITS)
+    assert fits["text"] <= fits["room"], fits
+    if width == 375:
+        anna.page.get_by_role("button", name=re.compile("Menü")).tap()
+
+    box_field = panel.get_by_role("textbox", name="Nachricht schreiben")
+    fits = box_field.evaluate(PLACEHOLDER_FITS)
+    assert fits["text"] <= fits["room"], fits
+    send = panel.get_by_role("button", name="Senden")
+    expect(send).to_be_visible()
+    row = box(panel.locator(".chat-composer-row"))
+    assert box(box_field)["width"] >= row["width"] * 0.6, (box(box_field), row)
+    scroll_width = anna.page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, scroll_width
+    icon = anna.page.locator("link[rel=icon]")
+    expect(icon).to_have_attribute("href", re.compile(r"favicon.*\.svg$"))
+    anna.page.wait_for_load_state("networkidle")
+    assert failed == [], failed
+    assert_clean(anna)

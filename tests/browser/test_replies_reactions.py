@@ -190,3 +190,31 @@ def test_replies_and_reactions_fit_a_phone(live_server_process, person_factory, 
     width = anna.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide"
     assert_clean(anna)
+
+
+def test_reaction_chips_follow_each_emojis_first_reaction(
+    live_server_process, person_factory, make_user
+) -> None:
+    """🎉 came first, then 👍, then ❤️ (docs/replies-reactions.md): the chips show that
+    order, not the picker's; a new emoji arriving live joins at the end."""
+    from chat.actions import do_set_reaction
+
+    anna_user, ben_user = make_user("Anna Becker"), make_user("Ben Öztürk")
+    group = group_with(anna_user, ben_user)
+    message = send(anna_user, group, "Die Prüfung ist bestanden!")
+    for actor, emoji in (
+        (ben_user, "\U0001f389"),
+        (anna_user, "\U0001f44d"),
+        (ben_user, "\u2764\ufe0f"),
+        (anna_user, "\U0001f389"),
+    ):
+        do_set_reaction(actor=actor, message_id=message.pk, emoji=emoji, on=True)
+    anna = person_factory(anna_user, live_server_process)
+    anna.login()
+    anna.open_panel(f"/gruppen/{group.slug}/")
+    chips = message_row(anna, "Die Prüfung ist bestanden!").locator(".chat-reaction-emoji")
+    expect(chips).to_have_text(["\U0001f389", "\U0001f44d", "\u2764\ufe0f"])
+
+    do_set_reaction(actor=ben_user, message_id=message.pk, emoji="\u2705", on=True)
+    expect(chips).to_have_text(["\U0001f389", "\U0001f44d", "\u2764\ufe0f", "\u2705"])
+    assert_clean(anna)

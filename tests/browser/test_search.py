@@ -101,7 +101,7 @@ def test_search_in_the_panel_marks_the_message_in_place(
     expect(shown).to_contain_text("Fachkraft für Lagerlogistik in Herne")
     expect(shown).to_be_in_viewport()
     expect(panel.locator(".chat-search-status")).to_have_text(
-        "Die Nachricht ist im Verlauf markiert."
+        "Treffer 1 von 1. Die Nachricht ist im Verlauf markiert."
     )
     field.focus()
     field.press("Escape")
@@ -133,4 +133,70 @@ def test_the_results_page_fits_a_phone(
     expect(person.page.locator(".search-hit")).to_have_count(1)
     width = person.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page is {width} px wide"
+    assert_clean(person)
+
+
+HIT_IN_LOG = """(panel) => {
+    const log = panel.querySelector('.chat-scroll').getBoundingClientRect();
+    const hit = panel.querySelector('.chat-message.is-search-hit').getBoundingClientRect();
+    return {log: log.height, top: hit.top - log.top, bottom: log.bottom - hit.bottom};
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (375, 740)])
+def test_after_a_jump_the_hits_fold_away_and_the_message_is_fully_visible(
+    live_server_process: Any, person_factory: Any, make_user: Any, width: int, height: int
+) -> None:
+    """Sixty hits, the second page loaded: choosing one folds the list away (the query
+    stays), the log gets the panel back and shows the whole message; the hits come
+    back on demand and "Nächster Treffer" steps on."""
+    anna = make_user("Anna Becker")
+    group = do_create_group(actor=anna, name="Ausbildung", visibility="open")
+    for number in range(60):
+        do_send_message(
+            actor=anna,
+            conversation_id=group.conversation_id,
+            body=f"Füllnachricht {number}",
+            client_id=f"fill-{number}",
+        )
+    person = person_factory(anna, live_server_process, viewport={"width": width, "height": height})
+    person.login()
+    panel = person.open_panel(f"/nachrichten/{group.conversation_id}/")
+    panel.get_by_role("button", name="In dieser Unterhaltung suchen").click()
+    field = panel.get_by_label("Suchbegriff")
+    field.fill("Füllnachricht")
+    field.press("Enter")
+    results = panel.locator(".chat-search-hit")
+    expect(results).to_have_count(50)
+    panel.get_by_role("button", name="Weitere Treffer").click()
+    expect(results).to_have_count(60)
+    results.nth(20).get_by_role("button").click()
+
+    shown = panel.locator(".chat-message.is-search-hit")
+    expect(shown).to_be_focused()
+    expect(panel.locator(".chat-search-results")).to_be_hidden()
+    expect(field).to_have_value("Füllnachricht")
+    expect(panel.locator(".chat-search-status")).to_have_text(
+        "Treffer 21 von 60. Die Nachricht ist im Verlauf markiert."
+    )
+    first_seq = shown.get_attribute("id")
+    place = panel.evaluate(HIT_IN_LOG)
+    assert place["log"] >= 150, place
+    assert place["top"] >= 0 and place["bottom"] >= 0, place
+
+    panel.get_by_role("button", name="Nächster Treffer").click()
+    expect(shown).not_to_have_attribute("id", first_seq or "")
+    expect(panel.locator(".chat-search-status")).to_have_text(
+        "Treffer 22 von 60. Die Nachricht ist im Verlauf markiert."
+    )
+    place = panel.evaluate(HIT_IN_LOG)
+    assert place["top"] >= 0 and place["bottom"] >= 0, place
+
+    reopen = panel.get_by_role("button", name=re.compile("Treffer anzeigen"))
+    expect(reopen).to_have_attribute("aria-expanded", "false")
+    reopen.click()
+    expect(panel.locator(".chat-search-results")).to_be_visible()
+    expect(results).to_have_count(60)
+    width_now = person.page.evaluate("document.documentElement.scrollWidth")
+    assert width_now <= width, f"the page is {width_now} px wide"
     assert_clean(person)

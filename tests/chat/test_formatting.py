@@ -32,6 +32,27 @@ LINK_ATTRS = 'target="_blank" rel="nofollow noopener noreferrer"'
         ("- eins\n- zwei", "<ul>\n<li>eins</li>\n<li>zwei</li>\n</ul>"),
         ("3. drei\n4. vier", '<ol start="3">\n<li>drei</li>\n<li>vier</li>\n</ol>'),
         ("erste\nzweite", "<p>erste<br>\nzweite</p>"),
+        # A line without ">" ends the quote; a line that is no list item and not
+        # indented to the item's text ends the list (no lazy continuation).
+        (
+            "> Wer hat morgen einen Lkw frei?\nIch frage mal bei uns nach.",
+            "<blockquote>\n<p>Wer hat morgen einen Lkw frei?</p>\n</blockquote>\n"
+            "<p>Ich frage mal bei uns nach.</p>",
+        ),
+        (
+            "> eins\n> zwei\ndanach",
+            "<blockquote>\n<p>eins<br>\nzwei</p>\n</blockquote>\n<p>danach</p>",
+        ),
+        ("> - a\nb", "<blockquote>\n<ul>\n<li>a</li>\n</ul>\n</blockquote>\n<p>b</p>"),
+        (
+            "1. erstens\n2. zweitens\nLink: folgt",
+            "<ol>\n<li>erstens</li>\n<li>zweitens</li>\n</ol>\n<p>Link: folgt</p>",
+        ),
+        ("- eins\n  weiter\nneu", "<ul>\n<li>eins<br>\nweiter</li>\n</ul>\n<p>neu</p>"),
+        (
+            "- a\n  - b\nc",
+            "<ul>\n<li>a\n<ul>\n<li>b</li>\n</ul>\n</li>\n</ul>\n<p>c</p>",
+        ),
         (
             "[netzn](https://netzn.de/a)",
             f'<p><a href="https://netzn.de/a" {LINK_ATTRS}>netzn</a></p>',
@@ -104,6 +125,15 @@ def test_plain_text_drops_the_markers_and_keeps_links_readable() -> None:
     assert (
         preview(body)
         == "Wichtig: Termin morgen • Punkt eins • Punkt zwei Agenda (https://netzn.de/a)"
+    )
+
+
+def test_plain_text_keeps_the_line_after_a_quote_or_a_list_its_own() -> None:
+    assert plain_text("> Wer hat einen Lkw frei?\nIch frage nach.") == (
+        "Wer hat einen Lkw frei?\nIch frage nach."
+    )
+    assert plain_text("1. erstens\n2. zweitens\nLink: folgt") == (
+        "1. erstens\n2. zweitens\nLink: folgt"
     )
 
 
@@ -269,3 +299,35 @@ def test_alle_in_a_direct_conversation_is_just_text(make_user: Any) -> None:
     )
     assert created
     assert not Notification.objects.filter(kind="mention").exists()
+
+
+def test_the_migration_renders_stored_html_again(make_user: Any) -> None:
+    """chat/migrations/0010: formatted rows stored with the lazy-continuation HTML are
+    rendered again; plain rows ("") stay as they are."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("chat.migrations.0010_rerender_lazy_lines")
+    anna = make_user("Anna Becker")
+    conversation = group_with(anna)
+    quoted, _ = do_send_message(
+        actor=anna,
+        conversation_id=conversation.pk,
+        body="> Wer hat morgen einen Lkw frei?\nIch frage mal bei uns nach.",
+        client_id="q",
+    )
+    plain, _ = do_send_message(
+        actor=anna, conversation_id=conversation.pk, body="Guten Morgen", client_id="p"
+    )
+    old = (
+        "<blockquote>\n<p>Wer hat morgen einen Lkw frei?<br>\n"
+        "Ich frage mal bei uns nach.</p>\n</blockquote>"
+    )
+    Message.objects.filter(pk=quoted.pk).update(body_html=old)
+    migration.rerender(apps, None)
+    quoted.refresh_from_db()
+    plain.refresh_from_db()
+    assert quoted.body_html == formatted_html(quoted.body)
+    assert quoted.body_html.endswith("<p>Ich frage mal bei uns nach.</p>")
+    assert plain.body_html == ""

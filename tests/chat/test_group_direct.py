@@ -260,7 +260,15 @@ def test_the_gruppennachricht_form(db: Any, four: dict[str, Any]) -> None:
     assert "Person hinzufügen" in directory.content.decode()
     nobody = page.post("/nachrichten/gruppe/", {})
     assert nobody.status_code == 400
-    assert "mindestens eine Person" in nobody.content.decode()
+    assert "Bitte wählen Sie mindestens eine Person aus." in nobody.content.decode()
+    # "Person hinzufügen" with nobody ticked: the same message, not the old conversation,
+    # and the way back keeps the people already in it.
+    assert f'name="mit" value="{ben.pk}"' in directory.content.decode()
+    nobody_added = page.post("/nachrichten/gruppe/", {"mit": [str(ben.pk), str(carla.pk)]})
+    assert nobody_added.status_code == 400
+    assert "Bitte wählen Sie mindestens eine Person aus." in nobody_added.content.decode()
+    assert f'href="/personen/?mit={ben.pk},{carla.pk}"' in nobody_added.content.decode()
+    assert Conversation.objects.filter(kind="direct").count() == 1
     Block.objects.create(blocker=carla, blocked=ben)
     refused = page.post("/nachrichten/gruppe/", {"user": [str(ben.pk), str(carla.pk), "x"]})
     assert refused.status_code == 400

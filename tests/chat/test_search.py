@@ -157,6 +157,19 @@ def test_the_search_page_works_without_javascript(people: dict[str, Any]) -> Non
     assert 'action="/suche/"' in header
 
 
+@pytest.mark.parametrize("postgres", [True, False])
+def test_the_search_pages_help_promises_what_the_database_does(
+    people: dict[str, Any], settings: Any, postgres: bool
+) -> None:
+    settings.IS_POSTGRES = postgres
+    page = browser(people["ben"]).get("/suche/").content.decode()
+    full_text = ("Wortformen werden gefunden", "„-Wort“ schließt aus", "Anführungszeichen")
+    substring = "auch als Teil eines Wortes"
+    for promise in full_text:
+        assert (promise in page) is postgres, promise
+    assert (substring in page) is not postgres
+
+
 def test_substring_search_where_there_is_no_postgresql(people: dict[str, Any]) -> None:
     if settings.IS_POSTGRES:
         pytest.skip("the substring fallback runs without PostgreSQL")
