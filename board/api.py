@@ -162,7 +162,7 @@ def board(
     status (open by default, or filled, withdrawn, expired, all), date (within the
     post's date window), near (a postcode) with km (default 50)."""
     # `query` declares the filters (and checks their form); BoardFilters checks them.
-    raw = {name: value for name, value in query.dict().items() if value is not None}
+    raw = {name: value for name, value in query.model_dump().items() if value is not None}
     unknown = set(request.GET) - {*BOARD_FILTERS, "cursor", "limit"}
     if unknown:
         raise ClientError(

@@ -176,7 +176,7 @@ def list_groups(
 
 @router.post("/groups", response={201: GroupDetail, **errors(409, 429)})
 def create_group(request: HttpRequest, payload: GroupIn) -> Status[dict[str, Any]]:
-    group = do_create_group(actor=request.user, **payload.dict())
+    group = do_create_group(actor=request.user, **payload.model_dump())
     return Status(201, group_detail(request.user, group))
 
 
@@ -188,7 +188,7 @@ def get_group(request: HttpRequest, slug: Slug) -> dict[str, Any]:
 @router.patch("/groups/{slug}", response={200: GroupDetail, **errors(403, 404, 409)})
 def update_group(request: HttpRequest, slug: Slug, payload: GroupPatch) -> dict[str, Any]:
     group = access.access_group(request.user, slug)
-    group = do_update_group(actor=request.user, group=group, **payload.dict())
+    group = do_update_group(actor=request.user, group=group, **payload.model_dump())
     return group_detail(request.user, group)
 
 
