@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "realtime.middleware.ContentSecurityPolicyMiddleware",
     "realtime.middleware.RequestGuardMiddleware",
+    "server.errors.GermanNotFoundInDebug",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -29,6 +29,17 @@ def test_unknown_page_is_a_german_404() -> None:
     page(Client().get("/gibt-es-nicht/"), 404, "Diese Seite gibt es nicht")
 
 
+@override_settings(DEBUG=True)
+def test_with_debug_on_a_missing_page_is_still_the_german_404(make_user: Any) -> None:
+    """`make run` runs with DEBUG on: a dead link shows no English developer page."""
+    html = page(Client().get("/gibt-es-nicht/"), 404, "Diese Seite gibt es nicht")
+    assert "URLconf" not in html
+    client = Client()
+    client.force_login(make_user("Anna Becker"))
+    html = page(client.get("/brett/987654/"), 404, "Diese Seite gibt es nicht")
+    assert "URLconf" not in html
+
+
 @override_settings(DEBUG=False)
 def test_unknown_api_path_is_json() -> None:
     response = Client().get("/api/v1/gibt-es-nicht")
