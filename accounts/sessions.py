@@ -18,6 +18,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from accounts.models import UserSession
+from realtime.publish import session_renamed
 
 USER_AGENT_CHARS = 200
 
@@ -72,11 +73,14 @@ def session_keys(user: Any, *, except_key: str | None = None) -> list[str]:
 
 def keep_signed_in(request: Any, user: Any) -> None:
     """After the own password changed: keep this browser signed in (Django cycles the
-    session key) and carry our record over to the new key."""
+    session key) and carry our record and its open sockets over to the new key."""
     old = request.session.session_key
     update_session_auth_hash(request, user)
-    if old and request.session.session_key != old:
-        UserSession.objects.filter(session_key=old).update(session_key=request.session.session_key)
+    new = request.session.session_key
+    if old and new and new != old:
+        UserSession.objects.filter(session_key=old).update(session_key=new)
+        # This browser's sockets carry the old key: they take the new one.
+        session_renamed(user.pk, old, new)
 
 
 def current_session_key(request: Any) -> str | None:

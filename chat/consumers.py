@@ -411,6 +411,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.signed_out_by(message):
             self.close(CLOSE_LOGGED_OUT)
 
+    async def netzn_session_renamed(self, message: dict[str, Any]) -> None:
+        """realtime.publish.session_renamed: this browser session goes on under a new
+        key (a password change that kept it signed in)."""
+        if self.session_key is not None and self.session_key == message.get("old"):
+            new_key = message.get("new")
+            self.session_key = new_key if isinstance(new_key, str) else None
+
     async def netzn_access_changed(self, message: dict[str, Any]) -> None:
         conversation_id = message.get("conversation")
         if is_id(conversation_id) and conversation_id in self.subscriptions:

@@ -287,6 +287,16 @@ def frame_text(message: dict[str, Any]) -> str:
     return frames.encode(control)
 
 
+def session_renamed(user_id: int, old_key: str, new_key: str) -> None:
+    """The browser session `old_key` of the user goes on as `new_key` (Django cycles
+    the key when the own password changes and the browser stays signed in): its open
+    sockets on every process take the new key, so signing that browser out later
+    closes them too."""
+    publish_on_commit(
+        frames.user_topic(user_id), {"type": "_session_renamed", "old": old_key, "new": new_key}
+    )
+
+
 def disconnect_user(
     user_id: int,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -18,11 +19,17 @@ def session_of(live: Deployment, email: str, password: str) -> dict[str, str]:
     with api(live.http_url) as client:
         response = client.post("/auth/login", json={"email": email, "password": password})
     expect(response, 200)
+    cookies = cookies_set_by(response)
+    assert "sessionid" in cookies, response.headers
+    return cookies
+
+
+def cookies_set_by(response: httpx.Response) -> dict[str, str]:
+    """The cookies an answer sets, read from its headers (`Secure` ones included)."""
     cookies = {}
     for header in response.headers.get_list("set-cookie"):
         name, _, rest = header.partition("=")
         cookies[name.strip()] = rest.split(";", 1)[0]
-    assert "sessionid" in cookies, response.headers
     return cookies
 
 

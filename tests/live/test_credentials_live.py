@@ -10,7 +10,7 @@ from websockets.exceptions import InvalidStatus
 
 from tests.live.client import PASSWORD, Socket, api, expect, refused_status
 from tests.live.conftest import Deployment
-from tests.live.test_contract import cookie_header, session_of
+from tests.live.test_contract import cookie_header, cookies_set_by, session_of
 
 NEW_PASSWORD = "Zeche-Zollverein-1986"
 
@@ -33,14 +33,12 @@ async def test_a_password_change_closes_every_other_socket_on_every_process(
         live.first.ws_url, headers=cookie_header(here), origin=live.first.http_url
     )
     with api(live.http_url) as client:
-        expect(
-            client.post(
-                "/me/password",
-                json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
-                headers=csrf_headers(live, here),
-            ),
-            204,
+        changed = client.post(
+            "/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers=csrf_headers(live, here),
         )
+        expect(changed, 204)
     assert await program.wait_closed(timeout=5) == 4001
     assert await other_browser.wait_closed(timeout=5) == 4001
     with api(live.http_url, anna) as client:
@@ -49,7 +47,12 @@ async def test_a_password_change_closes_every_other_socket_on_every_process(
         await Socket.open(live.second.ws_url, anna)
     assert refused_status(refused.value) == 403
     await this_tab.ping()  # the tab that changed the password stays connected
-    await this_tab.close()
+    # ... under the session's new key: signing that browser out later closes it too.
+    renewed = {**here, **cookies_set_by(changed)}
+    assert renewed["sessionid"] != here["sessionid"]
+    with api(live.http_url) as client:
+        expect(client.post("/auth/logout", headers=csrf_headers(live, renewed)), 204)
+    assert await this_tab.wait_closed(timeout=5) == 4001
 
 
 async def test_deleting_the_account_closes_its_sockets_on_every_process(
