@@ -25,6 +25,7 @@ from chat.attachments import (
     not_found,
 )
 from chat.models import Attachment
+from realtime.errors import ClientError
 
 router = Router(tags=["attachments"])
 
@@ -69,7 +70,14 @@ def upload(
     file: UploadedFile = File(...),  # noqa: B008 (Ninja's form)
 ) -> Status[Any]:
     """Upload a file for a later message (participants only): at most 10 MiB, a type
-    of the allow-list judged from the content. 201 with the attachment."""
+    of the allow-list judged from the content. 201 with the attachment; one file
+    per upload (several `file` parts: 400, nothing stored)."""
+    if len(request.FILES.getlist("file")) > 1:
+        raise ClientError(
+            "bad_request",
+            "Bitte eine Datei je Hochladen senden.",
+            fields={"file": ["Nur eine Datei."]},
+        )
     attachment = do_upload_attachment(
         actor=request.user, conversation_id=conversation_id, upload=file
     )

@@ -162,6 +162,23 @@ def test_other_content_is_refused_with_415_and_nothing_is_stored(
     assert stored_files(media) == []
 
 
+def test_two_files_in_one_upload_are_a_400_and_nothing_is_stored(
+    people: dict[str, Any], media: Path
+) -> None:
+    parts = []
+    for name in ("eins.pdf", "zwei.pdf"):
+        part = io.BytesIO(files.pdf())
+        part.name = name
+        parts.append(part)
+    answer = Api(people["anna"]).client.post(
+        f"/api/v1/conversations/{people['closed'].pk}/attachments", {"file": parts}
+    )
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]["fields"] == {"file": ["Nur eine Datei."]}
+    assert not Attachment.objects.exists()
+    assert stored_files(media) == []
+
+
 def test_ten_mebibytes_pass_and_one_byte_more_is_413(people: dict[str, Any], media: Path) -> None:
     api = Api(people["anna"])
     exact = api.upload(people["closed"].pk, b"a" * (10 * MiB), "genau.txt")
