@@ -341,7 +341,8 @@ def do_confirm_email_change(*, token: Any, current_session: str | None) -> User:
             else None
         )
         sessions.end_sessions(user, sessions.session_keys(user, except_key=keep))
-        disconnect_user(user.pk, except_session=keep)
+        # Tokens stay (they do not carry the address), and so do their sockets.
+        disconnect_user(user.pk, except_session=keep, sessions_only=True)
     return user
 
 

@@ -469,6 +469,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         session = control.get("session")
         if session is not None and session != self.session_key:
             return False
+        if control.get("sessions_only") and self.session_key is None:
+            return False
         kept = control.get("except_session")
         if kept is not None and kept == self.session_key:
             return False

@@ -303,14 +303,17 @@ def disconnect_user(
     session_key: str | None = None,
     except_session: str | None = None,
     token_id: int | None = None,
+    sessions_only: bool = False,
 ) -> None:
     """Close the user's open sockets on every process (code 4001), after the current
     commit. Without conditions: all of them (deactivation, erasure). With them, the
     sockets that meet every condition given: opened in the browser session
     `session_key` (logout); not opened in `except_session` (a password change keeps
     the session it was made in, token sockets included in the rest); opened with the
-    token `token_id` (revocation). Clients reconnect, and a handshake without a valid
-    session or token is refused."""
+    token `token_id` (revocation); opened in a browser session at all, not with a
+    token (`sessions_only`: an e-mail change ends the other sessions, not the
+    tokens). Clients reconnect, and a handshake without a valid session or token is
+    refused."""
     frame: dict[str, Any] = {"type": "_disconnect"}
     if session_key is not None:
         frame["session"] = session_key
@@ -318,4 +321,6 @@ def disconnect_user(
         frame["except_session"] = except_session
     if token_id is not None:
         frame["token"] = token_id
+    if sessions_only:
+        frame["sessions_only"] = True
     publish_on_commit(frames.user_topic(user_id), frame)

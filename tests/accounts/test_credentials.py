@@ -217,6 +217,34 @@ async def test_password_change_closes_the_other_sockets(make_user: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_an_email_change_closes_the_other_sessions_sockets_not_the_tokens(
+    make_user: Any,
+) -> None:
+    from django.core import signing
+
+    from accounts.actions import EMAIL_CHANGE_SALT, do_confirm_email_change
+
+    anna = await db(make_user)("Anna Becker")
+    elsewhere = Client()
+    assert await db(elsewhere.login)(email=anna.email, password=PASSWORD)
+    cookie = f"sessionid={elsewhere.cookies['sessionid'].value}".encode()
+    tab = WebsocketCommunicator(
+        application, "/ws/v1/", headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)]
+    )
+    assert (await tab.connect())[0]
+    assert json.loads(await tab.receive_from())["type"] == "hello"
+    program = await connect(anna)
+    link = signing.dumps(
+        {"u": anna.pk, "o": anna.email, "e": "anna.neu@example.de"}, salt=EMAIL_CHANGE_SALT
+    )
+    await db(do_confirm_email_change)(token=link, current_session=None)
+    assert await tab.receive_output(timeout=5) == {"type": "websocket.close", "code": 4001}
+    # The token still holds (it does not carry the address), and so does its socket.
+    assert (await program.request({"type": "ping"}, "pong"))["type"] == "pong"
+    await program.close()
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_password_reset_closes_every_socket(make_user: Any) -> None:
     from accounts.actions import do_reset_password
 
