@@ -489,9 +489,25 @@ def do_archive_group(*, actor: Any, group: Group, archived: bool = True) -> Grou
             return group
         group.archived_at = timezone.now() if archived else None
         group.save(update_fields=["archived_at"])
+        if archived:
+            _close_pending(group)
         _sync_conversation(group)
         _publish_group_updated(group)
     return group
+
+
+def _close_pending(group: Group) -> None:
+    """An archived group takes no joins or decisions: its pending invitations are
+    revoked and its pending join requests declined, so nobody keeps an invitation or
+    a request that can neither be accepted nor decided. Brought back, the group
+    invites anew."""
+    now = timezone.now()
+    Invitation.objects.filter(group=group, status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.REVOKED, decided_at=now
+    )
+    JoinRequest.objects.filter(group=group, status=JoinRequest.Status.PENDING).update(
+        status=JoinRequest.Status.DECLINED, decided_at=now, reason="Die Gruppe wurde archiviert."
+    )
 
 
 def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership | JoinRequest:
@@ -902,6 +918,7 @@ def leave_all_groups_on_deletion(user: Any) -> None:
             if successor is None:
                 group.archived_at = group.archived_at or timezone.now()
                 group.save(update_fields=["archived_at"])
+                _close_pending(group)
                 _sync_conversation(group)
                 _publish_group_updated(group)
             else:

@@ -241,6 +241,18 @@ def test_archive_stops_joining_and_reading_by_outsiders(open_cast: Cast):
     assert owner.post(f"{base(open_cast)}/archive", {"archived": "ja"}).status_code == 400
 
 
+def test_archiving_closes_pending_invitations_and_join_requests(closed_cast: Cast):
+    invited = Invitation.objects.create(group=closed_cast.group, user=closed_cast.other)
+    assert Api(closed_cast.owner).post(f"{base(closed_cast)}/archive").status_code == 200
+    invited.refresh_from_db()
+    closed_cast.request.refresh_from_db()
+    assert invited.status == Invitation.Status.REVOKED
+    assert closed_cast.request.status == JoinRequest.Status.DECLINED
+    assert closed_cast.request.reason == "Die Gruppe wurde archiviert."
+    listed = Api(closed_cast.other).get("/invitations").json()["results"]
+    assert [i for i in listed if i["status"] == "pending"] == []
+
+
 def test_archived_group_keeps_its_history_but_takes_no_messages(open_cast: Cast):
     owner = Api(open_cast.owner)
     messages = f"/conversations/{open_cast.group.conversation_id}/messages"

@@ -179,7 +179,9 @@ def archived_group(o: Outcome) -> None:
     assert o.body["archived"] is True
     assert Group.objects.get(pk=o.cast.group.pk).archived_at is not None
     assert Conversation.objects.get(pk=o.cast.group.conversation_id).read_only is True
-    assert o.changed() == {"groups", "conversations"}
+    # The requester's pending request is declined: an archived group decides nothing.
+    assert JoinRequest.objects.get(pk=o.cast.request.pk).status == "declined"
+    assert o.changed() == {"groups", "conversations", "join_requests"}
     assert o.events() == [(conv(o.cast), "group_updated")]
     assert frame_of(o, "group_updated")["archived"] is True
 
