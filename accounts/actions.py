@@ -8,6 +8,7 @@ input and raises `ClientError` ("bad_request" with `fields`, "forbidden", "not_f
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -70,14 +71,30 @@ class FieldErrors:
             )
 
 
+# Bidi overrides, embeddings and isolates: they turn how a text reads around
+# ("\u202eAnna" shown mirrored, a name posing as another) and no name or profile
+# text needs them; they are removed.
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Letters that show as nothing (Hangul fillers), beside format characters and spaces.
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
+def _shows_something(text: str) -> bool:
+    return any(
+        unicodedata.category(char) not in {"Cf", "Zs", "Zl", "Zp", "Cc"}
+        and char not in INVISIBLE_LETTERS
+        for char in text
+    )
+
+
 def _text(
     errors: FieldErrors, field: str, value: Any, *, limit: int, required: bool = False
 ) -> str:
     if not isinstance(value, str):
         errors.add(field, "Bitte einen Text angeben.")
         return ""
-    value = value.strip()
-    if required and not value:
+    value = value.translate(BIDI_CONTROLS).strip()
+    if required and not _shows_something(value):
         errors.add(field, "Dieses Feld ist erforderlich.")
     if len(value) > limit:
         errors.add(field, f"Höchstens {limit} Zeichen.")

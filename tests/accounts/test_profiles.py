@@ -156,6 +156,11 @@ def test_get_and_patch_me(anna: Any) -> None:
         ({"email_visibility": "public"}, "email_visibility"),
         ({"phone_visibility": 3}, "phone_visibility"),
         ({"display_name": ""}, "display_name"),
+        # Names that show nothing: zero-width, bidi controls, Hangul fillers, a BOM.
+        ({"display_name": "\u200b"}, "display_name"),
+        ({"display_name": "\u202e"}, "display_name"),
+        ({"display_name": "\u3164"}, "display_name"),
+        ({"display_name": "\ufeff \u200b"}, "display_name"),
         ({"city": "x" * 101}, "city"),
         ({"phone": "ruf mich an"}, "phone"),
         ({"topics": "Ausbildung"}, "topics"),
@@ -173,6 +178,14 @@ def test_patch_me_bad_input_is_400_and_changes_nothing(
     assert field in error_of(response)["fields"]
     anna.refresh_from_db()
     assert anna.city == "Witten"
+
+
+def test_bidi_controls_are_taken_out_of_names(anna: Any) -> None:
+    """"\u202eAnna Becker" would show mirrored: a name posing as another."""
+    response = as_user(anna).patch("/me", {"display_name": "\u202eAnna \u2066Becker\u2069"})
+    assert response.status_code == 200
+    anna.refresh_from_db()
+    assert anna.display_name == "Anna Becker"
 
 
 def test_me_needs_a_login() -> None:
