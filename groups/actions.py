@@ -27,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from accounts.images import avatar_url
+from accounts.labels import group_role_label
 from accounts.throttle import limit_action
 from chat.actions import (
     do_add_participant,
@@ -61,7 +62,6 @@ GERMAN_LETTERS = str.maketrans(
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 40
 MAX_MESSAGE_CHARS = 1000
-ROLE_LABELS = dict(Membership.Role.choices)
 MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 
 
@@ -327,7 +327,7 @@ def _set_role(group: Group, membership: Membership, role: str, *, actor: Any) ->
         data={
             "group": group_ref(group),
             "role": role,
-            "role_label": ROLE_LABELS[role],
+            "role_label": group_role_label(role, membership.user.address_form),
             "changed_by": person_info(actor),
             "url": f"/gruppen/{group.slug}/",
         },
@@ -903,7 +903,9 @@ def leave_all_groups_on_deletion(user: Any) -> None:
                     data={
                         "group": group_ref(group),
                         "role": Membership.Role.OWNER,
-                        "role_label": ROLE_LABELS[Membership.Role.OWNER],
+                        "role_label": group_role_label(
+                            Membership.Role.OWNER, successor.user.address_form
+                        ),
                         "changed_by": FORMER_OWNER,
                         "url": f"/gruppen/{group.slug}/",
                     },

@@ -227,6 +227,22 @@ def test_settings_change_role_remove_invite_transfer_archive(closed_cast: Cast):
     assert "Gruppe wieder aktivieren" in archived
 
 
+def test_settings_name_roles_by_the_persons_form_of_address(closed_cast: Cast):
+    type(closed_cast.owner).objects.filter(pk=closed_cast.owner.pk).update(address_form="frau")
+    type(closed_cast.owner).objects.filter(pk=closed_cast.admin.pk).update(address_form="herr")
+    slug = closed_cast.group.slug
+    html = text(browser(closed_cast.owner).get(f"/gruppen/{slug}/einstellungen/"))
+    own_row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Olga Inhaber(?:(?!</tr>).)*</tr>", html, re.S)
+    assert own_row is not None
+    assert "Inhaberin" in own_row.group(0)
+    admin_row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Arne Admin(?:(?!</tr>).)*</tr>", html, re.S)
+    assert admin_row is not None
+    assert '<option value="owner">Inhaber</option>' in admin_row.group(0)
+    member_row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Mia Mitglied(?:(?!</tr>).)*</tr>", html, re.S)
+    assert member_row is not None
+    assert '<option value="owner">Inhaber:in</option>' in member_row.group(0)
+
+
 def test_member_cannot_use_settings_actions(closed_cast: Cast):
     slug = closed_cast.group.slug
     member = browser(closed_cast.member)
