@@ -71,7 +71,7 @@ def test_haulier_sees_the_match_live_and_opens_the_conversation(
         "Diese Postleitzahlregion gibt es nicht."
     )
     expect(haulier.page.locator("#e-to_postcode")).to_have_text(
-        "Bitte eine Postleitzahl mit fünf Ziffern angeben."
+        "Bitte eine deutsche Postleitzahl mit fünf Ziffern angeben."
     )
     assert not Post.objects.exists()
 
