@@ -32,7 +32,7 @@ def is_real(postcode: str) -> bool:
 def problem(postcode: str) -> str | None:
     """A German sentence saying what is wrong with the postcode, or None."""
     if not FIVE_DIGITS.match(postcode):
-        return "Bitte eine Postleitzahl mit fünf Ziffern angeben."
+        return "Bitte eine deutsche Postleitzahl mit fünf Ziffern angeben."
     if postcode[:2] not in regions():
         return "Diese Postleitzahlregion gibt es nicht."
     if postcode not in _COORDINATES:

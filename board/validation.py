@@ -162,7 +162,7 @@ def postcode(errors: Errors, name: str, value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        errors.add(name, "Bitte eine Postleitzahl mit fünf Ziffern angeben.")
+        errors.add(name, "Bitte eine deutsche Postleitzahl mit fünf Ziffern angeben.")
         return ""
     value = value.strip()
     problem = postcodes.problem(value)

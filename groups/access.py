@@ -10,10 +10,12 @@ requester; invitations to the group's owners and admins and to the invitee.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from chat.access import ReportedMessage, can_read, open_report_count, open_reports_in
 from chat.models import Conversation
@@ -21,6 +23,8 @@ from groups.models import Group, Invitation, JoinRequest, Membership
 from realtime.errors import ClientError
 
 MANAGER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
+# A declined person may ask the same group again this long after the decision.
+REQUEST_COOLDOWN = timedelta(days=7)
 
 
 def not_found() -> ClientError:
@@ -181,6 +185,22 @@ def my_pending_request(user: Any, group: Group) -> JoinRequest | None:
     return JoinRequest.objects.filter(
         group=group, user=user, status=JoinRequest.Status.PENDING
     ).first()
+
+
+def may_ask_again_at(user: Any, group: Group) -> datetime | None:
+    """While the cool-down after the person's last declined request lasts: when it
+    ends (REQUEST_COOLDOWN after the decision); otherwise None."""
+    if not user.is_authenticated:
+        return None
+    last_decline = (
+        JoinRequest.objects.filter(group=group, user=user, status=JoinRequest.Status.DECLINED)
+        .order_by("-decided_at")
+        .first()
+    )
+    if last_decline is None or last_decline.decided_at is None:
+        return None
+    until: datetime = last_decline.decided_at + REQUEST_COOLDOWN
+    return until if until > timezone.now() else None
 
 
 def my_pending_invitation(user: Any, group: Group) -> Invitation | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -28,6 +27,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from accounts.images import avatar_url
+from accounts.labels import group_role_label
 from accounts.throttle import limit_action
 from chat.actions import (
     do_add_participant,
@@ -39,6 +39,7 @@ from chat.actions import (
     do_update_group_conversation,
 )
 from chat.models import Message, MessageReport, NotificationLevel
+from groups.access import REQUEST_COOLDOWN, may_ask_again_at
 from groups.events import (
     GroupRef,
     GroupUpdatedFrame,
@@ -53,8 +54,6 @@ from realtime.errors import ClientError
 from realtime.frames import conversation_topic
 from realtime.publish import publish_on_commit
 
-# A declined person may ask the same group again this long after the decision.
-REQUEST_COOLDOWN = timedelta(days=7)
 # Paths under /gruppen/ that a slug must not shadow.
 RESERVED_SLUGS = frozenset({"neu", "einladungen"})
 GERMAN_LETTERS = str.maketrans(
@@ -63,7 +62,6 @@ GERMAN_LETTERS = str.maketrans(
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 40
 MAX_MESSAGE_CHARS = 1000
-ROLE_LABELS = dict(Membership.Role.choices)
 MANAGER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 
 
@@ -329,7 +327,7 @@ def _set_role(group: Group, membership: Membership, role: str, *, actor: Any) ->
         data={
             "group": group_ref(group),
             "role": role,
-            "role_label": ROLE_LABELS[role],
+            "role_label": group_role_label(role, membership.user.address_form),
             "changed_by": person_info(actor),
             "url": f"/gruppen/{group.slug}/",
         },
@@ -531,20 +529,13 @@ def do_join_group(*, actor: Any, group: Group, message: Any = "") -> Membership 
             group=group, user=actor, status=JoinRequest.Status.PENDING
         ).exists():
             raise ClientError("conflict", "Ihre Beitrittsanfrage ist bereits offen.")
-        last_decline = (
-            JoinRequest.objects.filter(group=group, user=actor, status=JoinRequest.Status.DECLINED)
-            .order_by("-decided_at")
-            .first()
-        )
-        if last_decline is not None and last_decline.decided_at is not None:
-            may_ask_again = last_decline.decided_at + REQUEST_COOLDOWN
-            if may_ask_again > timezone.now():
-                when = date_format(timezone.localtime(may_ask_again), "j. F Y, H:i")
-                raise ClientError(
-                    "conflict",
-                    "Ihre letzte Anfrage wurde abgelehnt. "
-                    f"Sie können ab {when} Uhr erneut anfragen.",
-                )
+        may_ask_again = may_ask_again_at(actor, group)
+        if may_ask_again is not None:
+            when = date_format(timezone.localtime(may_ask_again), "j. F Y, H:i")
+            raise ClientError(
+                "conflict",
+                f"Ihre letzte Anfrage wurde abgelehnt. Sie können ab {when} Uhr erneut anfragen.",
+            )
         limit_action("join_request", actor.pk)
         request = JoinRequest.objects.create(group=group, user=actor, message=message)
         data = {
@@ -929,7 +920,9 @@ def leave_all_groups_on_deletion(user: Any) -> None:
                     data={
                         "group": group_ref(group),
                         "role": Membership.Role.OWNER,
-                        "role_label": ROLE_LABELS[Membership.Role.OWNER],
+                        "role_label": group_role_label(
+                            Membership.Role.OWNER, successor.user.address_form
+                        ),
                         "changed_by": FORMER_OWNER,
                         "url": f"/gruppen/{group.slug}/",
                     },

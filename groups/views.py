@@ -195,6 +195,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "can_write": access.can_write_messages(request.user, group),
             "pending_request": access.my_pending_request(request.user, group),
             "invitation": access.my_pending_invitation(request.user, group),
+            "may_ask_again_at": access.may_ask_again_at(request.user, group),
             "request_form": RequestForm(),
             "pending_count": access.pending_requests(group).count() if membership else 0,
             "report_count": (

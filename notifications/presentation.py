@@ -13,9 +13,9 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts.labels import group_role_label
 from notifications.models import Notification
 
-ROLE_NAMES = {"owner": "Inhaber", "admin": "Admin", "member": "Mitglied"}
 EXCERPT_CHARS = 300
 
 
@@ -120,7 +120,7 @@ def summary(notification: Notification) -> str:
         return f"Ihre Beitrittsanfrage für „{group}“ wurde abgelehnt"
     if kind == Notification.Kind.ROLE_CHANGED:
         role = field(data, "role", "new_role")
-        role_text = field(data, "role_label", default=ROLE_NAMES.get(role, role))
+        role_text = field(data, "role_label", default=group_role_label(role) if role else "")
         if role_text:
             return f"Ihre Rolle in „{group}“ ist jetzt: {role_text}"
         return f"Ihre Rolle in „{group}“ wurde geändert"

@@ -9,15 +9,9 @@ from django import template
 from django.utils.html import format_html
 
 from accounts.images import avatar_url, logo_url
+from accounts.labels import group_role_label
 
 register = template.Library()
-
-# Group roles by the person's form of address; unknown: a neutral form.
-GROUP_ROLES = {
-    "owner": {"frau": "Inhaberin", "herr": "Inhaber", "": "Inhaber:in"},
-    "admin": {"frau": "Admin", "herr": "Admin", "": "Admin"},
-    "member": {"frau": "Mitglied", "herr": "Mitglied", "": "Mitglied"},
-}
 
 
 def _get(thing: Any, key: str) -> Any:
@@ -27,11 +21,7 @@ def _get(thing: Any, key: str) -> Any:
 @register.filter
 def role_label(role: str, person: Any) -> str:
     """`{{ m.role|role_label:m.user }}`: "Inhaberin", "Inhaber" or "Inhaber:in"."""
-    form = _get(person, "address_form") or ""
-    labels = GROUP_ROLES.get(role)
-    if labels is None:
-        return str(role)
-    return labels.get(form, labels[""])
+    return group_role_label(role, _get(person, "address_form"))
 
 
 def initials(name: str) -> str:

@@ -5,7 +5,7 @@
 import { csrfToken } from "./api.js";
 import { avatarNode } from "./format.js";
 
-// As the server's `role_label` (server/templatetags/netzn.py): the form follows the
+// As the server's `group_role_label` (accounts/labels.py): the form follows the
 // person, neutral where they gave none.
 const ROLE_LABELS = {
   owner: { frau: "Inhaberin", herr: "Inhaber", "": "Inhaber:in" },

@@ -1,8 +1,23 @@
 // The unread badge in the navigation and small toasts for live notifications.
 
-import { api } from "./api.js";
+import { api, csrfToken } from "./api.js";
+import { parseDate } from "./format.js";
 
 const TOAST_MS = 10000;
+// "3. Dezember 2026, 15:40 Uhr", as the centre's template writes it (`j. F Y, H:i`).
+const entryDate = new Intl.DateTimeFormat("de-DE", {
+  timeZone: "Europe/Berlin",
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+
+function entryTime(date) {
+  const p = Object.fromEntries(entryDate.formatToParts(date).map((part) => [part.type, part.value]));
+  return `${p.day}. ${p.month} ${p.year}, ${p.hour}:${p.minute} Uhr`;
+}
 
 function first(...values) {
   for (const value of values) if (value !== undefined && value !== null && value !== "") return String(value);
@@ -174,12 +189,87 @@ export class Notifier {
     this.badge.dataset.count = String(value);
     this.badge.querySelector(".badge-count").textContent = value > 99 ? "99+" : String(value);
     this.badge.hidden = value === 0;
+    this.updateCentreCount(value);
     this.onChange();
+  }
+
+  /** The centre's own heading ("3 ungelesen") follows the badge. */
+  updateCentreCount(value) {
+    const heading = document.querySelector(".notifications-count[data-unread-count]");
+    if (!heading) return;
+    heading.dataset.unreadCount = String(value);
+    heading.textContent = value ? `${value} ungelesen` : "Alles gelesen";
+  }
+
+  /** On the first page of the notification centre a new notification appears at the
+   * top of the list, as the page would render it after a reload. */
+  addToCentre(frame, toast) {
+    const section = document.querySelector("section.notifications");
+    if (!section || !frame.id) return;
+    const pageNumber = new URLSearchParams(window.location.search).get("seite");
+    if (pageNumber && pageNumber !== "1") return;
+    let list = document.getElementById("notification-list");
+    if (list?.querySelector(`[data-notification-id="${Number(frame.id)}"]`)) return;
+    if (!list) {
+      list = document.createElement("ol");
+      list.className = "notification-list";
+      list.id = "notification-list";
+      const empty = section.querySelector(".notifications-empty");
+      if (empty) empty.replaceWith(list);
+      else section.append(list);
+    }
+    const id = Number(frame.id);
+    const item = document.createElement("li");
+    item.className = "notification notification-unread";
+    item.dataset.notificationId = String(id);
+    item.dataset.kind = String(frame.kind || "");
+    const mark = document.createElement("span");
+    mark.className = "notification-new";
+    mark.textContent = "Neu";
+    const link = document.createElement("a");
+    link.className = "notification-link";
+    link.href = `/benachrichtigungen/${id}/`;
+    const strong = document.createElement("strong");
+    strong.textContent = toast?.title || "Neue Benachrichtigung";
+    link.append(strong);
+    item.append(mark, link);
+    if (toast?.text) {
+      const detail = document.createElement("blockquote");
+      detail.className = "notification-detail";
+      detail.textContent = toast.text;
+      item.append(detail);
+    }
+    const meta = document.createElement("p");
+    meta.className = "notification-meta";
+    const time = document.createElement("time");
+    const created = parseDate(frame.created_at);
+    time.dateTime = created.toISOString();
+    time.textContent = entryTime(created);
+    meta.append(time);
+    item.append(meta);
+    const token = csrfToken() || section.querySelector("input[name=csrfmiddlewaretoken]")?.value;
+    if (token) {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = `/benachrichtigungen/${id}/gelesen/`;
+      form.className = "inline-form";
+      const csrf = document.createElement("input");
+      csrf.type = "hidden";
+      csrf.name = "csrfmiddlewaretoken";
+      csrf.value = token;
+      const button = document.createElement("button");
+      button.type = "submit";
+      button.textContent = "Als gelesen markieren";
+      form.append(csrf, button);
+      item.append(form);
+    }
+    list.prepend(item);
   }
 
   handle(frame) {
     this.setCount(this.count() + 1);
     const toast = describe(frame);
+    this.addToCentre(frame, toast);
     if (!toast) return;
     // The message is already in front of the person: no toast on top of it.
     const open = toast.conversation && this.openConversations().has(Number(toast.conversation));

@@ -27,6 +27,15 @@ export function initTabs(scope) {
       });
     }
     select(tabs.find((tab) => tab.getAttribute("aria-selected") === "true") || tabs[0], false);
+    // A link to something on another tab ("Beitritt anfragen" on the Diskussion tab
+    // points at #membership-box on Info) shows that tab first; the browser then scrolls.
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest?.('a[href^="#"]');
+      const target = link && link.getAttribute("href").length > 1 ? document.getElementById(link.getAttribute("href").slice(1)) : null;
+      const panel = target?.closest("[role=tabpanel]");
+      const tab = panel && tabs.find((candidate) => candidate.getAttribute("aria-controls") === panel.id);
+      if (tab) select(tab, false);
+    });
     const first = document.getElementById(tabs[0]?.getAttribute("aria-controls") || "");
     first?.closest("[data-tabs-root]")?.classList.add("has-tabs");
   }

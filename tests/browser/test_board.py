@@ -71,7 +71,7 @@ def test_haulier_sees_the_match_live_and_opens_the_conversation(
         "Diese Postleitzahlregion gibt es nicht."
     )
     expect(haulier.page.locator("#e-to_postcode")).to_have_text(
-        "Bitte eine Postleitzahl mit fünf Ziffern angeben."
+        "Bitte eine deutsche Postleitzahl mit fünf Ziffern angeben."
     )
     assert not Post.objects.exists()
 
@@ -145,4 +145,30 @@ def test_board_pages_fit_375_px(
         phone.goto(path)
         width = phone.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width} px wide"
+    assert_clean(phone)
+
+
+def test_the_line_under_a_board_entry_wraps_at_375_px(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    from board.actions import do_create_post
+    from tests.board.conftest import apprenticeship
+
+    anna = make_user("Anna Becker", company_name="Stahlbau Rüther GmbH")
+    group = do_create_group(
+        actor=anna, name="Ausbildung und Fachkräfte Ruhrgebiet", visibility="open"
+    )
+    do_create_post(actor=anna, group_slug=group.slug, **apprenticeship("offer"))
+    phone = person_factory(anna, live_server_process, viewport={"width": 375, "height": 740})
+    phone.login()
+    phone.goto("/brett/")
+    line = phone.page.locator(".post-item .item-sub").first
+    expect(line).to_contain_text("Ausbildung und Fachkräfte Ruhrgebiet")
+    expect(line.locator("time")).to_be_visible()
+    clipped = line.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    assert not clipped, line.inner_text()
+    time_box = line.locator("time").bounding_box()
+    line_box = line.bounding_box()
+    assert time_box is not None and line_box is not None
+    assert time_box["x"] + time_box["width"] <= line_box["x"] + line_box["width"] + 1
     assert_clean(phone)

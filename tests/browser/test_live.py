@@ -260,6 +260,40 @@ def test_join_request_appears_live_and_the_approved_requester_can_post(
     assert_clean(anna, ben)
 
 
+def test_the_open_notification_centre_lists_a_new_notification_live(
+    live_server_process, person_factory, make_user
+) -> None:
+    anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
+    ben_user = make_user("Ben Yilmaz", company_name="Logistik Herne")
+    clara_user = make_user("Clara Nowak")
+    group = group_with(anna_user, visibility="closed", name="Geschäftsführung Hattingen")
+    do_join_group(actor=clara_user, group=group)  # an older notification on the page
+    anna = person_factory(anna_user, live_server_process)
+    anna.login()
+    anna.goto("/benachrichtigungen/")
+    anna.page.locator('body[data-unread="live"]').wait_for()
+    heading = anna.page.locator(".notifications-count")
+    entries = anna.page.locator("#notification-list > li")
+    expect(heading).to_have_text("1 ungelesen")
+    expect(entries).to_have_count(1)
+
+    do_join_group(actor=ben_user, group=group)
+
+    expect(entries).to_have_count(2)
+    newest = entries.first
+    expect(newest).to_contain_text("Neu")
+    expect(newest.locator(".notification-link")).to_have_text("Neue Beitrittsanfrage")
+    expect(newest).to_contain_text("Ben Yilmaz möchte der Gruppe „Geschäftsführung Hattingen“")
+    expect(newest.locator("time")).to_have_text(
+        re.compile(r"^\d{1,2}\. \w+ \d{4}, \d{2}:\d{2} Uhr$")
+    )
+    expect(heading).to_have_text("2 ungelesen")
+    newest.get_by_role("button", name="Als gelesen markieren").click()
+    expect(heading).to_have_text("1 ungelesen")
+    expect(entries.first.locator(".notification-new")).to_have_count(0)
+    assert_clean(anna)
+
+
 def test_direct_message_from_a_profile_page(live_server_process, person_factory, make_user) -> None:
     anna_user = make_user("Anna Becker", company_name="Stahlbau Witten")
     ben_user = make_user("Ben Yilmaz", company_name="Logistik Herne")

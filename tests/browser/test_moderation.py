@@ -207,7 +207,10 @@ def test_removed_from_an_open_group_the_page_says_so_and_she_reads_on(
     expect(page.locator(".toast")).to_contain_text(
         f"Sie wurden aus der Gruppe „{group.name}“ entfernt."
     )
-    expect(page.get_by_role("button", name="Gruppe beitreten")).to_be_visible()
+    expect(
+        page.locator("#membership-box").get_by_role("button", name="Gruppe beitreten")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Gruppe beitreten")).to_have_count(2)  # and beside
     expect(page.get_by_text("Ihre Rolle in dieser Gruppe:")).to_have_count(0)
     expect(page.get_by_role("button", name="Gruppe verlassen …")).to_have_count(0)
     expect(page.locator("#member-count")).to_have_text("1 Mitglied")

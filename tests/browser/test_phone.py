@@ -233,6 +233,44 @@ def test_the_group_page_opens_on_the_discussion_with_tabs(
     assert_clean(ben)
 
 
+def test_the_way_into_a_group_is_beside_the_discussion_on_a_phone(
+    live_server_process, person_factory, make_user
+):
+    anna_user = make_user("Anna Becker")
+    ben_user = make_user("Ben Yilmaz")
+    open_group = group_with(anna_user, name="Import und Export")
+    closed_group = group_with(anna_user, visibility="closed", name="Geschäftsführung Hattingen")
+    ben = person_factory(ben_user, live_server_process, **PHONE)
+    ben.login()
+
+    ben.open_panel(f"/gruppen/{open_group.slug}/")
+    readonly = ben.page.locator("#chat-panel .chat-readonly")
+    expect(readonly).to_contain_text("Treten Sie der Gruppe bei, um mitzuschreiben.")
+    join = readonly.get_by_role("button", name="Gruppe beitreten")
+    expect(join).to_be_visible()
+    # Right under the sentence, within the screen's width.
+    sentence = box(readonly.locator("p").first)
+    button = box(join)
+    assert 0 <= button["y"] - (sentence["y"] + sentence["height"]) < 40, (sentence, button)
+    assert button["x"] >= 0 and button["x"] + button["width"] <= 375, button
+    join.click()
+    expect(ben.page.locator("#chat-panel textarea")).to_be_visible()
+    expect(ben.page.locator("#join-action")).to_have_count(0)
+
+    ben.goto(f"/gruppen/{closed_group.slug}/")
+    notice = ben.page.locator("#bereich-diskussion .card")
+    expect(notice).to_contain_text("Die Diskussion dieser Gruppe lesen nur ihre Mitglieder.")
+    ask = notice.get_by_role("link", name="Beitritt anfragen")
+    expect(ask).to_be_visible()
+    ask.click()
+    expect(ben.page.get_by_role("tab", name="Info")).to_have_attribute("aria-selected", "true")
+    form = ben.page.locator("#membership-box")
+    expect(form.get_by_role("button", name="Beitritt anfragen")).to_be_visible()
+    form.get_by_role("button", name="Beitritt anfragen").click()
+    expect(ben.page.locator("#join-action")).to_contain_text("wartet")
+    assert_clean(ben)
+
+
 def test_message_actions_open_on_tap_and_the_edit_form_fits(
     live_server_process, person_factory, make_user
 ):

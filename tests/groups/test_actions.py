@@ -565,6 +565,19 @@ def test_change_role_notifies_and_frames(
     assert Notification.objects.filter(recipient=closed_cast.member).count() == 1
 
 
+def test_the_new_role_in_the_notification_follows_the_form_of_address(closed_cast: Cast):
+    from notifications.presentation import summary
+
+    type(closed_cast.member).objects.filter(pk=closed_cast.member.pk).update(address_form="frau")
+    transfer = Api(closed_cast.owner).post(
+        f"{base(closed_cast)}/transfer", {"user_id": closed_cast.member.pk}
+    )
+    assert transfer.status_code == 200
+    notification = Notification.objects.get(recipient=closed_cast.member, kind="role_changed")
+    assert notification.data["role_label"] == "Inhaberin"
+    assert summary(notification).endswith("ist jetzt: Inhaberin")
+
+
 @pytest.mark.parametrize("role", ["king", "", None, 3])
 def test_bad_role_is_400(closed_cast: Cast, role: Any):
     url = f"{base(closed_cast)}/members/{closed_cast.member.pk}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -98,6 +100,25 @@ def test_requester_sees_pending_and_withdraws(closed_cast: Cast):
     response = client.post(f"/gruppen/{closed_cast.group.slug}/zurueckziehen/", follow=True)
     assert "Anfrage ist zurückgezogen" in text(response)
     assert JoinRequest.objects.get(pk=closed_cast.request.pk).status == "withdrawn"
+
+
+def test_after_a_decline_the_page_says_when_one_may_ask_again(closed_cast: Cast):
+    decided = datetime(2026, 12, 3, 15, 30, tzinfo=UTC)  # 16:30 in Berlin
+    JoinRequest.objects.filter(pk=closed_cast.request.pk).update(
+        status=JoinRequest.Status.DECLINED, decided_at=decided
+    )
+    client = browser(closed_cast.requester)
+    url = f"/gruppen/{closed_cast.group.slug}/"
+    with mock.patch("django.utils.timezone.now", return_value=decided + timedelta(days=2)):
+        html = text(client.get(url))
+    sentence = "Sie können ab 10. Dezember 2026, 16:30 Uhr erneut anfragen."
+    assert html.count(sentence) == 2  # the Info box and beside the Diskussion notice
+    assert "Beitritt anfragen</button>" not in html
+    assert "Beitritt anfragen</a>" not in html
+    with mock.patch("django.utils.timezone.now", return_value=decided + timedelta(days=8)):
+        html = text(client.get(url))
+    assert "erneut anfragen" not in html
+    assert "Beitritt anfragen</button>" in html
 
 
 def test_found_a_group_through_the_form(make_user: Callable[..., Any]):
@@ -204,6 +225,22 @@ def test_settings_change_role_remove_invite_transfer_archive(closed_cast: Cast):
     assert Group.objects.get().archived_at is not None
     archived = text(new_owner.get(f"/gruppen/{slug}/einstellungen/"))
     assert "Gruppe wieder aktivieren" in archived
+
+
+def test_settings_name_roles_by_the_persons_form_of_address(closed_cast: Cast):
+    type(closed_cast.owner).objects.filter(pk=closed_cast.owner.pk).update(address_form="frau")
+    type(closed_cast.owner).objects.filter(pk=closed_cast.admin.pk).update(address_form="herr")
+    slug = closed_cast.group.slug
+    html = text(browser(closed_cast.owner).get(f"/gruppen/{slug}/einstellungen/"))
+    own_row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Olga Inhaber(?:(?!</tr>).)*</tr>", html, re.S)
+    assert own_row is not None
+    assert "Inhaberin" in own_row.group(0)
+    admin_row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Arne Admin(?:(?!</tr>).)*</tr>", html, re.S)
+    assert admin_row is not None
+    assert '<option value="owner">Inhaber</option>' in admin_row.group(0)
+    member_row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*Mia Mitglied(?:(?!</tr>).)*</tr>", html, re.S)
+    assert member_row is not None
+    assert '<option value="owner">Inhaber:in</option>' in member_row.group(0)
 
 
 def test_member_cannot_use_settings_actions(closed_cast: Cast):

@@ -79,7 +79,7 @@ async def test_bad_post_is_a_400_with_german_fields_and_nothing_stored(live: Dep
         body = freight("offer", from_postcode="447870", loading_metres=14, earliest=day(-1))
         error = expect(client.post(f"/groups/{slug}/posts", json=body), 400)["error"]
         assert error["fields"]["fields.from_postcode"] == [
-            "Bitte eine Postleitzahl mit fünf Ziffern angeben."
+            "Bitte eine deutsche Postleitzahl mit fünf Ziffern angeben."
         ]
         assert error["fields"]["fields.loading_metres"] == ["Erlaubt sind 0,1 bis 13,6 m."]
         assert error["fields"]["fields.earliest"] == ["Das Datum liegt in der Vergangenheit."]
