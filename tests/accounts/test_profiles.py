@@ -181,7 +181,7 @@ def test_patch_me_bad_input_is_400_and_changes_nothing(
 
 
 def test_bidi_controls_are_taken_out_of_names(anna: Any) -> None:
-    """"\u202eAnna Becker" would show mirrored: a name posing as another."""
+    """ "\u202eAnna Becker" would show mirrored: a name posing as another."""
     response = as_user(anna).patch("/me", {"display_name": "\u202eAnna \u2066Becker\u2069"})
     assert response.status_code == 200
     anna.refresh_from_db()
