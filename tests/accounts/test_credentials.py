@@ -193,17 +193,23 @@ def test_email_change_needs_the_password_and_the_link_of_the_new_address(
     assert Client().login(email="anna.neu@example.de", password=PASSWORD)
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_password_change_closes_the_other_sockets(make_user: Any) -> None:
-    anna = await db(make_user)("Anna Becker")
-    elsewhere = Client()
-    assert await db(elsewhere.login)(email=anna.email, password=PASSWORD)
-    cookie = f"sessionid={elsewhere.cookies['sessionid'].value}".encode()
+async def socket_of_another_browser(user: Any) -> WebsocketCommunicator:
+    """A socket opened in a browser session of `user` of its own (past `hello`)."""
+    browser_session = Client()
+    assert await db(browser_session.login)(email=user.email, password=PASSWORD)
+    cookie = f"sessionid={browser_session.cookies['sessionid'].value}".encode()
     tab = WebsocketCommunicator(
         application, "/ws/v1/", headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)]
     )
     assert (await tab.connect())[0]
     assert json.loads(await tab.receive_from())["type"] == "hello"
+    return tab
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_password_change_closes_the_other_sockets(make_user: Any) -> None:
+    anna = await db(make_user)("Anna Becker")
+    tab = await socket_of_another_browser(anna)
     program = await connect(anna)
     here = Client()
     assert await db(here.login)(email=anna.email, password=PASSWORD)
@@ -225,14 +231,7 @@ async def test_an_email_change_closes_the_other_sessions_sockets_not_the_tokens(
     from accounts.actions import EMAIL_CHANGE_SALT, do_confirm_email_change
 
     anna = await db(make_user)("Anna Becker")
-    elsewhere = Client()
-    assert await db(elsewhere.login)(email=anna.email, password=PASSWORD)
-    cookie = f"sessionid={elsewhere.cookies['sessionid'].value}".encode()
-    tab = WebsocketCommunicator(
-        application, "/ws/v1/", headers=[(b"origin", b"http://testserver"), (b"cookie", cookie)]
-    )
-    assert (await tab.connect())[0]
-    assert json.loads(await tab.receive_from())["type"] == "hello"
+    tab = await socket_of_another_browser(anna)
     program = await connect(anna)
     link = signing.dumps(
         {"u": anna.pk, "o": anna.email, "e": "anna.neu@example.de"}, salt=EMAIL_CHANGE_SALT
