@@ -33,17 +33,31 @@ def group_of(owner: Any, *members: Any) -> Group:
     return group
 
 
-def test_a_formatted_message_renders_on_the_other_side(
+def anna_and_ben_in_a_group(
     live_server_process: Any, person_factory: Any, make_user: Any
-) -> None:
+) -> tuple[Any, Any, Any, Any]:
+    """Anna's group with Ben in it, both signed in with its panel open: (anna, ben,
+    anna's panel, ben's panel)."""
     anna_user, ben_user = make_user("Anna Becker"), make_user("Ben Yilmaz")
     group = group_of(anna_user, ben_user)
     anna = person_factory(anna_user, live_server_process)
     ben = person_factory(ben_user, live_server_process)
     for person in (anna, ben):
         person.login()
-    anna_panel = anna.open_panel(f"/gruppen/{group.slug}/")
-    ben_panel = ben.open_panel(f"/gruppen/{group.slug}/")
+    return (
+        anna,
+        ben,
+        anna.open_panel(f"/gruppen/{group.slug}/"),
+        ben.open_panel(f"/gruppen/{group.slug}/"),
+    )
+
+
+def test_a_formatted_message_renders_on_the_other_side(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    anna, ben, anna_panel, ben_panel = anna_and_ben_in_a_group(
+        live_server_process, person_factory, make_user
+    )
 
     # Ctrl+B wraps the word typed so far; Shift+Enter starts new lines.
     box = anna_panel.locator("textarea")
@@ -88,14 +102,9 @@ def test_the_line_after_a_quote_or_a_list_is_its_own(
 ) -> None:
     """No lazy continuation: the answer under a quote is not quoted, the line under a
     list is not part of its last item, on the other side and in the author's copy."""
-    anna_user, ben_user = make_user("Anna Becker"), make_user("Ben Yilmaz")
-    group = group_of(anna_user, ben_user)
-    anna = person_factory(anna_user, live_server_process)
-    ben = person_factory(ben_user, live_server_process)
-    for person in (anna, ben):
-        person.login()
-    anna_panel = anna.open_panel(f"/gruppen/{group.slug}/")
-    ben_panel = ben.open_panel(f"/gruppen/{group.slug}/")
+    anna, ben, anna_panel, ben_panel = anna_and_ben_in_a_group(
+        live_server_process, person_factory, make_user
+    )
 
     anna.send("> Wer hat morgen einen Lkw frei?\nIch frage mal bei uns nach.")
     anna.send("1. erstens\n2. zweitens\nLink: https://example.org/plan")
