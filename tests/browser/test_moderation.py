@@ -197,14 +197,24 @@ def test_report_and_the_admins_decision_seen_by_the_reporter(
     assert_clean(rita, olga)
 
 
-def test_removed_from_an_open_group_the_page_says_so_and_she_reads_on(
+def lena_in_annas_group(
     live_server_process: Any, person_factory: Any, make_user: Any
-) -> None:
+) -> tuple[Any, Any, Group, Any, Any]:
+    """Lena, a member of Anna's open group, signed in with its panel open: (anna's
+    user, lena's user, the group, lena, her panel)."""
     anna_user, lena_user = make_user("Anna Becker"), make_user("Lena Köhler")
     group = group_of(anna_user, lena_user)
     lena = person_factory(lena_user, live_server_process)
     lena.login()
-    panel = lena.open_panel(f"/gruppen/{group.slug}/")
+    return anna_user, lena_user, group, lena, lena.open_panel(f"/gruppen/{group.slug}/")
+
+
+def test_removed_from_an_open_group_the_page_says_so_and_she_reads_on(
+    live_server_process: Any, person_factory: Any, make_user: Any
+) -> None:
+    anna_user, lena_user, group, lena, panel = lena_in_annas_group(
+        live_server_process, person_factory, make_user
+    )
     page = lena.page
     expect(page.get_by_text("Ihre Rolle in dieser Gruppe:")).to_be_visible()
     expect(page.locator("#member-count")).to_have_text("2 Mitglieder")
@@ -242,11 +252,9 @@ def test_a_panel_that_lost_write_access_to_an_open_group_reads_on(
     live_server_process: Any, person_factory: Any, make_user: Any
 ) -> None:
     """Another tab's "Gruppe verlassen": no notification, the panel falls back alone."""
-    anna_user, lena_user = make_user("Anna Becker"), make_user("Lena Köhler")
-    group = group_of(anna_user, lena_user)
-    lena = person_factory(lena_user, live_server_process)
-    lena.login()
-    panel = lena.open_panel(f"/gruppen/{group.slug}/")
+    anna_user, lena_user, group, lena, panel = lena_in_annas_group(
+        live_server_process, person_factory, make_user
+    )
 
     do_leave_group(actor=lena_user, group=group)
 
