@@ -43,7 +43,7 @@ migrate: install
 # open sockets through the server's own hub (engagement/background.py).
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	NETZN_CRON_EVERY_SECONDS=$${NETZN_CRON_EVERY_SECONDS:-60} $(BIN)/daphne --websocket_connect_timeout $(CONNECT_TIMEOUT) -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
+	NETZN_CRON_EVERY_SECONDS=$${NETZN_CRON_EVERY_SECONDS:-60} $(BIN)/python -m server.serve --websocket_connect_timeout $(CONNECT_TIMEOUT) -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) asgi:application
 
 lint: install
 	$(BIN)/ruff check .

@@ -15,11 +15,13 @@
     python bench/run.py senders --profile /tmp/pyspy-venv/bin/py-spy   # with py-spy
     python bench/run.py fanout --app mymodule:application  # serve a variant to compare
     python bench/run.py fanout --database memory  # PostgreSQL in memory, see below
+    python bench/run.py connect --loop asyncio  # plain daphne on asyncio's loop
     python bench/run.py fsync        # how long this disk takes to make a write durable
 
 Method (docs/performance.md): the server under test is pinned to core 0 with
 taskset, the load generator (bench/loadgen.py, one process) and Redis to core 1. The
-netzn server is `daphne asgi:application` with DEBUG=0 on the `netzn_bench` database;
+netzn server is `python -m server.serve asgi:application` (daphne on uvloop, as `make
+run`; `--loop asyncio` for plain daphne) with DEBUG=0 on the `netzn_bench` database;
 the comparison is bench/raw_server.py on the same load. Server CPU is read from
 /proc/<pid>/stat over the measured window (the generator prints marks), peak memory
 from VmHWM and a VmRSS sampler. Each measurement is repeated `--runs` times
@@ -207,7 +209,8 @@ class Server:
             # (Twisted's default of 50 overflows under a connection burst) and 30 s for
             # a handshake (a storm's excess waits its turn inside it).
             endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=2048"
-            command = [PYTHON, "-m", "daphne", *DAPHNE_OPTIONS, "-e", endpoint, APP["app"]]
+            launcher = "server.serve" if LOOP["loop"] == "uvloop" else "daphne"
+            command = [PYTHON, "-m", launcher, *DAPHNE_OPTIONS, "-e", endpoint, APP["app"]]
         elif kind == "uvicorn":
             # The same netzn application under uvicorn (uvloop, httptools, websockets),
             # from a separate venv that sees .venv's packages: an option, not the default.
@@ -260,6 +263,9 @@ class Server:
 
 PROFILE: dict[str, str] = {}  # set by --profile: py-spy binary and the output label
 APP = {"app": "asgi:application"}  # --app: an experiment module serving a variant
+# --loop asyncio: netzn under plain `daphne` on asyncio's own loop, to compare with
+# `make run`'s `server.serve` (daphne on uvloop).
+LOOP = {"loop": "uvloop"}
 
 
 @contextlib.contextmanager
@@ -408,6 +414,8 @@ def run_loadgen(
     result["server"] = server.kind
     result["code"] = server.code
     result["app"] = APP["app"]
+    if server.kind == "netzn":
+        result["loop"] = LOOP["loop"]
     result["database"] = DATABASE["where"]
     result["profiled"] = bool(PROFILE)  # py-spy's sampling costs the server CPU
     if APP["app"] != "asgi:application" and server.kind != "raw":
@@ -870,6 +878,12 @@ def main(argv: list[str]) -> None:
     if "--app" in argv:
         at = argv.index("--app")
         APP["app"] = argv[at + 1]
+        argv = argv[:at] + argv[at + 2 :]
+    if "--loop" in argv:
+        at = argv.index("--loop")
+        if argv[at + 1] not in ("uvloop", "asyncio"):
+            raise SystemExit("--loop is uvloop (the default, as `make run`) or asyncio")
+        LOOP["loop"] = argv[at + 1]
         argv = argv[:at] + argv[at + 2 :]
     if "--database" in argv:
         at = argv.index("--database")

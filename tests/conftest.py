@@ -381,9 +381,9 @@ def start_server(
     database_url: str | None = None,
     extra_env: Mapping[str, str | None] | None = None,
 ) -> ServerProcess:
-    """Run `daphne --websocket_connect_timeout 30 -e
+    """Run `python -m server.serve --websocket_connect_timeout 30 -e
     tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application` (the command line
-    of `make run`) against the test database (or `database_url`), on
+    of `make run`: daphne on uvloop) against the test database (or `database_url`), on
     `port` (to restart a server where its clients expect it) or a free one. `extra_env`
     overrides the environment; a value of None removes the variable."""
     port = port or free_port()
@@ -406,7 +406,7 @@ def start_server(
             [
                 sys.executable,
                 "-m",
-                "daphne",
+                "server.serve",
                 "--websocket_connect_timeout",
                 "30",
                 "-e",
