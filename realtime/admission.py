@@ -7,16 +7,21 @@ in the same second) used to be accepted whole: every handshake took its database
 and Redis steps, the process ran at 100 % for minutes, handshakes timed out on the
 client side and their retries kept it saturated (docs/performance.md, "Reconnect
 storm"). Here at most `NETZN_MAX_HANDSHAKES_IN_FLIGHT` handshakes per process are
-between "request arrived" and "accepted or refused" (fewer while the mean time in
-flight is past `TARGET_SECONDS`). One more **waits for a place** (first come, first
-served) while the queue is no longer than what the process starts within
-`NETZN_HANDSHAKE_WAIT_SECONDS` at its rate, and never past daphne's handshake timeout
+between "request arrived" and "accepted or refused". One more **waits for a place**
+(first come, first served) when, on its arrival, the queue is no longer than what the
+process starts within `NETZN_HANDSHAKE_WAIT_SECONDS` at its rate; otherwise it is
+answered **HTTP 503 with `Retry-After`** before any database or Redis work (daphne's
+HTTP parsing and this check are all it costs; docs/protocol.md, "Reconnecting"). A
+handshake that has waited until daphne's handshake timeout
 (`--websocket_connect_timeout`, 30 s on `make run`'s command line) less
-`RESERVE_SECONDS`; otherwise it is answered **HTTP 503 with `Retry-After`** before any
-database or Redis work (daphne's HTTP parsing and this check are all it costs;
-docs/protocol.md, "Reconnecting"). Waiting costs a future; a refusal costs the client
+`RESERVE_SECONDS` is refused then. Waiting costs a future; a refusal costs the client
 a new TCP connection and handshake and the process their parsing, so the queue keeps
-a storm's refusals to what the process could not start within its budget.
+a storm's refusals to what the process could not start within its budget, and what
+has queued stays queued: while a storm's connections arrive, the process spends most
+of its time parsing them and completes few handshakes, and turning the queue away on
+that passing rate (as an earlier version did, and shrank its places too) refused
+thousands who would have been served in time and left the process idle while they
+waited for their appointments (docs/performance.md, "Stop 26").
 
 `Retry-After` hands out later "appointments" instead of the same second to everyone:
 the first is when the queue now waiting will be done, each further refusal moves
@@ -55,14 +60,6 @@ MIN_RATE = 20.0  # handshakes/s assumed at the least when telling clients when t
 MAX_RETRY_AFTER = 10
 # Weight of the newest handshake in the mean time in flight.
 SMOOTHING = 0.05
-# daphne itself refuses (403) a handshake the application has not answered within
-# 5 s. When the mean time in flight grows past TARGET_SECONDS (the process is starved
-# of CPU, or the database answers slowly) fewer places are given out, never fewer
-# than MIN_PLACES, so the admitted ones stay well inside daphne's timeout. (At 0.5 s
-# the places shrank on a loaded machine whose database was slow, which cut the
-# throughput instead: places / time in flight.)
-TARGET_SECONDS = 2.0
-MIN_PLACES = 4
 # Completions while handshakes waited that the measured rate is taken over.
 COUNTED = 64
 # What a waiting handshake leaves of daphne's `--websocket_connect_timeout` for its
@@ -78,8 +75,7 @@ class HandshakeGate:
         self.limit = max(1, limit)
         self.wait_seconds = wait_seconds
         self.in_flight = 0
-        # True: a place; False: turned away (the queue grew past what the rate does).
-        self.waiting: collections.deque[asyncio.Future[bool]] = collections.deque()
+        self.waiting: collections.deque[asyncio.Future[None]] = collections.deque()
         self.refused = 0
         self.horizon = 0.0
         self.mean_seconds = 0.05  # mean time a handshake spends in flight
@@ -88,17 +84,9 @@ class HandshakeGate:
         self.busy_completions: collections.deque[float] = collections.deque(maxlen=COUNTED)
         self.last_logged = 0.0
 
-    def places(self) -> int:
-        """The limit, shrunk while handshakes take longer than TARGET_SECONDS."""
-        if self.mean_seconds <= TARGET_SECONDS:
-            return self.limit
-        return max(
-            min(MIN_PLACES, self.limit), int(self.limit * TARGET_SECONDS / self.mean_seconds)
-        )
-
     def admit(self) -> float | None:
         """The admitted handshake's start time, or None: no place free now."""
-        if self.in_flight >= self.places() or self.waiting:
+        if self.in_flight >= self.limit or self.waiting:
             return None
         self.in_flight += 1
         return time.monotonic()
@@ -112,14 +100,13 @@ class HandshakeGate:
         within `seconds`."""
         if len(self.waiting) >= self.queue_room():
             return None
-        place: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting.append(place)
         try:
-            given = await asyncio.wait_for(asyncio.shield(place), seconds)
+            await asyncio.wait_for(asyncio.shield(place), seconds)
         except BaseException as gone:  # timed out, or the connection's task cancelled
             if place.done():  # handed a place just as the wait ended: give it on
-                if place.result():
-                    self.hand_on()
+                self.hand_on()
             else:
                 place.cancel()
                 with contextlib.suppress(ValueError):
@@ -127,7 +114,7 @@ class HandshakeGate:
             if isinstance(gone, TimeoutError):
                 return None
             raise
-        return time.monotonic() if given else None
+        return time.monotonic()
 
     def done(self, started: float) -> None:
         """A handshake left its place (accepted, refused or gone)."""
@@ -139,33 +126,22 @@ class HandshakeGate:
         else:
             self.busy_completions.clear()
         self.hand_on()
-        self.trim()
 
     def hand_on(self) -> None:
         """A place is free: it goes to the first one waiting, if any."""
         while self.waiting:
             place = self.waiting.popleft()
             if not place.done():
-                place.set_result(True)  # in_flight stays: the place changes hands
+                place.set_result(None)  # in_flight stays: the place changes hands
                 return
         self.in_flight -= 1
-
-    def trim(self) -> None:
-        """Turn away the newest waiting past the room the rate now allows: a storm's
-        first arrivals are let in at the rate of the quiet minutes before it, and a
-        refusal now (with an appointment) is better than after a wait in vain."""
-        room = self.queue_room()
-        while len(self.waiting) > room:
-            place = self.waiting.pop()
-            if not place.done():
-                place.set_result(False)
 
     def rate(self) -> float:
         """Handshakes per second this process completes with its places full: the
         places over the mean time in flight (Little's law), or what it did complete
         while handshakes waited, when that was more (a storm's first handshakes shared
         the process with the arrival of all the others and took long)."""
-        littles = self.places() / max(self.mean_seconds, 1e-3)
+        littles = self.limit / max(self.mean_seconds, 1e-3)
         done = self.busy_completions
         if len(done) == COUNTED and done[-1] > done[0]:
             littles = max(littles, (COUNTED - 1) / (done[-1] - done[0]))
@@ -220,10 +196,9 @@ class HandshakeAdmission:
         )
 
     def wait_seconds(self, send: Any) -> float:
-        """How long a waiting handshake may wait for its place at most: its share of
-        the queue is `wait_seconds`' worth at the current rate (`HandshakeGate.trim`),
-        and a wait past that would end RESERVE_SECONDS before daphne's handshake
-        timeout."""
+        """How long a waiting handshake may wait for its place at most: twice the
+        queue's `wait_seconds` (the rate it was let in on may have been optimistic),
+        ending RESERVE_SECONDS before daphne's handshake timeout."""
         wait = 2 * self.gate.wait_seconds
         left = handshake_seconds_left(send)
         return wait if left is None else min(wait, left - RESERVE_SECONDS)
