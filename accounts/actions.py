@@ -79,7 +79,9 @@ BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u20
 INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 
-def _shows_something(text: str) -> bool:
+def shows_something(text: str) -> bool:
+    """Whether `text` shows anything: not only spaces, format characters (bidi
+    controls, zero-width joiners) or letters that render as nothing."""
     return any(
         unicodedata.category(char) not in {"Cf", "Zs", "Zl", "Zp", "Cc"}
         and char not in INVISIBLE_LETTERS
@@ -94,7 +96,7 @@ def _text(
         errors.add(field, "Bitte einen Text angeben.")
         return ""
     value = value.translate(BIDI_CONTROLS).strip()
-    if required and not _shows_something(value):
+    if required and not shows_something(value):
         errors.add(field, "Dieses Feld ist erforderlich.")
     if len(value) > limit:
         errors.add(field, f"Höchstens {limit} Zeichen.")

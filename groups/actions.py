@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from accounts.actions import BIDI_CONTROLS, shows_something
 from accounts.images import avatar_url
 from accounts.labels import group_role_label
 from accounts.throttle import limit_action
@@ -73,9 +74,13 @@ def _bad(field: str, detail: str) -> ClientError:
 
 
 def clean_name(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip():
+    """A group's name as shown: bidi controls taken out (they would turn the rest of
+    a list line around), runs of spaces one space; one that shows nothing refused."""
+    if not isinstance(name, str):
         raise _bad("name", "Bitte geben Sie der Gruppe einen Namen.")
-    name = " ".join(name.split())
+    name = " ".join(name.translate(BIDI_CONTROLS).split())
+    if not shows_something(name):
+        raise _bad("name", "Bitte geben Sie der Gruppe einen Namen.")
     if len(name) > 120:
         raise _bad("name", "Der Name darf höchstens 120 Zeichen lang sein.")
     return name

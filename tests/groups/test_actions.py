@@ -66,6 +66,7 @@ def test_create_open_group_is_readable_by_all(make_user: Callable[..., Any]):
     [
         ({"name": ""}, "name"),
         ({"name": "   "}, "name"),
+        ({"name": "\u202e\u200b\u3164"}, "name"),  # shows nothing
         ({}, "name"),
         ({"name": 17}, "name"),
         ({"name": "x" * 121}, "name"),
@@ -84,6 +85,14 @@ def test_create_group_bad_input_is_400_with_field(
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert Group.objects.count() == 0
+
+
+def test_a_name_loses_its_bidi_controls_so_it_cannot_turn_a_list_line_around(
+    make_user: Callable[..., Any],
+):
+    body = Api(make_user()).post("/groups", {"name": "Fracht \u202eBochum\u202c  Herne"}).json()
+    assert body["name"] == "Fracht Bochum Herne"
+    assert Group.objects.get().name == "Fracht Bochum Herne"
 
 
 def test_duplicate_name_is_409_case_insensitive(make_user: Callable[..., Any]):
