@@ -1,6 +1,7 @@
 """The live-server layer: real daphne processes, started with `make run`'s command line
 (`python -m server.serve --websocket_connect_timeout 30 -e
-tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application`: daphne on uvloop), in both modes the README offers.
+tcp:port=PORT:interface=127.0.0.1:backlog=2048 asgi:application`: daphne on uvloop), in
+both modes the README offers.
 
 - `embedded_server`: what `make run` serves with neither DATABASE_URL nor REDIS_URL:
   SQLite (a fresh file, copied from a template migrated once per session), in-process
