@@ -52,6 +52,8 @@ def centre(request: HttpRequest) -> HttpResponse:
             "entries": [entry(n) for n in page.object_list],
             "only_unread": only_unread,
             "unread_total": unread_count(request.user),
+            # What a notification that arrives live is labelled with (static/js/notify.js).
+            "kind_labels": {kind: str(label) for kind, label in Notification.Kind.choices},
         },
     )
 

@@ -246,6 +246,8 @@ export class Notifier {
     time.dateTime = created.toISOString();
     time.textContent = entryTime(created);
     meta.append(time);
+    const label = this.kindLabel(frame.kind);
+    if (label) meta.append(` · ${label}`);
     item.append(meta);
     const token = csrfToken() || section.querySelector("input[name=csrfmiddlewaretoken]")?.value;
     if (token) {
@@ -264,6 +266,20 @@ export class Notifier {
       item.append(form);
     }
     list.prepend(item);
+  }
+
+  /** The centre's label of a kind ("Antwort", "Erwähnung"), as its template writes it
+   * beside the time; the page carries them (`notification-kind-labels`). */
+  kindLabel(kind) {
+    if (this.kindLabels === undefined) {
+      const data = document.getElementById("notification-kind-labels");
+      try {
+        this.kindLabels = data ? JSON.parse(data.textContent || "{}") : {};
+      } catch {
+        this.kindLabels = {};
+      }
+    }
+    return Object.hasOwn(this.kindLabels, kind) ? String(this.kindLabels[kind]) : "";
   }
 
   handle(frame) {

@@ -287,6 +287,13 @@ def test_the_open_notification_centre_lists_a_new_notification_live(
     expect(newest.locator("time")).to_have_text(
         re.compile(r"^\d{1,2}\. \w+ \d{4}, \d{2}:\d{2} Uhr$")
     )
+    # Labelled as the page labels the older entry after a reload.
+    expect(newest.locator(".notification-meta")).to_have_text(
+        re.compile(r"^\d{1,2}\. \w+ \d{4}, \d{2}:\d{2} Uhr · Beitrittsanfrage$")
+    )
+    expect(entries.last.locator(".notification-meta")).to_have_text(
+        re.compile(r"\sUhr\s+· Beitrittsanfrage\s*$")
+    )
     expect(heading).to_have_text("2 ungelesen")
     newest.get_by_role("button", name="Als gelesen markieren").click()
     expect(heading).to_have_text("1 ungelesen")
