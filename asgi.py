@@ -44,3 +44,9 @@ application = SmallInputQueues(
 # collector's full passes, which otherwise pause the event loop for 70-80 ms every
 # few seconds under load (docs/performance.md, "Sends").
 gc.freeze()
+# Collect the young generation after 20,000 new container objects instead of 700
+# (and the older ones less often in turn): a handshake allocates a few thousand
+# (request, protocol, consumer, frames), almost all freed by reference counting, so
+# at the default a reconnect storm ran a collection every few handshakes. A
+# 5,000-client storm: 17.8-20.9 s -> 14.6-15.6 s (docs/performance.md, "Stop 26").
+gc.set_threshold(20_000, 50, 100)
