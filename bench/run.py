@@ -867,32 +867,32 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def take_option(argv: list[str], name: str, choices: tuple[str, ...] = ()) -> str | None:
+    """Remove `name VALUE` from argv (the options every scenario shares) and answer
+    VALUE, or None when it is not given; one of `choices` when they are given."""
+    if name not in argv:
+        return None
+    at = argv.index(name)
+    value = argv[at + 1]
+    if choices and value not in choices:
+        raise SystemExit(f"{name} is {' or '.join(choices)} (the first is the default)")
+    del argv[at : at + 2]
+    return value
+
+
 def main(argv: list[str]) -> None:
     raise_fd_limit()
-    if "--profile" in argv:
+    argv = list(argv)
+    py_spy = take_option(argv, "--profile")
+    if py_spy is not None:
         # --profile PY_SPY: sample the netzn server with py-spy (kept out of .venv).
-        at = argv.index("--profile")
-        PROFILE["py_spy"] = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
+        PROFILE["py_spy"] = py_spy
         PROFILE["label"] = "-".join(argv).replace("--", "")
-    if "--app" in argv:
-        at = argv.index("--app")
-        APP["app"] = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
-    if "--loop" in argv:
-        at = argv.index("--loop")
-        if argv[at + 1] not in ("uvloop", "asyncio"):
-            raise SystemExit("--loop is uvloop (the default, as `make run`) or asyncio")
-        LOOP["loop"] = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
-    if "--database" in argv:
-        at = argv.index("--database")
-        if argv[at + 1] not in ("disk", "memory"):
-            raise SystemExit("--database is disk (the default) or memory")
-        DATABASE["where"] = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
-        if DATABASE["where"] == "memory":
-            os.environ["DATABASE_URL"] = memory_database()
+    APP["app"] = take_option(argv, "--app") or APP["app"]
+    LOOP["loop"] = take_option(argv, "--loop", ("uvloop", "asyncio")) or LOOP["loop"]
+    DATABASE["where"] = take_option(argv, "--database", ("disk", "memory")) or DATABASE["where"]
+    if DATABASE["where"] == "memory":
+        os.environ["DATABASE_URL"] = memory_database()
     options = parse(argv)
     if options.scenario == "all":
         servers = "netzn,uvicorn,raw" if Path(UVICORN_PYTHON).exists() else "netzn,raw"
