@@ -118,22 +118,42 @@ def test_the_backlog_is_the_newest_after_the_mark_and_says_when_truncated(make_u
         assert (backlog.frames, backlog.last_seq, backlog.truncated) == ([], 7, False)
 
 
-def test_a_catch_up_costs_four_queries_however_long_the_backlog(make_user):
+def test_a_catch_up_asks_for_reactions_and_attachments_only_when_there_are_any(make_user):
     anna = make_user()
     ben = make_user()
     conversation = group_with(anna, ben)
-    counts = []
-    for batch in (2, 40):
+
+    def queries_of_a_catch_up(batch: int, *, react: bool, attach: bool) -> int:
         mark = conversation.last_seq
         for number in range(batch):
-            message = send(ben, conversation, f"Stapel {batch} Nummer {number}")
-            do_set_reaction(actor=anna, message_id=message.pk, emoji=ALLOWED_EMOJI[0], on=True)
+            message = send(ben, conversation, f"Stapel {batch} Nummer {number} {react} {attach}")
+            if react:
+                do_set_reaction(actor=anna, message_id=message.pk, emoji=ALLOWED_EMOJI[0], on=True)
+            if attach:
+                Attachment.objects.create(
+                    conversation=conversation,
+                    uploader=ben,
+                    message=message,
+                    position=0,
+                    name="plan.pdf",
+                    size=1000,
+                    content_type="application/pdf",
+                    file="f/plan.pdf",
+                )
         conversation.refresh_from_db()
         with CaptureQueriesContext(connection) as queries:
             backlog = subscription_backlog(anna, conversation.pk, mark)
         assert len(backlog.frames) == batch
-        counts.append(len(queries))
-    assert counts == [4, 4]
+        assert all(bool(frame["reactions"]) is react for frame in backlog.frames)
+        assert all(bool(frame["attachments"]) is attach for frame in backlog.frames)
+        return len(queries)
+
+    # Access, then the messages; reactions and attachments each one more, however
+    # long the backlog.
+    assert [queries_of_a_catch_up(batch, react=False, attach=False) for batch in (2, 40)] == [2, 2]
+    assert [queries_of_a_catch_up(batch, react=True, attach=False) for batch in (2, 40)] == [3, 3]
+    assert [queries_of_a_catch_up(batch, react=False, attach=True) for batch in (2, 40)] == [3, 3]
+    assert [queries_of_a_catch_up(batch, react=True, attach=True) for batch in (2, 40)] == [4, 4]
     with CaptureQueriesContext(connection) as queries:
         subscription_backlog(anna, conversation.pk, None)
     assert len(queries) == 1
