@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from accounts.models import AccessToken, User
 from accounts.tokens import TOKEN_PREFIX, hash_token, token_for_secret
-from realtime.db import in_db_thread
+from realtime.db import in_db_thread, prepared_cursor
 from realtime.middleware import RETRY_AFTER_SECONDS
 from realtime.wire import deny
 
@@ -137,7 +137,7 @@ def token_user(raw: str) -> tuple[User, int] | None:
         reader = _readers[db.alias] = UserReader(db)
     now = timezone.now()
     stale_before = db.ops.adapt_datetimefield_value(now - timedelta(seconds=TOKEN_TOUCH_SECONDS))
-    with db.cursor() as cursor:
+    with prepared_cursor(db) as cursor:
         cursor.execute(reader.sql, [stale_before, hash_token(raw)])
         row = cursor.fetchone()
         if row is None:

@@ -8,6 +8,8 @@ database took to answer it.
 lists of ints go in as parameters wherever `build` put them (a list's length is part
 of the statement: each length is compiled once). The rows come back as the ORM reads
 them, through the backend's converters (datetimes and booleans on SQLite).
+
+On PostgreSQL these statements run prepared (`realtime.db.prepared_cursor`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+
+from realtime.db import prepared_cursor
 
 Arg = int | Sequence[int]
 
@@ -96,7 +100,7 @@ class CompiledRows:
     def rows(self, *args: Arg, using: str = DEFAULT_DB_ALIAS) -> list[Any]:
         """The rows as tuples (`values_list`'s)."""
         compiled = self.statement(args, using)
-        with connections[using].cursor() as cursor:
+        with prepared_cursor(connections[using]) as cursor:
             cursor.execute(compiled.sql, compiled.bind(args))
             rows: Iterator[Any] = iter(cursor.fetchall())
         if compiled.converters:

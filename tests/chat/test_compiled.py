@@ -1,6 +1,7 @@
 """Statements compiled once (chat/compiled.py): the same rows as the ORM's queryset,
 for every argument and list length, through the backend's converters (datetimes and
-booleans, which SQLite stores as text and integers)."""
+booleans, which SQLite stores as text and integers); on PostgreSQL prepared once per
+connection (realtime.db.prepared_cursor)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
@@ -67,3 +69,27 @@ def test_an_argument_the_statement_does_not_use_is_refused() -> None:
     statement = CompiledRows(lambda ignored: Message.objects.values_list("pk"))
     with pytest.raises(ValueError, match="parameter"):
         statement.rows(1)
+
+
+@pytest.mark.postgres("prepared statements are PostgreSQL's")
+def test_on_postgresql_a_statement_is_prepared_once_and_run_as_prepared() -> None:
+    statement = CompiledRows(
+        lambda after: Message.objects.filter(seq__gt=after).values_list("seq", "created_at")
+    )
+
+    def executions() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            )
+            return {text: count for text, count in cursor.fetchall() if "chat_message" in text}
+
+    assert executions() == {}
+    for after in (1, 2, 3):
+        assert statement.rows(after) == []
+    prepared = executions()
+    assert list(prepared.values()) == [3]
+    assert '"chat_message"."seq" > $1' in next(iter(prepared))
+    # Django's own cursors still bind on the client and prepare nothing.
+    assert list(Message.objects.filter(seq__gt=1).values_list("seq")) == []
+    assert executions() == prepared
