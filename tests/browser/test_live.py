@@ -571,21 +571,32 @@ def test_removed_from_a_closed_group_the_panel_stops_at_once(
     request = group.join_requests.get(user=ben_user)
     do_approve_join_request(actor=anna_user, group=group, request_id=request.pk)
     anna = person_factory(anna_user, live_server_process)
+    # Ben in two tabs: the conversation's own page, whose panel must stop by itself,
+    # and the group page, which is fetched again on the `member_removed`
+    # notification and then shows what a non-member sees (grouppage.js). On the
+    # group page the panel's own notice can be swapped away within milliseconds.
     ben = person_factory(ben_user, live_server_process)
+    ben_on_group_page = person_factory(ben_user, live_server_process)
     anna.login()
     ben.login()
+    ben_on_group_page.login()
     anna.open_panel(f"/gruppen/{group.slug}/")
-    ben.open_panel(f"/gruppen/{group.slug}/")
+    ben.open_panel(f"/nachrichten/{group.conversation_id}/")
+    ben_on_group_page.open_panel(f"/gruppen/{group.slug}/")
 
     do_remove_member(actor=anna_user, group=group, user_id=ben_user.pk)
     expect(ben.page.locator("#chat-panel .chat-readonly")).to_have_text(
         "Kein Zugriff mehr auf diese Unterhaltung."
     )
     expect(ben.page.locator("#chat-panel textarea")).to_have_count(0)
+    expect(ben_on_group_page.page.locator("#bereich-diskussion .card")).to_contain_text(
+        "Die Diskussion dieser Gruppe lesen nur ihre Mitglieder."
+    )
+    expect(ben_on_group_page.page.locator("#chat-panel")).to_have_count(0)
     anna.send("Nur noch für Mitglieder")
     expect(anna.page.locator("#chat-panel .chat-message:not(.is-pending)")).to_have_count(1)
     expect(ben.page.locator("#chat-panel .chat-message")).to_have_count(0)
-    assert_clean(anna, ben)
+    assert_clean(anna, ben, ben_on_group_page)
 
 
 def test_inbox_counts_unread_messages_live(live_server_process, person_factory, make_user) -> None:
