@@ -20,7 +20,9 @@ The statements every handshake and every reconnect's catch-up runs go through
 text on the client (psycopg's `ClientCursor`), so the server parsed and planned the
 catch-up's four-table join at every reconnect, three times as long as running it
 took (docs/performance.md, "Stop 27"). Prepared, a statement is planned once per
-pooled connection, and a reconnect sends only its parameters.
+pooled connection, and a reconnect sends only its parameters. psycopg forgets a
+connection's prepared statements after a rollback on it (DEALLOCATE ALL) and prepares
+them again at their next use.
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
+from psycopg import adapters as psycopg_adapters
+from psycopg.pq import Format
 
 T = TypeVar("T")
 
@@ -69,6 +74,7 @@ def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 # Django sets), not even when asked; with this one it prepares only when asked (the
 # other cursors Django makes bind on the client and never prepare).
 ONLY_WHEN_ASKED = 2**31 - 1
+TIMESTAMPTZ_OID = psycopg_adapters.types["timestamptz"].oid
 
 
 @functools.cache
@@ -95,18 +101,13 @@ def prepared_cursor(db: BaseDatabaseWrapper) -> CursorWrapper:
     on other databases `db.cursor()`."""
     if db.vendor != "postgresql":
         return db.cursor()
-    from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg import adapters
-    from psycopg.pq import Format
-
     db.close_if_health_check_failed()
     db.ensure_connection()
     if db.connection.prepare_threshold is None:
         db.connection.prepare_threshold = ONLY_WHEN_ASKED
     # The backend's `create_cursor`, with the preparing cursor class.
     cursor = preparing_cursor_class()(db.connection)
-    timestamptz = adapters.types["timestamptz"].oid
-    if db.timezone != db.connection.adapters.get_loader(timestamptz, Format.TEXT).timezone:
+    if db.timezone != db.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
         register_tzloader(db.timezone, cursor)
     db.validate_thread_sharing()
     return db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor)
