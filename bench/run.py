@@ -873,6 +873,8 @@ def take_option(argv: list[str], name: str, choices: tuple[str, ...] = ()) -> st
     if name not in argv:
         return None
     at = argv.index(name)
+    if at + 1 == len(argv):
+        raise SystemExit(f"{name} needs a value")
     value = argv[at + 1]
     if choices and value not in choices:
         raise SystemExit(f"{name} is {' or '.join(choices)} (the first is the default)")
